@@ -1,0 +1,104 @@
+# qrposter - the one entry point: build, deps, test, sanitize, bench,
+# install. `make help` lists the targets.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/qrposter
+MANDIR = $(PREFIX)/share/man/man1
+
+CC ?= cc
+PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0
+WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+       -Wmissing-prototypes -Wformat=2 -Wvla
+OPT ?= -O2 -g
+CFLAGS ?=
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DQP_DATADIR='"$(DATADIR)"'
+QP_CFLAGS = -std=c11 $(WARN) $(OPT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
+
+# Debian packages the build, the tests and the benchmark need.
+DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
+       libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
+       libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
+       fonts-noto-core
+
+SRC = src/util.c src/vars.c src/template.c src/qr.c src/fonts.c \
+      src/layout.c src/render.c
+CLI_SRC = src/main.c src/cmd_render.c
+BUILD ?= build
+OBJ = $(SRC:src/%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
+
+.PHONY: all deps test sanitize bench install uninstall clean sample help check-deps
+
+all: qrposter
+
+help:
+	@echo "make            build ./qrposter"
+	@echo "make deps       install the Debian packages it needs (root)"
+	@echo "make sample     render the bundled samples into output/"
+	@echo "make test       run the test suite"
+	@echo "make sanitize   run the test suite under ASan+UBSan"
+	@echo "make bench      measure pages per second and bytes per page"
+	@echo "make install    install (PREFIX=$(PREFIX) DESTDIR=...)"
+
+# Install missing Debian packages. Needs root (or sudo).
+deps:
+	@missing=""; for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "all dependencies are installed"; fi
+
+$(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+$(BUILD)/libqrposter.a: $(OBJ)
+	rm -f $@
+	ar rcs $@ $(OBJ)
+
+qrposter: $(CLI_OBJ) $(BUILD)/libqrposter.a
+	$(CC) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libqrposter.a $(QP_LIBS)
+
+# The README's first command: dependencies if missing, then the samples.
+sample: qrposter
+	@mkdir -p output
+	./qrposter render -t restroom-letter -s code=NYP-R1 -s "name=New York Penn Station, restroom 1" -o output/restroom-letter.pdf
+	./qrposter render -t station-tabloid -s code=WAS-C2 -s "name=Washington Union Station, concourse" -o output/station-tabloid.pdf
+	./qrposter render -t car-card -s code=ACELA-2150-C3 -s "name=Acela 2150, car 3" -o output/car-card.pdf
+	./qrposter render -t restroom-letter -s code=NYP-R1 -s "name=New York Penn Station, restroom 1" --dpi 150 -o output/restroom-letter.png
+	@echo "posters written to output/"
+
+TEST_SRC = tests/test_main.c
+test: qrposter
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -Isrc -o $(BUILD)/test_qrposter $(TEST_SRC) $(BUILD)/libqrposter.a $(QP_LIBS) -lcmocka -lzbar
+	cd tests && ../$(BUILD)/test_qrposter
+
+# The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize:
+	$(MAKE) BUILD=build-san OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+	@echo "sanitizers: clean"
+
+install: qrposter
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
+	install -m 755 qrposter $(DESTDIR)$(BINDIR)/qrposter
+	install -m 644 templates/*.yaml templates/README.md $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 templates/samples/* $(DESTDIR)$(DATADIR)/templates/samples/
+	install -m 644 fonts/*.ttf fonts/*.txt $(DESTDIR)$(DATADIR)/fonts/
+	install -m 644 src/qrposter.1 $(DESTDIR)$(MANDIR)/qrposter.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/qrposter $(DESTDIR)$(MANDIR)/qrposter.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-san qrposter

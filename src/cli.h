@@ -1,0 +1,45 @@
+/*
+ * cli.h - subcommands. Each lives in its own cmd_<name>.c and returns an
+ * exit status; only this layer prints to the user or picks exit codes.
+ */
+#ifndef QP_CLI_H
+#define QP_CLI_H
+
+#include "layout.h"
+#include "render.h"
+#include "util.h"
+
+/* Exit statuses. */
+enum {
+	QP_EXIT_OK = 0,
+	QP_EXIT_ERROR = 1,   /* bad input or a failed render */
+	QP_EXIT_USAGE = 2,   /* bad command line */
+	QP_EXIT_PARTIAL = 3, /* batch --keep-going: some rows failed */
+};
+
+typedef struct qp_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+} qp_cmd;
+
+int qp_cmd_render(int argc, char **argv);
+int qp_cmd_qr(int argc, char **argv);
+
+/* Print "qrposter: message" to stderr. */
+void qp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable list of --set values. */
+typedef struct qp_sets {
+	const char **v;
+	size_t n;
+} qp_sets;
+
+void qp_sets_add(qp_sets *s, const char *kv);
+void qp_sets_free(qp_sets *s);
+
+/* Parse --dpi / --bleed values strictly; false with a message printed. */
+bool qp_cli_dpi(const char *s, double *dpi);
+bool qp_cli_length(const char *opt, const char *s, double *pt);
+
+#endif

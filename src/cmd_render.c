@@ -1,0 +1,259 @@
+/*
+ * cmd_render.c - "qrposter render" (one poster) and "qrposter qr" (a bare
+ * code).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fonts.h"
+#include "qr.h"
+
+#define DEFAULT_TEMPLATE "restroom-letter"
+#define DEFAULT_OUTPUT "output/poster.pdf"
+
+enum {
+	OPT_DPI = 256,
+	OPT_BLEED,
+	OPT_MARKS,
+	OPT_ECC,
+	OPT_SIZE,
+	OPT_QUIET,
+};
+
+static void
+render_usage(FILE *fp)
+{
+	fputs("usage: qrposter render [-t TEMPLATE] [-s KEY=VALUE]... "
+	    "[-o OUT] [--dpi N]\n\n"
+	    "Render one poster. The format follows OUT's extension: .pdf, "
+	    ".png or .svg.\n\n"
+	    "  -t, --template T   a template file, or the name of a bundled "
+	    "one\n"
+	    "                     (default: " DEFAULT_TEMPLATE ")\n"
+	    "  -s, --set K=V      give variable K the value V (repeatable), "
+	    "e.g.\n"
+	    "                     -s code=NYP-R1 -s name='New York Penn'\n"
+	    "  -o, --output OUT   output file (default: " DEFAULT_OUTPUT ")\n"
+	    "      --dpi N        PNG resolution (default 300)\n"
+	    "      --bleed LEN    extend the background LEN past the trim "
+	    "(e.g. 0.125in)\n"
+	    "      --marks        draw crop marks outside the bleed\n"
+	    "  -h, --help         show this help\n", fp);
+}
+
+static int
+finish_render(const qp_page *page, const char *out, qp_format fmt,
+    const qp_render_opts *o)
+{
+	qp_error err;
+
+	if (!qp_render_file(page, out, fmt, o, &err)) {
+		qp_cli_error("%s", err.msg);
+		return QP_EXIT_ERROR;
+	}
+	return QP_EXIT_OK;
+}
+
+int
+qp_cmd_render(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"template", required_argument, NULL, 't'},
+		{"set", required_argument, NULL, 's'},
+		{"output", required_argument, NULL, 'o'},
+		{"dpi", required_argument, NULL, OPT_DPI},
+		{"bleed", required_argument, NULL, OPT_BLEED},
+		{"marks", no_argument, NULL, OPT_MARKS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *tmpl_arg = DEFAULT_TEMPLATE, *out = DEFAULT_OUTPUT;
+	qp_render_opts o = QP_RENDER_OPTS_DEFAULT;
+	qp_sets sets = {0};
+	qp_template *t = NULL;
+	qp_layout_ctx *ctx = NULL;
+	qp_page *page = NULL;
+	const char **values = NULL;
+	char *tpath = NULL;
+	qp_format fmt;
+	qp_error err;
+	int c, rc = QP_EXIT_USAGE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:s:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't': tmpl_arg = optarg; break;
+		case 's': qp_sets_add(&sets, optarg); break;
+		case 'o': out = optarg; break;
+		case OPT_DPI:
+			if (!qp_cli_dpi(optarg, &o.dpi))
+				goto done;
+			break;
+		case OPT_BLEED:
+			if (!qp_cli_length("--bleed", optarg, &o.bleed))
+				goto done;
+			break;
+		case OPT_MARKS: o.marks = true; break;
+		case 'h':
+			render_usage(stdout);
+			rc = QP_EXIT_OK;
+			goto done;
+		default:
+			render_usage(stderr);
+			goto done;
+		}
+	}
+	if (optind < argc) {
+		qp_cli_error("render: unexpected argument '%s'", argv[optind]);
+		goto done;
+	}
+	/* Everything about the output is checked before any work. */
+	if (!qp_format_from_path(out, &fmt, &err) ||
+	    !qp_check_output_dir(out, &err)) {
+		qp_cli_error("--output: %s", err.msg);
+		goto done;
+	}
+	rc = QP_EXIT_ERROR;
+	if ((tpath = qp_template_find(tmpl_arg, &err)) == NULL ||
+	    (t = qp_template_load(tpath, &err)) == NULL) {
+		qp_cli_error("%s", err.msg);
+		goto done;
+	}
+	values = qp_xcalloc(t->nvars + 1, sizeof *values);
+	if (!qp_bind_sets(t, sets.v, sets.n, values, &err)) {
+		qp_cli_error("%s", err.msg);
+		rc = QP_EXIT_USAGE;
+		goto done;
+	}
+	ctx = qp_layout_ctx_new();
+	if ((page = qp_layout_page(ctx, t, values, &err)) == NULL) {
+		qp_cli_error("%s: %s", t->path, err.msg);
+		goto done;
+	}
+	rc = finish_render(page, out, fmt, &o);
+done:
+	qp_page_free(page);
+	qp_layout_ctx_free(ctx);
+	free(values);
+	qp_template_free(t);
+	free(tpath);
+	qp_sets_free(&sets);
+	return rc;
+}
+
+static void
+qr_usage(FILE *fp)
+{
+	fputs("usage: qrposter qr TEXT [-o OUT] [--ecc L|M|Q|H] [--size LEN] "
+	    "[--quiet-zone N] [--dpi N]\n\n"
+	    "Write a bare QR code for TEXT. The format follows OUT's "
+	    "extension.\n\n"
+	    "  -o, --output OUT     output file (default: output/qr.pdf)\n"
+	    "      --ecc L|M|Q|H    error correction level (default M)\n"
+	    "      --size LEN       width of the whole code, quiet zone "
+	    "included\n"
+	    "                       (default 2in; e.g. 50mm, 1.5in, 144pt)\n"
+	    "      --quiet-zone N   light margin in modules, at least 4 "
+	    "(default 4)\n"
+	    "      --dpi N          PNG resolution (default 300)\n"
+	    "  -h, --help           show this help\n", fp);
+}
+
+int
+qp_cmd_qr(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"ecc", required_argument, NULL, OPT_ECC},
+		{"size", required_argument, NULL, OPT_SIZE},
+		{"quiet-zone", required_argument, NULL, OPT_QUIET},
+		{"dpi", required_argument, NULL, OPT_DPI},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = "output/qr.pdf", *text;
+	qp_render_opts o = QP_RENDER_OPTS_DEFAULT;
+	double size = 2 * QP_PT_PER_IN;
+	int ecc = 1, quiet = 4, c;
+	qp_page *page = NULL;
+	qp_format fmt;
+	qp_error err;
+	long v;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case OPT_ECC:
+			if ((ecc = qp_qr_ecc_parse(optarg)) < 0) {
+				qp_cli_error("--ecc '%s': use L, M, Q or H",
+				    optarg);
+				return QP_EXIT_USAGE;
+			}
+			break;
+		case OPT_SIZE:
+			if (!qp_cli_length("--size", optarg, &size))
+				return QP_EXIT_USAGE;
+			if (size <= 0 || size > 200 * QP_PT_PER_IN) {
+				qp_cli_error("--size '%s': must be more than 0 "
+				    "and at most 200in", optarg);
+				return QP_EXIT_USAGE;
+			}
+			break;
+		case OPT_QUIET:
+			if (!qp_parse_int(optarg, 4, 100, &v)) {
+				qp_cli_error("--quiet-zone '%s': a whole number "
+				    "of modules from 4 to 100 (scanners need "
+				    "4)", optarg);
+				return QP_EXIT_USAGE;
+			}
+			quiet = (int)v;
+			break;
+		case OPT_DPI:
+			if (!qp_cli_dpi(optarg, &o.dpi))
+				return QP_EXIT_USAGE;
+			break;
+		case 'h':
+			qr_usage(stdout);
+			return QP_EXIT_OK;
+		default:
+			qr_usage(stderr);
+			return QP_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		qp_cli_error("qr: give exactly one TEXT to encode");
+		qr_usage(stderr);
+		return QP_EXIT_USAGE;
+	}
+	text = argv[optind];
+	if (!qp_utf8_valid(text, strlen(text), NULL)) {
+		qp_cli_error("qr: TEXT is not valid UTF-8");
+		return QP_EXIT_USAGE;
+	}
+	if (!qp_format_from_path(out, &fmt, &err) ||
+	    !qp_check_output_dir(out, &err)) {
+		qp_cli_error("--output: %s", err.msg);
+		return QP_EXIT_USAGE;
+	}
+	if ((page = qp_layout_qr_only(text, ecc, size, quiet, &err)) == NULL) {
+		qp_cli_error("%s", err.msg);
+		return QP_EXIT_ERROR;
+	}
+	if (fmt == QP_FMT_PNG) {
+		int n = page->items[0].qr->width + 2 * quiet;
+		if (size * o.dpi / 72.0 < n) {
+			qp_cli_error("--size: a %d-module code needs at least %d "
+			    "pixels; at %g DPI that is %.2fin: raise --size or "
+			    "--dpi", n, n, o.dpi, n / o.dpi);
+			qp_page_free(page);
+			return QP_EXIT_ERROR;
+		}
+	}
+	c = finish_render(page, out, fmt, &o);
+	qp_page_free(page);
+	return c;
+}

@@ -1,0 +1,81 @@
+/*
+ * layout.h - a template plus one set of values -> a display list in
+ * points: filled rectangles, fitted Pango layouts, QR module matrices.
+ *
+ * Layout measures text with Pango but knows nothing of Cairo surfaces;
+ * the render backends know nothing of YAML.
+ */
+#ifndef QP_LAYOUT_H
+#define QP_LAYOUT_H
+
+#include <pango/pango.h>
+
+#include "qr.h"
+#include "template.h"
+
+typedef enum qp_item_kind {
+	QP_ITEM_RECT,
+	QP_ITEM_TEXT,
+	QP_ITEM_QR,
+} qp_item_kind;
+
+typedef struct qp_item {
+	qp_item_kind kind;
+	const qp_block *block; /* the template block it came from */
+	double x, y, w, h;     /* points, on the trimmed page */
+	qp_color color;        /* fill, text colour, or dark modules */
+	/* rect */
+	bool has_stroke;
+	qp_color stroke;
+	double stroke_width;
+	/* text: the layout is drawn with its top-left corner at (x, y) */
+	PangoLayout *layout;
+	double font_size; /* the size it was fitted at */
+	/* qr: (x, y, w, w) is the whole symbol including the quiet zone */
+	qp_qr *qr;
+	int quiet;
+	qp_color background;
+	char *link; /* URI for a PDF link annotation, or NULL */
+} qp_item;
+
+typedef struct qp_page {
+	double w, h; /* trim size, points */
+	qp_color background;
+	char *title;   /* PDF metadata */
+	char *subject; /* PDF metadata (the location) */
+	qp_item *items;
+	size_t nitems;
+} qp_page;
+
+/* Per-thread layout state: a Pango font map and context set up for
+ * unhinted, 72-units-per-inch layout (identical on PDF, PNG and SVG). */
+typedef struct qp_layout_ctx qp_layout_ctx;
+
+qp_layout_ctx *qp_layout_ctx_new(void);
+void qp_layout_ctx_free(qp_layout_ctx *ctx);
+
+/*
+ * Bind values for a template: defaults, then each "key=value" of sets[]
+ * (an unknown key is an error suggesting the nearest variable). Fills
+ * values[] (t->nvars entries, strings owned by the template or sets[]).
+ */
+bool qp_bind_sets(const qp_template *t, const char *const *sets,
+    size_t nsets, const char **values, qp_error *err);
+
+/*
+ * Lay out one poster. values[] holds t->nvars strings (NULL = unset,
+ * which is an error if the variable is used). Errors name the block:
+ * text that cannot fit at its minimum size, a missing glyph, a payload
+ * too long, a code too small for its box or scan distance.
+ */
+qp_page *qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
+    const char *const *values, qp_error *err);
+
+/* A page holding only a QR code: size is the whole symbol with its quiet
+ * zone. Used by "qrposter qr". */
+qp_page *qp_layout_qr_only(const char *payload, int ecc, double size,
+    int quiet, qp_error *err);
+
+void qp_page_free(qp_page *page);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * main.c - qrposter's entry point: dispatch to a subcommand.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fonts.h"
+
+static const qp_cmd cmds[] = {
+	{"render", "render one poster to PDF, PNG or SVG", qp_cmd_render},
+	{"qr", "write a bare QR code to PDF, PNG or SVG", qp_cmd_qr},
+};
+
+#define NCMDS (sizeof cmds / sizeof cmds[0])
+
+void
+qp_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("qrposter: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+qp_sets_add(qp_sets *s, const char *kv)
+{
+	s->v = qp_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+	s->v[s->n++] = kv;
+}
+
+void
+qp_sets_free(qp_sets *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+bool
+qp_cli_dpi(const char *s, double *dpi)
+{
+	if (!qp_parse_number(s, strlen(s), dpi) || *dpi < 10 || *dpi > 2400) {
+		qp_cli_error("--dpi '%s': expected a number from 10 to 2400", s);
+		return false;
+	}
+	return true;
+}
+
+bool
+qp_cli_length(const char *opt, const char *s, double *pt)
+{
+	qp_error err;
+
+	if (!qp_parse_points(s, pt, &err)) {
+		qp_cli_error("%s: %s", opt, err.msg);
+		return false;
+	}
+	if (*pt < 0) {
+		qp_cli_error("%s '%s': must not be negative", opt, s);
+		return false;
+	}
+	return true;
+}
+
+static void
+usage(FILE *fp)
+{
+	fputs("usage: qrposter COMMAND [OPTIONS]\n\n"
+	    "Make print-ready posters with location-specific QR codes.\n\n"
+	    "commands:\n", fp);
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(fp, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("\n'qrposter COMMAND --help' describes a command's options.\n"
+	    "  -h, --help     show this help\n"
+	    "  -V, --version  show the version\n", fp);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return QP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return QP_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("qrposter %s\n", QP_VERSION);
+		return QP_EXIT_OK;
+	}
+	for (size_t i = 0; i < NCMDS; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			qp_error err;
+
+			/* Fonts first: every command lays out or draws. */
+			if (!qp_fonts_init(&err)) {
+				qp_cli_error("%s", err.msg);
+				return QP_EXIT_ERROR;
+			}
+			return cmds[i].run(argc - 1, argv + 1);
+		}
+	{
+		const char *names[NCMDS];
+		const char *near;
+
+		for (size_t i = 0; i < NCMDS; i++)
+			names[i] = cmds[i].name;
+		near = qp_nearest(argv[1], names, NCMDS);
+		if (near)
+			qp_cli_error("unknown command '%s' (did you mean "
+			    "'%s'?)", argv[1], near);
+		else
+			qp_cli_error("unknown command '%s'; try 'qrposter "
+			    "--help'", argv[1]);
+	}
+	return QP_EXIT_USAGE;
+}

@@ -1,0 +1,89 @@
+/*
+ * qr.c - wrap libqrencode: encode, copy the dark bits into a plain matrix,
+ * and turn its errno codes into messages that say what to change.
+ */
+#include "qr.h"
+
+#include <errno.h>
+#include <qrencode.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const QRecLevel levels[] = {QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q,
+    QR_ECLEVEL_H};
+
+/* Bytes capacity of version 40 in 8-bit mode per level (ISO/IEC 18004). */
+static const int max_bytes[] = {2953, 2331, 1663, 1273};
+
+int
+qp_qr_ecc_parse(const char *s)
+{
+	static const char names[] = "LMQH";
+
+	if (s == NULL || s[0] == '\0' || s[1] != '\0')
+		return -1;
+	for (int i = 0; i < 4; i++)
+		if (s[0] == names[i] || s[0] == names[i] + ('a' - 'A'))
+			return i;
+	return -1;
+}
+
+char
+qp_qr_ecc_name(int ecc)
+{
+	return "LMQH"[ecc & 3];
+}
+
+qp_qr *
+qp_qr_encode(const char *payload, int ecc, qp_error *err)
+{
+	QRcode *code;
+	qp_qr *q;
+	size_t n, len = strlen(payload);
+
+	if (ecc < 0 || ecc > 3) {
+		qp_fail(err, "bad error-correction level");
+		return NULL;
+	}
+	if (len == 0) {
+		qp_fail(err, "the QR payload is empty");
+		return NULL;
+	}
+	/*
+	 * 8-bit data with case sensitivity; libqrencode splits it into the
+	 * most compact mix of numeric, alphanumeric and byte segments.
+	 */
+	errno = 0;
+	code = QRcode_encodeString(payload, 0, levels[ecc], QR_MODE_8, 1);
+	if (code == NULL) {
+		if (errno == ERANGE || errno == EINVAL)
+			qp_fail(err, "the QR payload is too long: %zu bytes do "
+			    "not fit in any QR version at error correction %c "
+			    "(at most about %d bytes; shorten the URL or use a "
+			    "lower level)", len, qp_qr_ecc_name(ecc),
+			    max_bytes[ecc]);
+		else
+			qp_fail(err, "cannot encode the QR payload: %s",
+			    strerror(errno ? errno : EINVAL));
+		return NULL;
+	}
+	q = qp_xcalloc(1, sizeof *q);
+	q->version = code->version;
+	q->width = code->width;
+	q->ecc = ecc;
+	n = (size_t)code->width * (size_t)code->width;
+	q->dark = qp_xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		q->dark[i] = code->data[i] & 1;
+	QRcode_free(code);
+	return q;
+}
+
+void
+qp_qr_free(qp_qr *q)
+{
+	if (q == NULL)
+		return;
+	free(q->dark);
+	free(q);
+}

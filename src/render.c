@@ -1,0 +1,593 @@
+/*
+ * render.c - Cairo backends: PDF (vector, QR as a 1-bit image mask), PNG
+ * (image surface written through libpng), SVG (QR as one path).
+ */
+#include "render.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <png.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Crop marks: a gap of 3pt beyond the bleed, then 18pt of line. */
+#define MARK_GAP 3.0
+#define MARK_LEN 18.0
+#define MARK_AREA (MARK_GAP + MARK_LEN + 6.0)
+
+bool
+qp_format_from_path(const char *path, qp_format *fmt, qp_error *err)
+{
+	char ext[16];
+
+	qp_path_ext(path, ext, sizeof ext);
+	if (strcmp(ext, "pdf") == 0)
+		*fmt = QP_FMT_PDF;
+	else if (strcmp(ext, "png") == 0)
+		*fmt = QP_FMT_PNG;
+	else if (strcmp(ext, "svg") == 0)
+		*fmt = QP_FMT_SVG;
+	else if (ext[0] == '\0')
+		return qp_fail(err, "output '%s' has no extension; use .pdf, "
+		    ".png or .svg", path);
+	else
+		return qp_fail(err, "output '%s': unknown format '.%s' (use "
+		    ".pdf, .png or .svg)", path, ext);
+	return true;
+}
+
+/* cairo_write_func_t over a qp_outfile. */
+static cairo_status_t
+outfile_write(void *closure, const unsigned char *data, unsigned int len)
+{
+	return qp_outfile_write(closure, data, len) ? CAIRO_STATUS_SUCCESS :
+	    CAIRO_STATUS_WRITE_ERROR;
+}
+
+static double
+sheet_offset(const qp_render_opts *o)
+{
+	return o->bleed + (o->marks ? MARK_AREA : 0);
+}
+
+void
+qp_sheet_size(const qp_page *page, const qp_render_opts *o, double *w,
+    double *h)
+{
+	double off = sheet_offset(o);
+
+	*w = page->w + 2 * off;
+	*h = page->h + 2 * off;
+}
+
+static void
+set_color(cairo_t *cr, qp_color c)
+{
+	if (c.a >= 1)
+		cairo_set_source_rgb(cr, c.r, c.g, c.b);
+	else
+		cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a);
+}
+
+/* Escape a URI for a Cairo tag attribute string ('...' with \ escapes). */
+static char *
+tag_attr_uri(const char *uri)
+{
+	qp_buf b;
+
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "uri='");
+	for (const char *p = uri; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			qp_buf_addc(&b, '\\');
+		qp_buf_addc(&b, *p);
+	}
+	qp_buf_addc(&b, '\'');
+	return qp_buf_steal(&b);
+}
+
+/* The dark modules as a 1-bit Cairo mask, one pixel per module. */
+static cairo_surface_t *
+qr_mask_surface(const qp_qr *qr)
+{
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_A1,
+	    qr->width, qr->width);
+	unsigned char *data;
+	int stride;
+
+	cairo_surface_flush(s);
+	data = cairo_image_surface_get_data(s);
+	stride = cairo_image_surface_get_stride(s);
+	memset(data, 0, (size_t)stride * (size_t)qr->width);
+	for (int y = 0; y < qr->width; y++) {
+		uint32_t *row = (uint32_t *)(void *)(data + (size_t)y * stride);
+		for (int x = 0; x < qr->width; x++) {
+			if (!qr->dark[y * qr->width + x])
+				continue;
+			/* A1 pixels are bits of native-endian 32-bit words. */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			row[x >> 5] |= 0x80000000u >> (x & 31);
+#else
+			row[x >> 5] |= 1u << (x & 31);
+#endif
+		}
+	}
+	cairo_surface_mark_dirty(s);
+	return s;
+}
+
+/* All dark modules as one path of row runs (no seams between modules:
+ * one fill, so coverage of abutting rectangles adds up exactly). */
+static void
+qr_path(cairo_t *cr, const qp_qr *qr, double x0, double y0, double m)
+{
+	for (int y = 0; y < qr->width; y++) {
+		int x = 0;
+		while (x < qr->width) {
+			int start;
+			if (!qr->dark[y * qr->width + x]) {
+				x++;
+				continue;
+			}
+			start = x;
+			while (x < qr->width && qr->dark[y * qr->width + x])
+				x++;
+			cairo_rectangle(cr, x0 + start * m, y0 + y * m,
+			    (x - start) * m, m);
+		}
+	}
+}
+
+static void
+draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask)
+{
+	int n = it->qr->width + 2 * it->quiet;
+
+	cairo_save(cr);
+	if (px_per_pt > 0) {
+		/*
+		 * Raster: work in device pixels so every module is a whole
+		 * number of pixels, centred in the box. Crisp edges, no
+		 * anti-aliased grey seams for a scanner to trip on.
+		 */
+		double ux = it->x, uy = it->y;
+		double bx, by, side;
+		long m, x0, y0;
+
+		cairo_user_to_device(cr, &ux, &uy);
+		side = floor(it->w * px_per_pt + 0.5);
+		bx = floor(ux + 0.5);
+		by = floor(uy + 0.5);
+		m = (long)floor(side / n);
+		if (m < 1)
+			m = 1;
+		cairo_identity_matrix(cr);
+		cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
+		set_color(cr, it->background);
+		cairo_rectangle(cr, bx, by, side, side);
+		cairo_fill(cr);
+		x0 = (long)bx + (long)(side - (double)m * n) / 2 + m * it->quiet;
+		y0 = (long)by + (long)(side - (double)m * n) / 2 + m * it->quiet;
+		set_color(cr, it->color);
+		qr_path(cr, it->qr, (double)x0, (double)y0, (double)m);
+		cairo_fill(cr);
+		cairo_restore(cr);
+		return;
+	}
+	{
+		double m = it->w / n;
+		double ox = it->x + it->quiet * m, oy = it->y + it->quiet * m;
+		char *attr = it->link ? tag_attr_uri(it->link) : NULL;
+
+		if (attr)
+			cairo_tag_begin(cr, CAIRO_TAG_LINK, attr);
+		set_color(cr, it->background);
+		cairo_rectangle(cr, it->x, it->y, it->w, it->w);
+		cairo_fill(cr);
+		set_color(cr, it->color);
+		if (as_mask) {
+			/*
+			 * One 1-bit image, scaled with nearest-neighbour
+			 * filtering: PDF writes it as an /ImageMask with
+			 * /Interpolate false, exact edges at any zoom and a
+			 * fraction of the bytes of a path.
+			 */
+			cairo_surface_t *s = qr_mask_surface(it->qr);
+			cairo_pattern_t *pat;
+			cairo_matrix_t mx;
+
+			pat = cairo_pattern_create_for_surface(s);
+			cairo_pattern_set_filter(pat, CAIRO_FILTER_NEAREST);
+			cairo_matrix_init_scale(&mx, 1 / m, 1 / m);
+			cairo_matrix_translate(&mx, -ox, -oy);
+			cairo_pattern_set_matrix(pat, &mx);
+			cairo_mask(cr, pat);
+			cairo_pattern_destroy(pat);
+			cairo_surface_destroy(s);
+		} else {
+			qr_path(cr, it->qr, ox, oy, m);
+			cairo_fill(cr);
+		}
+		if (attr) {
+			cairo_tag_end(cr, CAIRO_TAG_LINK);
+			free(attr);
+		}
+	}
+	cairo_restore(cr);
+}
+
+static void
+draw_marks(cairo_t *cr, const qp_page *page, double bleed)
+{
+	double w = page->w, h = page->h;
+	double a = bleed + MARK_GAP, b = bleed + MARK_GAP + MARK_LEN;
+
+	cairo_save(cr);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	cairo_set_line_width(cr, 0.25);
+	/* Two marks at each corner, on the trim lines, outside the bleed. */
+	double xs[2] = {0, w}, ys[2] = {0, h};
+	for (int i = 0; i < 2; i++) {
+		for (int j = 0; j < 2; j++) {
+			double x = xs[i], y = ys[j];
+			double sx = i ? 1 : -1, sy = j ? 1 : -1;
+			cairo_move_to(cr, x + sx * a, y);
+			cairo_line_to(cr, x + sx * b, y);
+			cairo_move_to(cr, x, y + sy * a);
+			cairo_line_to(cr, x, y + sy * b);
+		}
+	}
+	cairo_stroke(cr);
+	cairo_restore(cr);
+}
+
+void
+qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
+    double px_per_pt, bool qr_as_mask)
+{
+	double off = sheet_offset(o), bl = o->bleed;
+
+	cairo_save(cr);
+	cairo_translate(cr, off, off);
+	set_color(cr, page->background);
+	cairo_rectangle(cr, -bl, -bl, page->w + 2 * bl, page->h + 2 * bl);
+	cairo_fill(cr);
+	for (size_t i = 0; i < page->nitems; i++) {
+		const qp_item *it = &page->items[i];
+
+		switch (it->kind) {
+		case QP_ITEM_RECT: {
+			/* A rectangle that touches the trim edge runs on into
+			 * the bleed, so a trim a hair off shows no white. */
+			double x0 = it->x, y0 = it->y;
+			double x1 = it->x + it->w, y1 = it->y + it->h;
+			if (x0 <= 0.01)
+				x0 = -bl;
+			if (y0 <= 0.01)
+				y0 = -bl;
+			if (x1 >= page->w - 0.01)
+				x1 = page->w + bl;
+			if (y1 >= page->h - 0.01)
+				y1 = page->h + bl;
+			if (it->color.a > 0) {
+				set_color(cr, it->color);
+				cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
+				cairo_fill(cr);
+			}
+			if (it->has_stroke) {
+				set_color(cr, it->stroke);
+				cairo_set_line_width(cr, it->stroke_width);
+				cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+				cairo_stroke(cr);
+			}
+			break;
+		}
+		case QP_ITEM_TEXT:
+			set_color(cr, it->color);
+			cairo_move_to(cr, it->x, it->y);
+			pango_cairo_show_layout(cr, it->layout);
+			break;
+		case QP_ITEM_QR:
+			draw_qr(cr, it, px_per_pt, qr_as_mask);
+			break;
+		}
+	}
+	if (o->marks)
+		draw_marks(cr, page, bl);
+	cairo_restore(cr);
+}
+
+static void
+pdf_date(char *buf, size_t n)
+{
+	time_t t = (time_t)qp_source_date_epoch();
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+pdf_metadata(cairo_surface_t *s, const qp_page *page)
+{
+	char date[32];
+
+	pdf_date(date, sizeof date);
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE,
+	    page->title ? page->title : "");
+	if (page->subject)
+		cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_SUBJECT,
+		    page->subject);
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR,
+	    "qrposter " QP_VERSION);
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE,
+	    date);
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_MOD_DATE, date);
+}
+
+static bool
+cairo_ok(cairo_status_t st, const char *path, qp_error *err)
+{
+	if (st == CAIRO_STATUS_SUCCESS)
+		return true;
+	return qp_fail(err, "cannot write '%s': %s", path,
+	    cairo_status_to_string(st));
+}
+
+static bool
+render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
+    const qp_render_opts *o, qp_error *err)
+{
+	double sw, sh;
+	cairo_surface_t *s;
+	cairo_t *cr;
+	cairo_status_t st;
+
+	qp_sheet_size(page, o, &sw, &sh);
+	if (fmt == QP_FMT_PDF) {
+		s = cairo_pdf_surface_create_for_stream(outfile_write, of,
+		    sw, sh);
+		pdf_metadata(s, page);
+	} else {
+		s = cairo_svg_surface_create_for_stream(outfile_write, of,
+		    sw, sh);
+		cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_PT);
+	}
+	cr = cairo_create(s);
+	qp_draw_page(cr, page, o, 0, fmt == QP_FMT_PDF);
+	cairo_show_page(cr);
+	st = cairo_status(cr);
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(s);
+	cairo_surface_destroy(s);
+	return cairo_ok(st, of->path, err);
+}
+
+typedef struct png_sink {
+	qp_outfile *of;
+} png_sink;
+
+static void
+png_write_fn(png_structp png, png_bytep data, size_t len)
+{
+	png_sink *sink = png_get_io_ptr(png);
+
+	if (!qp_outfile_write(sink->of, data, len))
+		png_error(png, "write failed");
+}
+
+static void
+png_flush_fn(png_structp png)
+{
+	(void)png;
+}
+
+/*
+ * Write an RGB24 image through libpng: grey (one byte a pixel) when every
+ * pixel is grey, which most posters on white are not but QR-only files
+ * are; RGB otherwise. The pHYs chunk carries the DPI.
+ */
+static bool
+write_png(cairo_surface_t *img, double dpi, qp_outfile *of, qp_error *err)
+{
+	int w = cairo_image_surface_get_width(img);
+	int h = cairo_image_surface_get_height(img);
+	int stride = cairo_image_surface_get_stride(img);
+	const unsigned char *data = cairo_image_surface_get_data(img);
+	bool grey = true;
+	png_structp png = NULL;
+	png_infop info = NULL;
+	unsigned char *row = NULL;
+	png_sink sink = {of};
+	uint32_t ppm = (uint32_t)floor(dpi / 0.0254 + 0.5);
+
+	for (int y = 0; y < h && grey; y++) {
+		const uint32_t *p = (const uint32_t *)(const void *)
+		    (data + (size_t)y * stride);
+		for (int x = 0; x < w; x++) {
+			uint32_t v = p[x];
+			if (((v >> 16) & 0xff) != ((v >> 8) & 0xff) ||
+			    ((v >> 8) & 0xff) != (v & 0xff)) {
+				grey = false;
+				break;
+			}
+		}
+	}
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	if (png == NULL)
+		return qp_fail(err, "cannot start libpng");
+	info = png_create_info_struct(png);
+	row = qp_xmalloc((size_t)w * 3);
+	if (info == NULL || setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		free(row);
+		return qp_fail(err, "cannot write '%s': %s", of->path,
+		    of->write_failed ? strerror(of->saved_errno) :
+		    "PNG encoding failed");
+	}
+	png_set_write_fn(png, &sink, png_write_fn, png_flush_fn);
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
+	    grey ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
+	    PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+	    PNG_FILTER_TYPE_DEFAULT);
+	png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
+	/*
+	 * Posters are large flat areas: the Up and Sub filters with a fast
+	 * deflate level give files within a few percent of the default
+	 * settings in a fraction of the time (see `make bench`).
+	 */
+	png_set_compression_level(png, 3);
+	png_set_filter(png, 0, PNG_FILTER_SUB | PNG_FILTER_UP);
+	png_write_info(png, info);
+	for (int y = 0; y < h; y++) {
+		const uint32_t *p = (const uint32_t *)(const void *)
+		    (data + (size_t)y * stride);
+		if (grey) {
+			for (int x = 0; x < w; x++)
+				row[x] = (unsigned char)(p[x] & 0xff);
+		} else {
+			for (int x = 0; x < w; x++) {
+				row[3 * x] = (unsigned char)(p[x] >> 16);
+				row[3 * x + 1] = (unsigned char)(p[x] >> 8);
+				row[3 * x + 2] = (unsigned char)p[x];
+			}
+		}
+		png_write_row(png, row);
+	}
+	png_write_end(png, info);
+	png_destroy_write_struct(&png, &info);
+	free(row);
+	return true;
+}
+
+static bool
+render_png(const qp_page *page, qp_outfile *of, const qp_render_opts *o,
+    qp_error *err)
+{
+	double sw, sh, s = o->dpi / 72.0;
+	double pw, ph;
+	cairo_surface_t *img;
+	cairo_t *cr;
+	bool ok;
+
+	qp_sheet_size(page, o, &sw, &sh);
+	pw = floor(sw * s + 0.5);
+	ph = floor(sh * s + 0.5);
+	if (pw * ph > QP_MAX_PNG_PIXELS || pw > 32767 || ph > 32767)
+		return qp_fail(err, "a %.1fx%.1fin page at %g DPI is %.0fx%.0f "
+		    "pixels (%.0f MB in memory); the limit is %.0f megapixels "
+		    "and 32767 pixels a side: lower --dpi", sw / 72, sh / 72,
+		    o->dpi, pw, ph, pw * ph * 4 / 1e6,
+		    QP_MAX_PNG_PIXELS / 1e6);
+	img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw, (int)ph);
+	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(img);
+		return qp_fail(err, "cannot make a %.0fx%.0f image (out of "
+		    "memory?)", pw, ph);
+	}
+	cr = cairo_create(img);
+	cairo_scale(cr, s, s);
+	qp_draw_page(cr, page, o, s, false);
+	cairo_destroy(cr);
+	cairo_surface_flush(img);
+	ok = write_png(img, o->dpi, of, err);
+	cairo_surface_destroy(img);
+	return ok;
+}
+
+bool
+qp_render_file(const qp_page *page, const char *path, qp_format fmt,
+    const qp_render_opts *o, qp_error *err)
+{
+	qp_outfile of;
+	bool ok;
+
+	if (!qp_outfile_open(&of, path, err))
+		return false;
+	if (fmt == QP_FMT_PNG)
+		ok = render_png(page, &of, o, err);
+	else
+		ok = render_vector(page, &of, fmt, o, err);
+	if (!ok) {
+		qp_outfile_abort(&of);
+		return false;
+	}
+	return qp_outfile_commit(&of, err);
+}
+
+struct qp_pdf_doc {
+	qp_outfile of;
+	qp_render_opts o;
+	cairo_surface_t *s;
+	cairo_t *cr;
+	size_t pages;
+};
+
+qp_pdf_doc *
+qp_pdf_doc_open(const char *path, const qp_render_opts *o, qp_error *err)
+{
+	qp_pdf_doc *doc = qp_xcalloc(1, sizeof *doc);
+
+	if (!qp_outfile_open(&doc->of, path, err)) {
+		free(doc);
+		return NULL;
+	}
+	doc->o = *o;
+	doc->s = cairo_pdf_surface_create_for_stream(outfile_write,
+	    &doc->of, 612, 792);
+	doc->cr = cairo_create(doc->s);
+	return doc;
+}
+
+bool
+qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
+{
+	double sw, sh;
+
+	qp_sheet_size(page, &doc->o, &sw, &sh);
+	if (doc->pages == 0)
+		pdf_metadata(doc->s, page);
+	cairo_pdf_surface_set_size(doc->s, sw, sh);
+	qp_draw_page(doc->cr, page, &doc->o, 0, true);
+	cairo_show_page(doc->cr);
+	doc->pages++;
+	return cairo_ok(cairo_status(doc->cr), doc->of.path, err);
+}
+
+bool
+qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
+{
+	cairo_status_t st = cairo_status(doc->cr);
+	bool ok;
+
+	cairo_destroy(doc->cr);
+	cairo_surface_finish(doc->s);
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(doc->s);
+	cairo_surface_destroy(doc->s);
+	ok = cairo_ok(st, doc->of.path, err);
+	if (ok)
+		ok = qp_outfile_commit(&doc->of, err);
+	else
+		qp_outfile_abort(&doc->of);
+	free(doc);
+	return ok;
+}
+
+void
+qp_pdf_doc_abort(qp_pdf_doc *doc)
+{
+	if (doc == NULL)
+		return;
+	cairo_destroy(doc->cr);
+	cairo_surface_finish(doc->s);
+	cairo_surface_destroy(doc->s);
+	qp_outfile_abort(&doc->of);
+	free(doc);
+}

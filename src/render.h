@@ -1,0 +1,65 @@
+/*
+ * render.h - draw a display list with Cairo onto PDF, PNG or SVG.
+ *
+ * Every writer goes through a temporary file renamed on success, so a
+ * failed render leaves nothing under the output name.
+ */
+#ifndef QP_RENDER_H
+#define QP_RENDER_H
+
+#include <cairo.h>
+
+#include "layout.h"
+
+typedef enum qp_format {
+	QP_FMT_PDF,
+	QP_FMT_PNG,
+	QP_FMT_SVG,
+} qp_format;
+
+typedef struct qp_render_opts {
+	double dpi;   /* PNG resolution */
+	double bleed; /* points added on every side (background extends) */
+	bool marks;   /* crop marks outside the bleed */
+} qp_render_opts;
+
+#define QP_RENDER_OPTS_DEFAULT {.dpi = 300, .bleed = 0, .marks = false}
+
+/* Format from a path's extension; false with err naming the extension. */
+bool qp_format_from_path(const char *path, qp_format *fmt, qp_error *err);
+
+/* Size of the whole sheet (trim + bleed + mark area), points. */
+void qp_sheet_size(const qp_page *page, const qp_render_opts *o,
+    double *w, double *h);
+
+/*
+ * Draw page onto cr, whose user space is points with the trim's top-left
+ * corner at the origin. px_per_pt > 0 asks for QR modules snapped to
+ * whole device pixels (raster output); 0 draws exact vector geometry.
+ */
+void qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
+    double px_per_pt, bool qr_as_mask);
+
+/* Render one page to a file, the format chosen by fmt. */
+bool qp_render_file(const qp_page *page, const char *path, qp_format fmt,
+    const qp_render_opts *o, qp_error *err);
+
+/*
+ * A multi-page PDF written page by page (fonts embedded once), committed
+ * atomically on close.
+ */
+typedef struct qp_pdf_doc qp_pdf_doc;
+
+qp_pdf_doc *qp_pdf_doc_open(const char *path, const qp_render_opts *o,
+    qp_error *err);
+/* Add a page; the first page's title becomes the document's. */
+bool qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err);
+/* Finish and rename into place; on failure nothing is left behind. */
+bool qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err);
+/* Give up: the temporary file is removed. */
+void qp_pdf_doc_abort(qp_pdf_doc *doc);
+
+/* Largest raster qrposter will make, in pixels (width x height). */
+#define QP_MAX_PNG_PIXELS (400.0 * 1000 * 1000)
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * template.h - parse and validate a YAML poster template into a plain C
+ * model. Every error names file:line:column. The format is documented in
+ * templates/README.md.
+ */
+#ifndef QP_TEMPLATE_H
+#define QP_TEMPLATE_H
+
+#include "util.h"
+#include "vars.h"
+
+typedef enum qp_block_kind {
+	QP_BLOCK_RECT,
+	QP_BLOCK_TEXT,
+	QP_BLOCK_QR,
+} qp_block_kind;
+
+typedef enum qp_halign {
+	QP_ALIGN_LEFT,
+	QP_ALIGN_CENTER,
+	QP_ALIGN_RIGHT,
+} qp_halign;
+
+typedef enum qp_valign {
+	QP_VALIGN_TOP,
+	QP_VALIGN_MIDDLE,
+	QP_VALIGN_BOTTOM,
+} qp_valign;
+
+/* A box on the trimmed page, resolved to points at load time. */
+typedef struct qp_box {
+	double x, y, w, h;
+	bool has_h; /* false: a QR block sizes its own height */
+} qp_box;
+
+typedef struct qp_text_spec {
+	qp_tstr *markup;
+	char *font; /* Pango font description, e.g. "Noto Sans Bold" */
+	double size_max, size_min; /* points */
+	qp_color color;
+	qp_halign align;
+	qp_valign valign;
+	double line_spacing; /* factor; 0 = font default */
+	bool wrap;
+	char *lang; /* BCP 47 tag, or NULL */
+} qp_text_spec;
+
+typedef struct qp_qr_spec {
+	qp_tstr *data;
+	int ecc; /* 0..3 = L M Q H */
+	double scan_distance; /* metres; 0 = not declared */
+	double min_module;    /* points */
+	int quiet_zone;       /* modules, >= 4 */
+	qp_color color, background;
+	bool link;
+	qp_tstr *caption; /* plain text under the code, or NULL */
+	char *caption_font;
+	double caption_size_max, caption_size_min;
+	qp_color caption_color;
+} qp_qr_spec;
+
+typedef struct qp_rect_spec {
+	qp_color fill;
+	bool has_stroke;
+	qp_color stroke;
+	double stroke_width;
+} qp_rect_spec;
+
+typedef struct qp_block {
+	qp_block_kind kind;
+	char *id;    /* name for messages: the block's id or "blocks[3]" */
+	int line, col;
+	qp_box box;
+	union {
+		qp_rect_spec rect;
+		qp_text_spec text;
+		qp_qr_spec qr;
+	} u;
+} qp_block;
+
+typedef struct qp_var {
+	char *name;
+	char *def;  /* default value, or NULL: must be given */
+	char *desc; /* help text, or NULL */
+} qp_var;
+
+typedef struct qp_template {
+	char *path;
+	char *name;        /* human name */
+	char *description; /* or NULL */
+	qp_tstr *title;    /* PDF title */
+	qp_tstr *subject;  /* PDF subject (the location) */
+	double page_w, page_h; /* trim size, points */
+	double margin;         /* safe area inset, points */
+	qp_color background;
+	double min_text_size; /* points; 0 = none */
+	qp_var *vars;
+	size_t nvars;
+	const char **var_names; /* nvars names, for vars.h */
+	qp_block *blocks;
+	size_t nblocks;
+} qp_template;
+
+/* Load and validate a template file. NULL on error, err says file:l:c. */
+qp_template *qp_template_load(const char *path, qp_error *err);
+/* Parse from memory; path is used in messages only. */
+qp_template *qp_template_parse(const char *path, const char *text,
+    size_t len, qp_error *err);
+void qp_template_free(qp_template *t);
+
+/* Index of variable name, or -1. */
+long qp_template_var(const qp_template *t, const char *name);
+
+/* Page size presets ("letter", "a4", "11x17in", "300x200mm"...). Sizes are
+ * portrait (w <= h) except where a preset is landscape by nature. */
+bool qp_page_size_parse(const char *s, double *w, double *h, qp_error *err);
+
+#define QP_TEMPLATE_MAX_BYTES (1024 * 1024)
+
+#endif

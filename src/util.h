@@ -1,0 +1,137 @@
+/*
+ * util.h - small shared pieces: error reports, growable strings, strict
+ * number and unit parsing, colours, and atomic output files.
+ *
+ * Lower layers never print or exit: every function that can fail returns
+ * false (or NULL) and fills a qp_error the caller decides what to do with.
+ */
+#ifndef QP_UTIL_H
+#define QP_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define QP_VERSION "0.1.0"
+
+/* One error message a user can act on: what, where, why. */
+typedef struct qp_error {
+	char msg[1024];
+} qp_error;
+
+/* Fill err (may be NULL) with a printf-style message; returns false so a
+ * caller can write `return qp_fail(err, ...)`. */
+bool qp_fail(qp_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prefix an existing message: "prefix: old message". */
+void qp_error_prefix(qp_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Allocation that never returns NULL: out of memory is a broken
+ * invariant for a tool like this, reported and fatal (tmux's xmalloc). */
+void *qp_xmalloc(size_t n);
+void *qp_xcalloc(size_t n, size_t size);
+void *qp_xrealloc(void *p, size_t n);
+char *qp_xstrdup(const char *s);
+char *qp_xstrndup(const char *s, size_t n);
+char *qp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable NUL-terminated byte string. */
+typedef struct qp_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+} qp_buf;
+
+void qp_buf_init(qp_buf *b);
+void qp_buf_add(qp_buf *b, const char *s, size_t n);
+void qp_buf_adds(qp_buf *b, const char *s);
+void qp_buf_addc(qp_buf *b, char c);
+void qp_buf_printf(qp_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void qp_buf_reset(qp_buf *b);
+/* Hand the string to the caller (who frees it); b is left empty. */
+char *qp_buf_steal(qp_buf *b);
+void qp_buf_free(qp_buf *b);
+
+/*
+ * Strict, locale-independent decimal parse of the whole of s (no
+ * exponent, no hex, no leading/trailing junk). "12.5" and "-3" pass,
+ * "12,5", "1e3", "", " 4" fail.
+ */
+bool qp_parse_number(const char *s, size_t len, double *out);
+bool qp_parse_int(const char *s, long min, long max, long *out);
+
+/* Lengths. */
+#define QP_PT_PER_IN 72.0
+#define QP_PT_PER_MM (72.0 / 25.4)
+
+typedef enum qp_len_kind {
+	QP_LEN_ABS, /* points */
+	QP_LEN_PCT, /* percent of a reference length */
+} qp_len_kind;
+
+typedef struct qp_len {
+	qp_len_kind kind;
+	double v; /* points, or percent */
+} qp_len;
+
+/*
+ * Parse a length: a number followed by pt, in, mm, cm, or % (if
+ * allow_pct). A bare 0 is accepted. Fills err with the reason on failure.
+ */
+bool qp_parse_len(const char *s, bool allow_pct, qp_len *out, qp_error *err);
+/* Parse a physical length and return points (no %): "2in", "50mm". */
+bool qp_parse_points(const char *s, double *pt, qp_error *err);
+/* Parse a distance in metres: "1m", "150cm", "10ft", "3.5 m". */
+bool qp_parse_metres(const char *s, double *m, qp_error *err);
+
+typedef struct qp_color {
+	double r, g, b, a;
+} qp_color;
+
+/* "#RGB", "#RRGGBB", "#RRGGBBAA", or a few CSS names (black, white...). */
+bool qp_parse_color(const char *s, qp_color *out, qp_error *err);
+/* WCAG 2.1 relative luminance and contrast ratio (1..21). */
+double qp_color_luminance(qp_color c);
+double qp_color_contrast(qp_color a, qp_color b);
+
+/* True if s is valid UTF-8; else *bad_off is the offset of the first bad
+ * byte. */
+bool qp_utf8_valid(const char *s, size_t len, size_t *bad_off);
+
+/* Levenshtein distance (small strings; for "did you mean"). */
+size_t qp_edit_distance(const char *a, const char *b);
+/* The candidate nearest to s (NULL if none is reasonably close). */
+const char *qp_nearest(const char *s, const char *const *cands, size_t n);
+
+/*
+ * Atomic output: a temporary file in the same directory, renamed over the
+ * destination on commit, removed on abort. A crash or a failure never
+ * leaves a partial file under the real name.
+ */
+typedef struct qp_outfile {
+	char *path;     /* final name */
+	char *tmp_path; /* temporary name in the same directory */
+	FILE *fp;
+	bool write_failed;
+	int saved_errno;
+} qp_outfile;
+
+bool qp_outfile_open(qp_outfile *o, const char *path, qp_error *err);
+bool qp_outfile_write(qp_outfile *o, const void *data, size_t len);
+bool qp_outfile_commit(qp_outfile *o, qp_error *err);
+void qp_outfile_abort(qp_outfile *o);
+
+/* Check that the directory part of path exists and is a directory. */
+bool qp_check_output_dir(const char *path, qp_error *err);
+
+/* Lower-cased extension of path without the dot ("" if none). */
+const char *qp_path_ext(const char *path, char *buf, size_t bufsz);
+
+/* SOURCE_DATE_EPOCH if set and valid, else a fixed date: output must not
+ * depend on when it was made. */
+long long qp_source_date_epoch(void);
+
+#endif
