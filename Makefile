@@ -72,7 +72,9 @@ qrposter: $(CLI_OBJ) $(BUILD)/libqrposter.a
 	$(CC) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $(QRPOSTER_BIN) $(CLI_OBJ) $(BUILD)/libqrposter.a $(QP_LIBS)
 
 # The README's first command: dependencies if missing, then the samples.
-sample: qrposter
+# qrposter is built by a sub-make so pkg-config runs after deps.
+sample: deps
+	@$(MAKE) --no-print-directory qrposter
 	@mkdir -p output
 	./qrposter render -t restroom-letter -s code=NYP-R1 -s "name=New York Penn Station, restroom 1" -o output/restroom-letter.pdf
 	./qrposter render -t station-tabloid -s code=WAS-C2 -s "name=Washington Union Station, concourse" -o output/station-tabloid.pdf
@@ -91,7 +93,7 @@ $(BUILD)/tests/%: tests/%.c tests/helpers.c tests/helpers.h $(BUILD)/libqrposter
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/helpers.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
-test: qrposter $(TEST_BIN)
+test: deps qrposter $(TEST_BIN)
 	@QRPOSTER=$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
