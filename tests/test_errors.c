@@ -141,6 +141,11 @@ static const ecase cases[] = {
 	    {"render", "-t", D "base.yaml", "-s", "code=X1", "--dpi", "300dpi",
 	    "-o", OUT},
 	    {"--dpi", "'300dpi'"}},
+	/* Refused after the temporary file is made: it must go too. */
+	{"PNG too large to make", "out.png",
+	    {"render", "-t", D "base.yaml", "-s", "code=X1", "--dpi", "2400",
+	    "-o", OUT},
+	    {"2400", "--dpi"}},
 	{"unknown option", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-s", "code=X1", "--colour", "red",
 	    "-o", OUT},
