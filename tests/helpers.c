@@ -640,6 +640,8 @@ th_pdf_links(const char *pdf, th_pdf_link *links, int max)
 		n++;
 	}
 done:
+	if (qpdf_has_error(q))
+		(void)qpdf_get_error(q); /* handled: we return -1 */
 	qpdf_cleanup(&q);
 	return n;
 }

@@ -361,6 +361,81 @@ test_pdf_qr_link(void **state)
 	free(out);
 }
 
+/*
+ * Render with an agency's own reporting URL; count what is wrong: the
+ * render fails, the QR code does not carry the URL exactly, or the PDF
+ * link does not.
+ */
+static int
+check_report_url(const fixture *fx, const char *url, const char *code,
+    size_t i)
+{
+	char set[128], file[16], *out, *want, **codes = NULL;
+	const char *extra[] = {"-s", set, NULL};
+	th_pdf_link links[4];
+	th_run r;
+	int n, rc, bad = 0;
+
+	snprintf(set, sizeof set, "report_url=%s", url);
+	snprintf(file, sizeof file, "u%zu.pdf", i);
+	out = th_path(fx->dir, file);
+	want = expected_payload(url, code);
+	rc = render(&r, fx->t->name, code, "Penn", out, extra, NULL);
+	if (rc != 0) {
+		print_error("report_url %s: exit %d: %s", url, rc, r.err);
+		bad++;
+	} else {
+		codes = th_pdf_decode_qr(out, 100);
+		if (th_strv_len(codes) != 1 || strcmp(codes[0], want) != 0) {
+			print_error("report_url %s: QR '%s'\n", url,
+			    codes && codes[0] ? codes[0] : "(none)");
+			bad++;
+		}
+		n = th_pdf_links(out, links, 4);
+		if (n != 1 || strcmp(links[0].uri, want) != 0) {
+			print_error("report_url %s: %d links, first '%s', want "
+			    "'%s'\n", url, n, n > 0 ? links[0].uri : "", want);
+			bad++;
+		}
+	}
+	th_run_free(&r);
+	th_strv_free(codes);
+	free(want);
+	free(out);
+	return bad;
+}
+
+/* A short URL makes a smaller QR version (here version 2); the poster
+ * must still render, at the size its scan distance needs. */
+static void
+test_short_report_url(void **state)
+{
+	fixture *fx = *state;
+
+	need_template(fx);
+	assert_int_equal(check_report_url(fx, "https://ht.example/", "A1", 0),
+	    0);
+}
+
+/* URL characters that a PDF string must escape ('(' ')' '\\') still give
+ * a link to exactly the QR payload. */
+static void
+test_report_url_parens(void **state)
+{
+	fixture *fx = *state;
+	static const char *const urls[] = {
+		"https://example.org/en/(report)/",
+		"https://example.org/report:-)/",
+		"https://example.org/(report/",
+	};
+	int bad = 0;
+
+	need_template(fx);
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
+		bad += check_report_url(fx, urls[i], "NYP R1", i);
+	assert_int_equal(bad, 0);
+}
+
 /* Re-rendering gives the same bytes; SOURCE_DATE_EPOCH sets the date. */
 static void
 test_pdf_deterministic(void **state)
@@ -789,6 +864,8 @@ main(void)
 		PER_TEMPLATE(test_pdf_report_url_set),
 		PER_TEMPLATE(test_pdf_metadata),
 		PER_TEMPLATE(test_pdf_qr_link),
+		PER_TEMPLATE(test_short_report_url),
+		PER_TEMPLATE(test_report_url_parens),
 		PER_TEMPLATE(test_pdf_deterministic),
 		PER_TEMPLATE(test_png_150),
 		PER_TEMPLATE(test_png_300),
