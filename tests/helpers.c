@@ -184,13 +184,17 @@ th_run_argv(th_run *r, const char *const *argv, const char *const *env)
 	pid_t pid;
 
 	r->status = -1;
-	r->out = r->err = NULL;
+	/* Never NULL, so a caller can search them without a check. */
+	r->out = xstrdup("");
+	r->err = xstrdup("");
 	if ((ofd = capture_file(otmpl)) < 0)
 		return -1;
 	if ((efd = capture_file(etmpl)) < 0) {
 		close(ofd);
 		return -1;
 	}
+	free(r->out);
+	free(r->err);
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {

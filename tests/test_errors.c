@@ -236,26 +236,38 @@ test_case(void **state)
 	print_message("[   INFO   ] %s: exit %d, stderr: %s", c->name, rc,
 	    r.err);
 
-	/* Refused, not crashed (a signal shows as 128 + N). */
-	assert_true(rc > 0 && rc < 128);
-	/* One message, one line, in the house format. */
-	assert_true(strncmp(r.err, "qrposter: ", 10) == 0);
-	nl = strchr(r.err, '\n');
-	assert_non_null(nl);
-	assert_string_equal(nl, "\n");
-	assert_string_equal(r.out, "");
-	for (size_t i = 0; c->want[i]; i++) {
-		if (strstr(r.err, c->want[i]) == NULL)
-			print_error("stderr lacks \"%s\"\n", c->want[i]);
-		assert_non_null(strstr(r.err, c->want[i]));
+	/* Decide everything, free, then assert: a failing case must not
+	 * leak (make sanitize runs this too). */
+	{
+		/* Refused, not crashed (a signal shows as 128 + N). */
+		bool refused = rc > 0 && rc < 128;
+		/* One message, one line, in the house format. */
+		bool house = strncmp(r.err, "qrposter: ", 10) == 0;
+		bool one_line = (nl = strchr(r.err, '\n')) != NULL &&
+		    nl[1] == '\0';
+		bool quiet_stdout = r.out[0] == '\0';
+		const char *missing = NULL;
+		/* Nothing left behind: no output, no hidden temporary. */
+		bool clean = th_dir_only(dir, NULL, stray, sizeof stray);
+
+		for (size_t i = 0; c->want[i] && !missing; i++)
+			if (strstr(r.err, c->want[i]) == NULL)
+				missing = c->want[i];
+		if (missing)
+			print_error("stderr lacks \"%s\"\n", missing);
+		if (!clean)
+			print_error("left behind in the output directory: %s\n",
+			    stray);
+		th_run_free(&r);
+		free(longv);
+		free(out);
+		assert_true(refused);
+		assert_true(house);
+		assert_true(one_line);
+		assert_true(quiet_stdout);
+		assert_null(missing);
+		assert_true(clean);
 	}
-	/* Nothing left behind: no output, no hidden temporary file. */
-	if (!th_dir_only(dir, NULL, stray, sizeof stray))
-		print_error("left behind in the output directory: %s\n", stray);
-	assert_true(th_dir_only(dir, NULL, NULL, 0));
-	th_run_free(&r);
-	free(longv);
-	free(out);
 }
 
 /* A failed render must not clobber an existing poster either. */
