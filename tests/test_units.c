@@ -661,17 +661,28 @@ test_qr_encode(void **state)
 
 /* ---- atomic output ---- */
 
+static int
+dir_setup(void **state)
+{
+	return (*state = th_tmpdir_new()) != NULL ? 0 : -1;
+}
+
+static int
+dir_teardown(void **state)
+{
+	th_tmpdir_remove(*state);
+	return 0;
+}
+
 static void
 test_outfile(void **state)
 {
-	char *dir = th_tmpdir_new(), *path, *data;
+	char *dir = *state, *path, *data;
 	const char *const only[] = {"out.pdf", NULL};
 	qp_outfile o;
 	qp_error err;
 	size_t len;
 
-	(void)state;
-	assert_non_null(dir);
 	path = th_path(dir, "out.pdf");
 	/* Abort: nothing at all is left. */
 	assert_true(qp_outfile_open(&o, path, &err));
@@ -695,7 +706,6 @@ test_outfile(void **state)
 	assert_false(qp_outfile_open(&o, path, &err));
 	assert_non_null(strstr(err.msg, "does not exist"));
 	free(path);
-	th_tmpdir_remove(dir);
 }
 
 static void
@@ -758,7 +768,8 @@ main(void)
 		cmocka_unit_test(test_template_errors),
 		cmocka_unit_test(test_page_size_parse),
 		cmocka_unit_test(test_qr_encode),
-		cmocka_unit_test(test_outfile),
+		cmocka_unit_test_setup_teardown(test_outfile, dir_setup,
+		    dir_teardown),
 		cmocka_unit_test(test_utf8_and_nearest),
 		cmocka_unit_test(test_free_null),
 	};
