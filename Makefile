@@ -95,7 +95,7 @@ $(BUILD)/tests/%: tests/%.c tests/helpers.c tests/helpers.h $(BUILD)/libqrposter
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/helpers.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 test: deps qrposter $(TEST_BIN)
-	@QRPOSTER=$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
+	@QRPOSTER=./$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 # Leaks inside fontconfig/Pango/GLib's own caches are suppressed in
