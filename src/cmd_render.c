@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cli.h"
 #include "fonts.h"
 #include "qr.h"
@@ -129,9 +130,24 @@ qp_cmd_render(int argc, char **argv)
 		goto done;
 	}
 	ctx = qp_layout_ctx_new();
-	if ((page = qp_layout_page(ctx, t, values, &err)) == NULL) {
-		qp_cli_error("%s: %s", t->path, err.msg);
-		goto done;
+	/* The preflight (check.h) runs before every render: its errors
+	 * stop the poster, its warnings are printed. */
+	{
+		qp_check_opts co = {.bleed = o.bleed};
+		qp_diag_list dl;
+
+		qp_diag_list_init(&dl);
+		qp_check_poster(ctx, t, values, &co, &dl, &page);
+		for (size_t i = 0; i < dl.n; i++) {
+			if (dl.v[i].sev == QP_DIAG_ERROR)
+				qp_cli_error("%s: %s", t->path, dl.v[i].msg);
+			else
+				qp_cli_error("%s: warning: %s", t->path,
+				    dl.v[i].msg);
+		}
+		qp_diag_list_clear(&dl);
+		if (page == NULL)
+			goto done;
 	}
 	rc = finish_render(page, out, fmt, &o);
 done:
