@@ -65,7 +65,8 @@ check_one(run *r, const char **values, const char *where, const bool *given)
 	qp_buf label;
 
 	for (size_t i = 0; i < t->nvars && nvary < 16; i++)
-		if (t->vars[i].nchoices > 1 && !given[i]) {
+		if (t->vars[i].nchoices > 1 && !given[i] &&
+		    qp_template_var_used(t, i)) {
 			vary[nvary++] = i;
 			combos *= t->vars[i].nchoices;
 			if (combos > MAX_COMBOS)

@@ -313,6 +313,50 @@ qp_lang_is_rtl(const char *tag)
 	return false;
 }
 
+static void
+mark_l10n(const qp_template *t, qp_tstr *const *v, bool *used,
+    bool *differs)
+{
+	for (size_t i = 0; v && i < qp_template_nlocales(t); i++) {
+		if (v[i] == NULL)
+			continue;
+		qp_tstr_mark_used(v[i], used);
+		if (i > 0 && v[0] && strcmp(qp_tstr_source(v[0]),
+		    qp_tstr_source(v[i])) != 0)
+			*differs = true;
+	}
+}
+
+bool
+qp_template_var_used(const qp_template *t, size_t var)
+{
+	bool *used = qp_xcalloc(t->nvars + 1, sizeof *used);
+	bool page_lang = false, r;
+
+	mark_l10n(t, t->title_l10n, used, &page_lang);
+	mark_l10n(t, t->subject_l10n, used, &page_lang);
+	for (size_t i = 0; i < t->nblocks; i++) {
+		const qp_block *b = &t->blocks[i];
+		bool differs = false;
+
+		if (b->kind == QP_BLOCK_TEXT) {
+			mark_l10n(t, b->u.text.l10n, used, &differs);
+			/* A text that reads the same in every language
+			 * (a number, a name) does not depend on 'lang'. */
+			if (b->u.text.lang_tstr)
+				qp_tstr_mark_used(b->u.text.lang_tstr, used);
+			else if (differs)
+				page_lang = true;
+		} else if (b->kind == QP_BLOCK_QR) {
+			qp_tstr_mark_used(b->u.qr.data, used);
+			mark_l10n(t, b->u.qr.caption_l10n, used, &page_lang);
+		}
+	}
+	r = used[var] || ((long)var == t->lang_var && page_lang);
+	free(used);
+	return r;
+}
+
 bool
 qp_var_value_ok(const qp_template *t, size_t var, const char *value,
     qp_error *err)

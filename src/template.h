@@ -137,6 +137,13 @@ size_t qp_template_nlocales(const qp_template *t);
 long qp_template_lang(const qp_template *t, const char *tag);
 /* True for tags of right-to-left scripts: ar, he, fa, ur, yi, ps... */
 bool qp_lang_is_rtl(const char *tag);
+/*
+ * True if the poster can change with variable var: a text, payload,
+ * caption or title refers to it, or (for 'lang') some text follows the
+ * page's language.
+ */
+bool qp_template_var_used(const qp_template *t, size_t var);
+
 /* Check a variable's value against its choices; false with err set. */
 bool qp_var_value_ok(const qp_template *t, size_t var, const char *value,
     qp_error *err);
