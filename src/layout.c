@@ -199,6 +199,78 @@ lang_family(const char *tag)
 	return NULL;
 }
 
+/*
+ * A family qrposter may fall back on: one the block names (its font list
+ * plus the language's family), or a Noto family (the bundled fonts and
+ * the Debian packages `make deps` installs). Any other font that happens
+ * to be on this machine (DejaVu has a smiley, for one) would make the
+ * poster depend on where it was made.
+ */
+static bool
+family_allowed(const PangoFontDescription *want, const char *family)
+{
+	const char *list = pango_font_description_get_family(want);
+
+	if (family == NULL)
+		return false;
+	if (strncmp(family, "Noto ", 5) == 0)
+		return true;
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+		const char *b = p, *e = p + n;
+		while (b < e && *b == ' ')
+			b++;
+		while (e > b && e[-1] == ' ')
+			e--;
+		if ((size_t)(e - b) == strlen(family) &&
+		    g_ascii_strncasecmp(b, family, (size_t)(e - b)) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/*
+ * The first character drawn from a font outside qrposter's set, or 0;
+ * *family gets that font's family (g_free it).
+ */
+static gunichar
+first_foreign_glyph(PangoLayout *layout, const PangoFontDescription *want,
+    char **family)
+{
+	PangoLayoutIter *it = pango_layout_get_iter(layout);
+	const char *text = pango_layout_get_text(layout);
+	gunichar found = 0;
+
+	*family = NULL;
+	do {
+		PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+		PangoFontDescription *fd;
+		const char *fam;
+
+		if (run == NULL || run->item->analysis.font == NULL)
+			continue;
+		fd = pango_font_describe(run->item->analysis.font);
+		fam = pango_font_description_get_family(fd);
+		if (!family_allowed(want, fam)) {
+			const char *p = text + run->item->offset;
+			const char *end = p + run->item->length;
+			for (; p < end; p = g_utf8_next_char(p)) {
+				gunichar c = g_utf8_get_char(p);
+				if (!g_unichar_isspace(c)) {
+					found = c;
+					break;
+				}
+			}
+			if (found)
+				*family = g_strdup(fam);
+		}
+		pango_font_description_free(fd);
+	} while (!found && pango_layout_iter_next_run(it));
+	pango_layout_iter_free(it);
+	return found;
+}
+
 /* The first character no font could draw, or 0. */
 static gunichar
 first_missing_glyph(PangoLayout *layout)
@@ -363,6 +435,17 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
 		    "that has it or remove the character", block,
 		    (unsigned)miss);
 		goto fail;
+	}
+	{
+		char *fam;
+		if ((miss = first_foreign_glyph(layout, d, &fam)) != 0) {
+			qp_fail(err, "block '%s': no font covers U+%04X (only "
+			    "the system font '%s' has it, which another machine "
+			    "may lack; name it in the block's font to use it, or "
+			    "remove the character)", block, (unsigned)miss, fam);
+			g_free(fam);
+			goto fail;
+		}
 	}
 	pango_font_description_free(d);
 	pango_layout_get_extents(layout, NULL, &ext);
