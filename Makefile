@@ -87,9 +87,11 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS = -lcmocka
 
-$(BUILD)/tests/%: tests/%.c tests/helpers.c tests/helpers.h $(BUILD)/libqrposter.a
+# helpers.c is optional: a test may carry its own static helpers.
+TEST_HELPERS = $(wildcard tests/helpers.c)
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/helpers.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/helpers.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 test: qrposter $(TEST_BIN)
 	@QRPOSTER=$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
