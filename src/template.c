@@ -123,9 +123,12 @@ get(parser *p, yaml_node_t *map, const char *key)
 	yaml_node_pair_t *a;
 
 	for (a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
-	    a++)
-		if (strcmp(scalar(node(p, a->key)), key) == 0)
+	    a++) {
+		/* A complex key ({a: b}: c) is no name; check_map reports it. */
+		const char *k = scalar(node(p, a->key));
+		if (k && strcmp(k, key) == 0)
 			return node(p, a->value);
+	}
 	return NULL;
 }
 
