@@ -23,7 +23,7 @@ QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
-       fonts-noto-core clang libclang-rt-14-dev
+       fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -90,9 +90,11 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS = -lcmocka
 
-$(BUILD)/tests/%: tests/%.c tests/helpers.c tests/helpers.h $(BUILD)/libqrposter.a
+# helpers.c is optional: a test may carry its own static helpers.
+TEST_HELPERS = $(wildcard tests/helpers.c)
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/helpers.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/helpers.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 test: deps qrposter $(TEST_BIN)
 	@QRPOSTER=./$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
