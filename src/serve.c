@@ -1291,6 +1291,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (strlen(url) > 512)
 			return send_error(c, 414, "the address is too long");
 		r->limit = body_limit(url);
+		if (r->limit == 0 && strcmp(method, "GET") != 0 &&
+		    strcmp(method, "HEAD") != 0)
+			return send_error(c, 405, "use GET for %.100s", url);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    "Content-Length");
 		if (cl) {
@@ -1436,6 +1439,7 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)QP_SERVE_MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)QP_SERVE_IDLE_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		qp_fail(err, "cannot listen on %s port %u (is the port in use? "
