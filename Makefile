@@ -1,6 +1,7 @@
 # qrposter - the one entry point: build, deps, test, sanitize, bench,
 # install. `make help` lists the targets.
 
+SHELL = /bin/bash
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(PREFIX)/bin
@@ -32,7 +33,7 @@ BUILD ?= build
 OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test test-browser sanitize bench install uninstall clean sample help check-deps
+.PHONY: all deps test test-browser sanitize bench install uninstall clean sample help fuzz fuzz-build
 
 all: qrposter
 
@@ -143,6 +144,50 @@ sanitize:
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test
 
+# Fuzzing: libFuzzer harnesses in tests/fuzz/, built with clang against
+# the library sources (ASan+UBSan), seeded from tests/fuzz/corpus/<name>/.
+# Crashes are saved under build-fuzz/crashes/; keep each as a regression
+# input in tests/fuzz/regress/<name>/ (make fuzz replays them first).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Isrc
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_LIBOBJ = $(SRC:src/%.c=build-fuzz/obj/%.o)
+# serve.c refers to the embedded page: link its generated arrays too.
+FUZZ_LIBOBJ += build-fuzz/obj/web_assets.o
+
+build-fuzz/obj/web_assets.o: $(BUILD)/web_assets.c src/serve.h
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -Isrc -c -o $@ $<
+
+build-fuzz/obj/%.o: src/%.c src/*.h
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBOBJ)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) $(QP_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@mkdir -p build-fuzz/crashes
+	@for f in $(FUZZ_BIN); do \
+	  n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	  if [ -d tests/fuzz/regress/$$n ] && [ -n "$$(ls tests/fuzz/regress/$$n)" ]; then \
+	    echo "== $$n: regression inputs"; \
+	    QRPOSTER_DATADIR=$(CURDIR) $$f tests/fuzz/regress/$$n/* || exit 1; fi; \
+	  echo "== $$n: $(FUZZ_SECONDS)s"; \
+	  QRPOSTER_DATADIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0 \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/crashes/$$n- -print_final_stats=1 \
+	    build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
+	    grep -E '^(stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|Done|INFO: -max_total_time)' ; \
+	  test $${PIPESTATUS[0]:-0} -eq 0 || exit 1; \
+	done
+
 install: qrposter
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
 	install -m 755 qrposter $(DESTDIR)$(BINDIR)/qrposter
@@ -156,4 +201,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-san qrposter
+	rm -rf build build-san build-fuzz qrposter

@@ -589,10 +589,12 @@ qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
 	memset(o, 0, sizeof *o);
 	if (!qp_check_output_dir(path, err))
 		return false;
+	/* The name is cut to 64 bytes so a long output name still leaves
+	 * room for the prefix and suffix within NAME_MAX. */
 	if (slash == NULL)
-		o->tmp_path = qp_xasprintf(".%s.XXXXXX", path);
+		o->tmp_path = qp_xasprintf(".%.64s.XXXXXX", path);
 	else
-		o->tmp_path = qp_xasprintf("%.*s/.%s.XXXXXX",
+		o->tmp_path = qp_xasprintf("%.*s/.%.64s.XXXXXX",
 		    (int)(slash - path), path, slash + 1);
 	fd = mkstemp(o->tmp_path);
 	if (fd < 0) {
