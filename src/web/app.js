@@ -28,17 +28,17 @@ function el(tag, attrs, text) {
   return e;
 }
 
-// "Location code; it goes into ..." -> label "Location code", hint "It goes into ...".
+// A label from the description's first phrase ("Location code; it goes
+// into ..." -> "Location code"); the whole description is the hint.
 function describe(v) {
   const d = (v.description || '').trim();
   if (!d) {
     const words = v.name.replace(/_/g, ' ');
     return { label: words.charAt(0).toUpperCase() + words.slice(1), hint: '' };
   }
-  const m = d.match(/^([^;,(]+)[;,(]\s*(.*?)\)?$/);
-  if (!m) return { label: d, hint: '' };
-  const rest = m[2].trim();
-  return { label: m[1].trim(), hint: rest ? rest.charAt(0).toUpperCase() + rest.slice(1) : '' };
+  const label = d.split(/[;,(]/)[0].trim() || d;
+  if (label === d) return { label, hint: '' };
+  return { label, hint: d.charAt(0).toUpperCase() + d.slice(1).replace(/\.$/, '') };
 }
 
 async function getJSON(url) {
@@ -62,6 +62,8 @@ async function loadTemplates() {
   for (const t of data.templates) {
     sel.append(el('option', { value: t.name }, `${t.title} — ${fmtSize(t)}`));
   }
+  // The restroom poster is the one most people start from.
+  if (data.templates.some((t) => t.name === 'restroom-letter')) sel.value = 'restroom-letter';
   if (data.batch) $('batch').hidden = false;
   if (data.templates.length === 0) {
     setStatus('preview-status', 'No poster templates were found on the server.', true);
@@ -314,7 +316,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('download-pdf').addEventListener('click', () => download('pdf'));
   $('download-png').addEventListener('click', () => download('png'));
-  $('poster-form').addEventListener('submit', (e) => { e.preventDefault(); download('pdf'); });
-  if (window.qpBatchInit) window.qpBatchInit();
+  // Enter in a box refreshes the preview at once rather than submitting.
+  $('poster-form').addEventListener('submit', (e) => { e.preventDefault(); schedulePreview(0); });
   loadTemplates().catch((err) => setStatus('preview-status', err.message, true));
 });
