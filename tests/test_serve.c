@@ -86,7 +86,7 @@ start_server(child *ch, const char *extra1, const char *extra2)
 	if (ch->pid < 0)
 		return false;
 	if (ch->pid == 0) {
-		const char *argv[10] = {qrposter(), "serve", "--port", "0",
+		const char *argv[12] = {qrposter(), "serve", "--port", "0",
 		    "--bind", "127.0.0.1", "--workers", "2", NULL, NULL};
 		size_t n = 8;
 
