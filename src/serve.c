@@ -49,6 +49,9 @@
 	"img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; " \
 	"base-uri 'none'; frame-ancestors 'none'"
 
+/* A PNG download over this many pixels takes the one big-render slot. */
+#define BIG_PIXELS (8.0 * 1000 * 1000)
+
 /* The preview is at most this many pixels on its longer side. */
 #define PREVIEW_PX 1000.0
 #define PREVIEW_MAX_DPI 96.0
@@ -105,6 +108,9 @@ struct qp_server {
 	pthread_t *threads;
 	unsigned nthreads;
 	unsigned long seq;
+	/* One large raster at a time: a 50-megapixel PNG is 200 MB of
+	 * pixels, and several at once could exhaust a small machine. */
+	pthread_mutex_t big_mu;
 };
 
 /* Per-request state: the body read so far. */
@@ -543,11 +549,17 @@ run_job(qp_server *s, qp_layout_ctx *ctx, job *j, unsigned long seq)
 		j->ok = render_preview(j, page);
 	else {
 		qp_render_opts o = QP_RENDER_OPTS_DEFAULT;
+		bool big = j->fmt == QP_FMT_PNG && page->w * page->h *
+		    (j->dpi / 72.0) * (j->dpi / 72.0) > BIG_PIXELS;
 
 		o.dpi = j->dpi;
 		j->path = qp_xasprintf("%s/poster-%lu.%s", s->tmpdir, seq,
 		    j->fmt == QP_FMT_PDF ? "pdf" : "png");
+		if (big)
+			pthread_mutex_lock(&s->big_mu);
 		j->ok = qp_render_file(page, j->path, j->fmt, &o, &j->err);
+		if (big)
+			pthread_mutex_unlock(&s->big_mu);
 		if (!j->ok) {
 			free(j->path);
 			j->path = NULL;
@@ -1223,6 +1235,24 @@ host_ok(qp_server *s, struct MHD_Connection *c)
 	    strspn(h, "0123456789.") == n);
 }
 
+/*
+ * A page from another site may make the browser send a form here (it
+ * cannot read the answer); refuse any request whose Origin is not this
+ * server's own page.
+ */
+static bool
+origin_ok(struct MHD_Connection *c)
+{
+	const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Origin");
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Host");
+
+	if (o == NULL)
+		return true;
+	return h && strncmp(o, "http://", 7) == 0 && strcmp(o + 7, h) == 0;
+}
+
 static size_t
 body_limit(const char *url)
 {
@@ -1288,6 +1318,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (!host_ok(s, c))
 			return send_error(c, 421, "this server answers only "
 			    "requests for localhost or 127.0.0.1");
+		if (!origin_ok(c))
+			return send_error(c, 403, "this server answers only its "
+			    "own page");
 		if (strlen(url) > 512)
 			return send_error(c, 414, "the address is too long");
 		r->limit = body_limit(url);
@@ -1384,6 +1417,7 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 	long ncpu;
 
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->big_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
 	pthread_cond_init(&s->done_cv, NULL);
 	s->bind = qp_xstrdup(o->bind ? o->bind : "127.0.0.1");
@@ -1507,5 +1541,6 @@ qp_server_stop(qp_server *s)
 	pthread_cond_destroy(&s->work_cv);
 	pthread_cond_destroy(&s->done_cv);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->big_mu);
 	free(s);
 }

@@ -556,6 +556,28 @@ test_bad_requests(void **state)
 		assert_int_equal(r.status, 421);
 		resp_free(&r);
 	}
+	{
+		/* Another site's page posting a form here is refused; the
+		 * editor's own page is not. */
+		static const char body[] = "template=restroom-letter&"
+		    "var.code=A&var.name=B";
+		char q[512];
+		int n = snprintf(q, sizeof q, "POST /api/preview HTTP/1.1\r\n"
+		    "Host: 127.0.0.1:%u\r\nOrigin: http://attacker.example\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		    srv.port, strlen(body), body);
+
+		assert_true(raw(srv.port, q, (size_t)n, &r));
+		assert_int_equal(r.status, 403);
+		resp_free(&r);
+		n = snprintf(q, sizeof q, "POST /api/preview HTTP/1.1\r\n"
+		    "Host: 127.0.0.1:%u\r\nOrigin: http://127.0.0.1:%u\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		    srv.port, srv.port, strlen(body), body);
+		assert_true(raw(srv.port, q, (size_t)n, &r));
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
 }
 
 static void
