@@ -44,12 +44,18 @@ typedef struct resp {
 
 static child srv;
 
+/* The binary under test; a bare name means the one in this directory
+ * (make passes QRPOSTER=qrposter), never one found on $PATH. */
 static const char *
 qrposter(void)
 {
+	static char path[4096];
 	const char *q = getenv("QRPOSTER");
 
-	return q && *q ? q : "./qrposter";
+	if (q == NULL || *q == '\0')
+		q = "qrposter";
+	snprintf(path, sizeof path, "%s%s", strchr(q, '/') ? "" : "./", q);
+	return path;
 }
 
 /* Read one line from fd within the timeout; false on EOF or timeout. */
