@@ -123,7 +123,7 @@ $(BUILD)/tests/test_serve: tests/test_serve.c $(BUILD)/libqrposter.a
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 test: deps qrposter $(TEST_BIN)
-	@QRPOSTER=$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
+	@QRPOSTER=./$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
 
 # The web editor in a real browser: Debian's Chromium driven by
 # playwright-core (npm; it never downloads a browser of its own).

@@ -30,6 +30,12 @@ int qp_cmd_serve(int argc, char **argv);
 /* Print "qrposter: message" to stderr. */
 void qp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Report getopt_long's '?' (unknown option) or ':' (missing argument) as
+ * one line naming the option; call with opterr = 0 and optstring ":...".
+ */
+void qp_cli_bad_option(const char *cmd, char **argv, int c);
+
 /* Growable list of --set values. */
 typedef struct qp_sets {
 	const char **v;

@@ -83,7 +83,8 @@ qp_cmd_render(int argc, char **argv)
 	int c, rc = QP_EXIT_USAGE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:s:o:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:s:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': tmpl_arg = optarg; break;
 		case 's': qp_sets_add(&sets, optarg); break;
@@ -102,7 +103,7 @@ qp_cmd_render(int argc, char **argv)
 			rc = QP_EXIT_OK;
 			goto done;
 		default:
-			render_usage(stderr);
+			qp_cli_bad_option("render", argv, c);
 			goto done;
 		}
 	}
@@ -184,7 +185,8 @@ qp_cmd_qr(int argc, char **argv)
 	long v;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case OPT_ECC:
@@ -220,13 +222,13 @@ qp_cmd_qr(int argc, char **argv)
 			qr_usage(stdout);
 			return QP_EXIT_OK;
 		default:
-			qr_usage(stderr);
+			qp_cli_bad_option("qr", argv, c);
 			return QP_EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
-		qp_cli_error("qr: give exactly one TEXT to encode");
-		qr_usage(stderr);
+		qp_cli_error("qr: give exactly one TEXT to encode (see "
+		    "'qrposter qr --help')");
 		return QP_EXIT_USAGE;
 	}
 	text = argv[optind];

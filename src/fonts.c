@@ -71,6 +71,10 @@ qp_datadir(void)
 			snprintf(cand, sizeof cand, "%s/../share/qrposter", exe);
 			if (has_data(cand) && realpath(cand, dir) != NULL)
 				return dir;
+			/* A build directory inside the source tree. */
+			snprintf(cand, sizeof cand, "%s/..", exe);
+			if (has_data(cand) && realpath(cand, dir) != NULL)
+				return dir;
 		}
 	}
 	snprintf(dir, sizeof dir, "%s", QP_DATADIR);

@@ -14,8 +14,9 @@
  * The data directory holding templates/ and fonts/: $QRPOSTER_DATADIR if
  * set; else the directory of the running binary when it holds both (a
  * source tree); else <bindir>/../share/qrposter (an installed copy,
- * wherever the prefix is); else the compile-time QP_DATADIR. Returns a
- * static string.
+ * wherever the prefix is); else <bindir>/.. (a build directory inside
+ * a source tree); else the compile-time QP_DATADIR. Returns a static
+ * string.
  */
 const char *qp_datadir(void);
 

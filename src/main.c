@@ -1,6 +1,7 @@
 /*
  * main.c - qrposter's entry point: dispatch to a subcommand.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,22 @@ qp_cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void
+qp_cli_bad_option(const char *cmd, char **argv, int c)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		qp_cli_error("%s: option '%s' needs a value (see 'qrposter %s "
+		    "--help')", cmd, arg, cmd);
+	else if (optopt && (arg == NULL || strncmp(arg, "--", 2) != 0))
+		qp_cli_error("%s: unknown option '-%c' (see 'qrposter %s "
+		    "--help')", cmd, optopt, cmd);
+	else
+		qp_cli_error("%s: unknown option '%s' (see 'qrposter %s "
+		    "--help')", cmd, arg, cmd);
 }
 
 void

@@ -82,9 +82,28 @@ tag_attr_uri(const char *uri)
 	qp_buf_init(&b);
 	qp_buf_adds(&b, "uri='");
 	for (const char *p = uri; *p; p++) {
-		if (*p == '\'' || *p == '\\')
-			qp_buf_addc(&b, '\\');
-		qp_buf_addc(&b, *p);
+		/*
+		 * Cairo 1.16 copies the URI into a PDF string without
+		 * escaping it, so an unbalanced parenthesis or a backslash
+		 * would cut or break the link. Give cairo the PDF escape
+		 * (\( \) \\), itself escaped for cairo's attribute syntax,
+		 * so the link is exactly the URI. A PDF URI is 7-bit ASCII:
+		 * other bytes are percent-encoded (RFC 3987's IRI mapping).
+		 */
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '(' || c == ')' || c == '\\') {
+			qp_buf_adds(&b, "\\\\");
+			if (c == '\\')
+				qp_buf_adds(&b, "\\\\");
+			else
+				qp_buf_addc(&b, (char)c);
+		} else if (c <= 0x20 || c >= 0x7f)
+			qp_buf_printf(&b, "%%%02X", c);
+		else if (c == '\'')
+			qp_buf_adds(&b, "\\'");
+		else
+			qp_buf_addc(&b, *p);
 	}
 	qp_buf_addc(&b, '\'');
 	return qp_buf_steal(&b);

@@ -116,9 +116,12 @@ get(parser *p, yaml_node_t *map, const char *key)
 	yaml_node_pair_t *a;
 
 	for (a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
-	    a++)
-		if (strcmp(scalar(node(p, a->key)), key) == 0)
+	    a++) {
+		const char *k = scalar(node(p, a->key));
+		/* check_map reports non-scalar keys; here they match nothing. */
+		if (k != NULL && strcmp(k, key) == 0)
 			return node(p, a->value);
+	}
 	return NULL;
 }
 
