@@ -23,7 +23,8 @@ QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
-       fonts-noto-core libmicrohttpd-dev chromium nodejs
+       fonts-noto-core clang libclang-rt-14-dev libmicrohttpd-dev chromium \
+       nodejs
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -149,6 +150,7 @@ sanitize:
 # Crashes are saved under build-fuzz/crashes/; keep each as a regression
 # input in tests/fuzz/regress/<name>/ (make fuzz replays them first).
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?= 0
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Isrc
@@ -181,7 +183,7 @@ fuzz: fuzz-build
 	  echo "== $$n: $(FUZZ_SECONDS)s"; \
 	  QRPOSTER_DATADIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0 \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
 	    -artifact_prefix=build-fuzz/crashes/$$n- -print_final_stats=1 \
 	    build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
 	    grep -E '^(stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|Done|INFO: -max_total_time)' ; \
