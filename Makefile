@@ -23,8 +23,8 @@ QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
-       fonts-noto-core clang libclang-rt-14-dev libmicrohttpd-dev chromium \
-       nodejs
+       fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
+       libmicrohttpd-dev chromium nodejs
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -113,9 +113,11 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS = -lcmocka
 
-$(BUILD)/tests/%: tests/%.c tests/helpers.c tests/helpers.h $(BUILD)/libqrposter.a
+# helpers.c is optional: a test may carry its own static helpers.
+TEST_HELPERS = $(wildcard tests/helpers.c)
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/helpers.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/helpers.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 # The server test is a plain HTTP client of `qrposter serve`: it needs
 # the library's serve.h helpers, not the shared test helpers.

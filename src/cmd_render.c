@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cli.h"
 #include "fonts.h"
 #include "qr.h"
@@ -133,6 +134,28 @@ qp_cmd_render(int argc, char **argv)
 	if ((page = qp_layout_page(ctx, t, values, &err)) == NULL) {
 		qp_cli_error("%s: %s", t->path, err.msg);
 		goto done;
+	}
+	/* The preflight (check.h) runs before every render: its errors
+	 * stop the poster, its warnings are printed. ("qrposter check"
+	 * goes on past a block that fails to lay out; render stops at the
+	 * first, as it always has.) */
+	{
+		qp_check_opts co = {.bleed = o.bleed};
+		qp_diag_list dl;
+		bool ok;
+
+		qp_diag_list_init(&dl);
+		ok = qp_check_page(t, page, &co, &dl);
+		for (size_t i = 0; i < dl.n; i++) {
+			if (dl.v[i].sev == QP_DIAG_ERROR)
+				qp_cli_error("%s: %s", t->path, dl.v[i].msg);
+			else
+				qp_cli_error("%s: warning: %s", t->path,
+				    dl.v[i].msg);
+		}
+		qp_diag_list_clear(&dl);
+		if (!ok)
+			goto done;
 	}
 	rc = finish_render(page, out, fmt, &o);
 done:

@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "fonts.h"
 
 struct qp_layout_ctx {
 	PangoFontMap *fontmap;
 	PangoContext *pango;
+	PangoContext *pango_rtl; /* the same, base direction right-to-left */
 	/* Families already checked against fontconfig. */
 	char **known;
 	size_t nknown;
@@ -43,6 +45,17 @@ qp_layout_ctx_new(void)
 	pango_cairo_context_set_font_options(ctx->pango, fo);
 	pango_cairo_context_set_resolution(ctx->pango, 72.0);
 	pango_context_set_round_glyph_positions(ctx->pango, FALSE);
+	/*
+	 * Right-to-left blocks get a context of their own whose base
+	 * direction is RTL: every paragraph is then laid out right to left
+	 * even when it starts with a number or a Latin word ("911 ..."),
+	 * which Pango's first-strong-character guess would get wrong.
+	 */
+	ctx->pango_rtl = pango_font_map_create_context(ctx->fontmap);
+	pango_cairo_context_set_font_options(ctx->pango_rtl, fo);
+	pango_cairo_context_set_resolution(ctx->pango_rtl, 72.0);
+	pango_context_set_round_glyph_positions(ctx->pango_rtl, FALSE);
+	pango_context_set_base_dir(ctx->pango_rtl, PANGO_DIRECTION_RTL);
 	cairo_font_options_destroy(fo);
 	return ctx;
 }
@@ -56,6 +69,7 @@ qp_layout_ctx_free(qp_layout_ctx *ctx)
 		free(ctx->known[i]);
 	free(ctx->known);
 	g_object_unref(ctx->pango);
+	g_object_unref(ctx->pango_rtl);
 	g_object_unref(ctx->fontmap);
 	free(ctx);
 }
@@ -92,6 +106,21 @@ qp_bind_sets(const qp_template *t, const char *const *sets, size_t nsets,
 			    "UTF-8", t->var_names[idx]);
 		values[idx] = eq + 1;
 	}
+	return true;
+}
+
+/* fontconfig knows family (cached: a batch asks thousands of times). */
+static bool
+family_known(qp_layout_ctx *ctx, const char *family)
+{
+	for (size_t i = 0; i < ctx->nknown; i++)
+		if (strcmp(ctx->known[i], family) == 0)
+			return true;
+	if (!qp_font_family_exists(family))
+		return false;
+	ctx->known = qp_xrealloc(ctx->known,
+	    (ctx->nknown + 1) * sizeof *ctx->known);
+	ctx->known[ctx->nknown++] = qp_xstrdup(family);
 	return true;
 }
 
@@ -132,6 +161,114 @@ check_family(qp_layout_ctx *ctx, const char *block, const char *font,
 out:
 	pango_font_description_free(d);
 	return ok;
+}
+
+/*
+ * The bundled (or, for CJK, Debian-packaged) family for a language whose
+ * script Noto Sans lacks. Naming it after the template's font makes the
+ * fallback the same on every machine instead of whatever fontconfig
+ * finds first (Kufi, Naskh, a serif CJK...).
+ */
+static const char *
+lang_family(const char *tag)
+{
+	static const struct {
+		const char *tag, *family;
+	} tab[] = {
+		{"zh-hant", "Noto Sans CJK TC"}, {"zh-tw", "Noto Sans CJK TC"},
+		{"zh-hk", "Noto Sans CJK HK"}, {"zh-mo", "Noto Sans CJK TC"},
+		{"zh", "Noto Sans CJK SC"}, {"ja", "Noto Sans CJK JP"},
+		{"ko", "Noto Sans CJK KR"}, {"ar", "Noto Sans Arabic"},
+		{"fa", "Noto Sans Arabic"}, {"ur", "Noto Sans Arabic"},
+		{"ps", "Noto Sans Arabic"}, {"sd", "Noto Sans Arabic"},
+		{"ug", "Noto Sans Arabic"}, {"ckb", "Noto Sans Arabic"},
+		{"he", "Noto Sans Hebrew"}, {"iw", "Noto Sans Hebrew"},
+		{"yi", "Noto Sans Hebrew"}, {"hi", "Noto Sans Devanagari"},
+		{"mr", "Noto Sans Devanagari"}, {"ne", "Noto Sans Devanagari"},
+	};
+
+	if (tag == NULL)
+		return NULL;
+	/* Longest prefix first: zh-Hant before zh. */
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+		size_t n = strlen(tab[i].tag);
+		if (g_ascii_strncasecmp(tag, tab[i].tag, n) == 0 &&
+		    (tag[n] == '\0' || tag[n] == '-' || tag[n] == '_'))
+			return tab[i].family;
+	}
+	return NULL;
+}
+
+/*
+ * A family qrposter may fall back on: one the block names (its font list
+ * plus the language's family), or a Noto family (the bundled fonts and
+ * the Debian packages `make deps` installs). Any other font that happens
+ * to be on this machine (DejaVu has a smiley, for one) would make the
+ * poster depend on where it was made.
+ */
+static bool
+family_allowed(const PangoFontDescription *want, const char *family)
+{
+	const char *list = pango_font_description_get_family(want);
+
+	if (family == NULL)
+		return false;
+	if (strncmp(family, "Noto ", 5) == 0)
+		return true;
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+		const char *b = p, *e = p + n;
+		while (b < e && *b == ' ')
+			b++;
+		while (e > b && e[-1] == ' ')
+			e--;
+		if ((size_t)(e - b) == strlen(family) &&
+		    g_ascii_strncasecmp(b, family, (size_t)(e - b)) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/*
+ * The first character drawn from a font outside qrposter's set, or 0;
+ * *family gets that font's family (g_free it).
+ */
+static gunichar
+first_foreign_glyph(PangoLayout *layout, const PangoFontDescription *want,
+    char **family)
+{
+	PangoLayoutIter *it = pango_layout_get_iter(layout);
+	const char *text = pango_layout_get_text(layout);
+	gunichar found = 0;
+
+	*family = NULL;
+	do {
+		PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+		PangoFontDescription *fd;
+		const char *fam;
+
+		if (run == NULL || run->item->analysis.font == NULL)
+			continue;
+		fd = pango_font_describe(run->item->analysis.font);
+		fam = pango_font_description_get_family(fd);
+		if (!family_allowed(want, fam)) {
+			const char *p = text + run->item->offset;
+			const char *end = p + run->item->length;
+			for (; p < end; p = g_utf8_next_char(p)) {
+				gunichar c = g_utf8_get_char(p);
+				if (!g_unichar_isspace(c)) {
+					found = c;
+					break;
+				}
+			}
+			if (found)
+				*family = g_strdup(fam);
+		}
+		pango_font_description_free(fd);
+	} while (!found && pango_layout_iter_next_run(it));
+	pango_layout_iter_free(it);
+	return found;
 }
 
 /* The first character no font could draw, or 0. */
@@ -224,8 +361,8 @@ pango_align(qp_halign a)
  */
 static bool
 text_item(qp_layout_ctx *ctx, const char *block, const char *text,
-    bool markup, const char *font, const char *lang, double max, double min,
-    qp_halign align, qp_valign valign, double spacing, bool wrap,
+    bool markup, const char *font, const char *lang, bool rtl, double max,
+    double min, qp_halign align, qp_valign valign, double spacing, bool wrap,
     double x, double y, double w, double h, qp_item *it, qp_error *err)
 {
 	PangoLayout *layout;
@@ -234,10 +371,18 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
 	fit f = {w, h, wrap};
 	double size;
 	gunichar miss;
+	const char *fallback;
 
 	if (!check_family(ctx, block, font, err))
 		return false;
-	layout = pango_layout_new(ctx->pango);
+	/* Start and end are the reading direction's sides. */
+	if (align == QP_ALIGN_START)
+		align = rtl ? QP_ALIGN_RIGHT : QP_ALIGN_LEFT;
+	else if (align == QP_ALIGN_END)
+		align = rtl ? QP_ALIGN_LEFT : QP_ALIGN_RIGHT;
+	layout = pango_layout_new(rtl ? ctx->pango_rtl : ctx->pango);
+	if (rtl)
+		pango_layout_set_auto_dir(layout, FALSE);
 	if (markup) {
 		GError *gerr = NULL;
 		if (!pango_parse_markup(text, -1, 0, NULL, NULL, NULL, &gerr)) {
@@ -268,6 +413,13 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
 	} else
 		pango_layout_set_width(layout, -1);
 	d = pango_font_description_from_string(font);
+	if ((fallback = lang_family(lang)) != NULL &&
+	    family_known(ctx, fallback)) {
+		char *fams = qp_xasprintf("%s,%s",
+		    pango_font_description_get_family(d), fallback);
+		pango_font_description_set_family(d, fams);
+		free(fams);
+	}
 	size = shrink_to_fit(layout, d, max, min, &f);
 	if (size == 0) {
 		fits_at(layout, d, min, &f, &ext);
@@ -283,6 +435,17 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
 		    "that has it or remove the character", block,
 		    (unsigned)miss);
 		goto fail;
+	}
+	{
+		char *fam;
+		if ((miss = first_foreign_glyph(layout, d, &fam)) != 0) {
+			qp_fail(err, "block '%s': no font covers U+%04X (only "
+			    "the system font '%s' has it, which another machine "
+			    "may lack; name it in the block's font to use it, or "
+			    "remove the character)", block, (unsigned)miss, fam);
+			g_free(fam);
+			goto fail;
+		}
 	}
 	pango_font_description_free(d);
 	pango_layout_get_extents(layout, NULL, &ext);
@@ -311,6 +474,36 @@ fail:
 	return false;
 }
 
+/*
+ * True if the first letter of s (outside markup tags when markup) is of
+ * a right-to-left script: Hebrew, Arabic, Syriac, Thaana, N'Ko... and
+ * their presentation forms. (Pango's own pango_find_base_dir is
+ * deprecated.)
+ */
+static bool
+starts_rtl(const char *s, bool markup)
+{
+	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (markup && c == '<') {
+			const char *e = strchr(p, '>');
+			if (e == NULL)
+				return false;
+			p = e;
+			continue;
+		}
+		if ((c >= 0x0590 && c <= 0x08FF) || (c >= 0xFB1D && c <= 0xFDFF) ||
+		    (c >= 0xFE70 && c <= 0xFEFF) ||
+		    (c >= 0x10800 && c <= 0x10FFF) ||
+		    (c >= 0x1E800 && c <= 0x1EFFF))
+			return true;
+		if (g_unichar_isalpha(c))
+			return false;
+	}
+	return false;
+}
+
 static bool
 is_url(const char *s)
 {
@@ -327,7 +520,7 @@ add_item(qp_page *page, const qp_item *it)
 
 static bool
 qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
-    const char *const *values, qp_page *page, qp_error *err)
+    const char *const *values, size_t li, qp_page *page, qp_error *err)
 {
 	const qp_qr_spec *q = &b->u.qr;
 	qp_item it = {0};
@@ -342,6 +535,19 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		qp_error_prefix(err, "block '%s'", b->id);
 		qp_buf_free(&payload);
 		return false;
+	}
+	/* A URL goes in percent-encoded (phones open it as is); other
+	 * non-ASCII text gets the UTF-8 ECI designator (qr.c). */
+	if (is_url(payload.data)) {
+		char *norm = qp_qr_url_normalize(payload.data, err);
+		if (norm == NULL) {
+			qp_error_prefix(err, "block '%s'", b->id);
+			qp_buf_free(&payload);
+			return false;
+		}
+		qp_buf_reset(&payload);
+		qp_buf_adds(&payload, norm);
+		free(norm);
 	}
 	qr = qp_qr_encode(payload.data, q->ecc, err);
 	if (qr == NULL) {
@@ -394,8 +600,11 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		char *capname = qp_xasprintf("%s caption", b->id);
 		bool ok;
 
+		qp_tstr *ct = t->nlangs && q->caption_l10n[li] ?
+		    q->caption_l10n[li] : q->caption;
+
 		qp_buf_reset(&payload);
-		if (!qp_tstr_expand(q->caption, values, t->var_names,
+		if (!qp_tstr_expand(ct, values, t->var_names,
 		    QP_ESC_NONE, &payload, err)) {
 			qp_error_prefix(err, "block '%s' caption", b->id);
 			free(capname);
@@ -409,7 +618,8 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 			goto fail;
 		}
 		ok = text_item(ctx, capname, payload.data, false,
-		    q->caption_font, NULL, q->caption_size_max,
+		    q->caption_font, t->nlangs ? t->langs[li] : NULL,
+		    starts_rtl(payload.data, false), q->caption_size_max,
 		    q->caption_size_min, QP_ALIGN_CENTER, QP_VALIGN_TOP, 0,
 		    false, b->box.x, cy, b->box.w, ch, &cap, err);
 		free(capname);
@@ -427,20 +637,144 @@ fail:
 	return false;
 }
 
+/* Expand an l10n text in language li; NULL entry is an error. */
+static bool
+expand_l10n(const qp_template *t, qp_tstr *const *v, size_t li,
+    const char *const *values, qp_escape esc, qp_buf *out, qp_error *err)
+{
+	if (v[li] == NULL)
+		return qp_fail(err, "there is no '%s' version of this text (a "
+		    "string it uses, or its per-language text, lacks '%s')",
+		    t->langs[li], t->langs[li]);
+	return qp_tstr_expand(v[li], values, t->var_names, esc, out, err);
+}
+
+/*
+ * Values for a right-to-left block: each wrapped in FIRST STRONG
+ * ISOLATE ... POP DIRECTIONAL ISOLATE, so a phone number or a URL inside
+ * an Arabic sentence keeps its own order and does not pull neighbouring
+ * punctuation to the wrong side (Unicode bidi, rule X5c).
+ */
+static const char **
+isolate_values(const qp_template *t, const char *const *values)
+{
+	const char **iso = qp_xcalloc(t->nvars + 1, sizeof *iso);
+
+	for (size_t i = 0; i < t->nvars; i++)
+		iso[i] = values[i] ? qp_xasprintf("\u2068%s\u2069",
+		    values[i]) : NULL;
+	return iso;
+}
+
+static void
+free_values(const qp_template *t, const char **v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < t->nvars; i++)
+		free((char *)v[i]);
+	free(v);
+}
+
+static bool
+text_block(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
+    const char *const *values, size_t page_li, qp_page *page, qp_error *err)
+{
+	const qp_text_spec *x = &b->u.text;
+	qp_item it = {0};
+	qp_buf buf, tag;
+	const char **iso = NULL;
+	size_t li = page_li;
+	bool rtl, ok = false;
+
+	qp_buf_init(&buf);
+	qp_buf_init(&tag);
+	if (x->lang_tstr) {
+		if (!qp_tstr_expand(x->lang_tstr, values, t->var_names,
+		    QP_ESC_NONE, &tag, err))
+			goto done;
+		if (t->nlangs) {
+			long l = qp_template_lang(t, tag.data);
+			if (l < 0) {
+				qp_fail(err, "lang '%s' is not one of the "
+				    "template's languages", tag.data);
+				goto done;
+			}
+			li = (size_t)l;
+		}
+	} else if (t->nlangs)
+		qp_buf_adds(&tag, t->langs[page_li]);
+	if (t->nlangs)
+		rtl = qp_lang_is_rtl(t->langs[li]);
+	else if (tag.data)
+		rtl = qp_lang_is_rtl(tag.data);
+	else {
+		/* No language given: the text's first strong character. */
+		rtl = x->l10n[0] && starts_rtl(qp_tstr_source(x->l10n[0]),
+		    true);
+	}
+	if (rtl)
+		values = iso = isolate_values(t, values);
+	if (!expand_l10n(t, x->l10n, t->nlangs ? li : 0, values,
+	    QP_ESC_MARKUP, &buf, err))
+		goto done;
+	if (!text_item(ctx, b->id, buf.data, true, x->font, tag.data, rtl,
+	    x->size_max, x->size_min, x->align, x->valign, x->line_spacing,
+	    x->wrap, b->box.x, b->box.y, b->box.w, b->box.h, &it, err))
+		goto done;
+	it.block = b;
+	it.color = x->color;
+	add_item(page, &it);
+	ok = true;
+done:
+	if (!ok && strncmp(err->msg, "block '", 7) != 0)
+		qp_error_prefix(err, "block '%s'", b->id);
+	free_values(t, iso);
+	qp_buf_free(&tag);
+	qp_buf_free(&buf);
+	return ok;
+}
+
 qp_page *
-qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
-    const char *const *values, qp_error *err)
+qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
+    const char *const *values, struct qp_diag_list *diags, qp_error *err)
 {
 	qp_page *page = qp_xcalloc(1, sizeof *page);
 	qp_buf buf;
+	size_t li = 0;
+	qp_error own;
 
+	if (err == NULL)
+		err = &own;
 	qp_buf_init(&buf);
 	page->w = t->page_w;
 	page->h = t->page_h;
 	page->background = t->background;
+	for (size_t i = 0; i < t->nvars; i++)
+		if (!qp_var_value_ok(t, i, values[i], err))
+			goto fail;
+	if (t->lang_var >= 0) {
+		const char *lang = values[t->lang_var];
+		long l;
+
+		if (lang == NULL) {
+			qp_fail(err, "variable 'lang' has no value (give it "
+			    "with -s lang=%s or a CSV column 'lang')",
+			    t->langs[0]);
+			goto fail;
+		}
+		if ((l = qp_template_lang(t, lang)) < 0) {
+			qp_fail(err, "lang '%s' is not one of the template's "
+			    "languages", lang);
+			goto fail;
+		}
+		li = (size_t)l;
+	}
+	/* Metadata in the page's language, else the first there is. */
 	if (t->title) {
-		if (!qp_tstr_expand(t->title, values, t->var_names, QP_ESC_NONE,
-		    &buf, err)) {
+		qp_tstr *tt = t->title_l10n[li] ? t->title_l10n[li] : t->title;
+		if (!qp_tstr_expand(tt, values, t->var_names, QP_ESC_NONE, &buf,
+		    err)) {
 			qp_error_prefix(err, "title");
 			goto fail;
 		}
@@ -448,8 +782,10 @@ qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
 	} else
 		page->title = qp_xstrdup(t->name);
 	if (t->subject) {
-		if (!qp_tstr_expand(t->subject, values, t->var_names,
-		    QP_ESC_NONE, &buf, err)) {
+		qp_tstr *ts = t->subject_l10n[li] ? t->subject_l10n[li] :
+		    t->subject;
+		if (!qp_tstr_expand(ts, values, t->var_names, QP_ESC_NONE,
+		    &buf, err)) {
 			qp_error_prefix(err, "subject");
 			goto fail;
 		}
@@ -458,6 +794,7 @@ qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
 	for (size_t i = 0; i < t->nblocks; i++) {
 		const qp_block *b = &t->blocks[i];
 		qp_item it = {0};
+		bool ok = true;
 
 		it.block = b;
 		switch (b->kind) {
@@ -473,30 +810,18 @@ qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
 			it.stroke_width = b->u.rect.stroke_width;
 			add_item(page, &it);
 			break;
-		case QP_BLOCK_TEXT: {
-			const qp_text_spec *x = &b->u.text;
-
-			qp_buf_reset(&buf);
-			if (!qp_tstr_expand(x->markup, values, t->var_names,
-			    QP_ESC_MARKUP, &buf, err)) {
-				qp_error_prefix(err, "block '%s'", b->id);
-				goto fail;
-			}
-			if (!text_item(ctx, b->id, buf.data, true, x->font,
-			    x->lang, x->size_max, x->size_min, x->align,
-			    x->valign, x->line_spacing, x->wrap, b->box.x,
-			    b->box.y, b->box.w, b->box.h, &it, err))
-				goto fail;
-			it.block = b;
-			it.color = x->color;
-			add_item(page, &it);
+		case QP_BLOCK_TEXT:
+			ok = text_block(ctx, t, b, values, li, page, err);
 			break;
-		}
 		case QP_BLOCK_QR:
-			if (!qr_items(ctx, t, b, values, page, err))
-				goto fail;
+			ok = qr_items(ctx, t, b, values, li, page, err);
 			break;
 		}
+		if (ok)
+			continue;
+		if (diags == NULL)
+			goto fail;
+		qp_diag_add(diags, QP_DIAG_ERROR, b->id, "%s", err->msg);
 	}
 	qp_buf_free(&buf);
 	return page;
@@ -504,6 +829,13 @@ fail:
 	qp_buf_free(&buf);
 	qp_page_free(page);
 	return NULL;
+}
+
+qp_page *
+qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
+    const char *const *values, qp_error *err)
+{
+	return qp_layout_page_diag(ctx, t, values, NULL, err);
 }
 
 qp_page *

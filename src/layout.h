@@ -71,6 +71,23 @@ bool qp_bind_sets(const qp_template *t, const char *const *sets,
 qp_page *qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
     const char *const *values, qp_error *err);
 
+/*
+ * The same for a preflight (check.h): a block that cannot be laid out is
+ * added to diags as an error naming it, and layout goes on with the next
+ * block. Returns the page of the blocks that could be laid out; NULL (err
+ * set) only when the page as a whole fails: a value not among its
+ * variable's choices, a language the template does not carry.
+ *
+ * Languages: the page's language is the variable 'lang'; a text block
+ * with its own 'lang' uses that one. Each text item carries its
+ * language as a Pango attribute; a right-to-left language (ar, he, fa,
+ * ur...) is laid out with a right-to-left base direction, 'start'
+ * alignment on the right and each inserted value bidi-isolated.
+ */
+struct qp_diag_list;
+qp_page *qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
+    const char *const *values, struct qp_diag_list *diags, qp_error *err);
+
 /* A page holding only a QR code: size is the whole symbol with its quiet
  * zone. Used by "qrposter qr". */
 qp_page *qp_layout_qr_only(const char *payload, int ecc, double size,

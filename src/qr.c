@@ -34,12 +34,54 @@ qp_qr_ecc_name(int ecc)
 	return "LMQH"[ecc & 3];
 }
 
+static bool
+is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+char *
+qp_qr_url_normalize(const char *url, qp_error *err)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *host = strstr(url, "://");
+	size_t hlen;
+	qp_buf b;
+
+	if (host) {
+		host += 3;
+		hlen = strcspn(host, "/?#");
+		for (size_t i = 0; i < hlen; i++)
+			if ((unsigned char)host[i] >= 0x80 || host[i] == ' ') {
+				qp_fail(err, "the URL's host '%.*s' is not plain "
+				    "ASCII; write it in its punycode form "
+				    "(xn--...)", (int)hlen, host);
+				return NULL;
+			}
+	}
+	qp_buf_init(&b);
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		/* Bytes a URI may not hold (RFC 3986, 3987 section 3.1). */
+		if (*p >= 0x80 || *p <= 0x20 || *p == 0x7f ||
+		    strchr("\"<>\\^`{|}", *p) != NULL) {
+			char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			qp_buf_add(&b, esc, 3);
+		} else
+			qp_buf_addc(&b, (char)*p);
+	}
+	return qp_buf_steal(&b);
+}
+
 qp_qr *
 qp_qr_encode(const char *payload, int ecc, qp_error *err)
 {
 	QRcode *code;
 	qp_qr *q;
 	size_t n, len = strlen(payload);
+	bool eci = false;
 
 	if (ecc < 0 || ecc > 3) {
 		qp_fail(err, "bad error-correction level");
@@ -49,12 +91,31 @@ qp_qr_encode(const char *payload, int ecc, qp_error *err)
 		qp_fail(err, "the QR payload is empty");
 		return NULL;
 	}
-	/*
-	 * 8-bit data with case sensitivity; libqrencode splits it into the
-	 * most compact mix of numeric, alphanumeric and byte segments.
-	 */
 	errno = 0;
-	code = QRcode_encodeString(payload, 0, levels[ecc], QR_MODE_8, 1);
+	if (!is_ascii(payload)) {
+		/*
+		 * Non-ASCII text: the ECI designator 26 (UTF-8) first, so a
+		 * phone does not guess ISO 8859-1 or Shift JIS and show
+		 * mojibake; then the bytes in one 8-bit segment.
+		 */
+		QRinput *in = QRinput_new2(0, levels[ecc]);
+
+		code = NULL;
+		if (in && QRinput_appendECIheader(in, 26) == 0 &&
+		    QRinput_append(in, QR_MODE_8, (int)len,
+		    (const unsigned char *)payload) == 0)
+			code = QRcode_encodeInput(in);
+		QRinput_free(in);
+		eci = true;
+	} else {
+		/*
+		 * 8-bit data with case sensitivity; libqrencode splits it
+		 * into the most compact mix of numeric, alphanumeric and
+		 * byte segments.
+		 */
+		code = QRcode_encodeString(payload, 0, levels[ecc], QR_MODE_8,
+		    1);
+	}
 	if (code == NULL) {
 		if (errno == ERANGE || errno == EINVAL)
 			qp_fail(err, "the QR payload is too long: %zu bytes do "
@@ -71,6 +132,7 @@ qp_qr_encode(const char *payload, int ecc, qp_error *err)
 	q->version = code->version;
 	q->width = code->width;
 	q->ecc = ecc;
+	q->eci = eci;
 	n = (size_t)code->width * (size_t)code->width;
 	q->dark = qp_xmalloc(n);
 	for (size_t i = 0; i < n; i++)

@@ -10,12 +10,22 @@ typedef struct qp_qr {
 	int version; /* 1..40 */
 	int width;   /* modules per side, without quiet zone */
 	int ecc;     /* 0..3 = L M Q H */
+	bool eci;    /* carries ECI 26 (UTF-8) before the data */
 	unsigned char *dark; /* width*width, 1 = dark module */
 } qp_qr;
 
 /*
+ * A URL with the bytes a URI may not hold (non-ASCII, spaces, quotes...)
+ * percent-encoded, as a browser would send it: phones open it without
+ * guessing an encoding. A non-ASCII host is an error (use punycode).
+ * Returns a malloc'd string, or NULL with err set.
+ */
+char *qp_qr_url_normalize(const char *url, qp_error *err);
+
+/*
  * Encode payload (UTF-8 bytes, 8-bit mode with libqrencode's mode
- * optimisation) at ecc (0..3 = L, M, Q, H), choosing the smallest version.
+ * optimisation; a payload with any non-ASCII byte is preceded by the
+ * ECI designator 26 = UTF-8 and goes in one 8-bit segment) at ecc (0..3 = L, M, Q, H), choosing the smallest version.
  * Returns NULL with err set when the payload is empty or too long for any
  * version at that level (the message gives the payload's length and the
  * largest that fits).

@@ -19,6 +19,8 @@ typedef enum qp_halign {
 	QP_ALIGN_LEFT,
 	QP_ALIGN_CENTER,
 	QP_ALIGN_RIGHT,
+	QP_ALIGN_START, /* left, or right when the block is right-to-left */
+	QP_ALIGN_END,   /* the other side */
 } qp_halign;
 
 typedef enum qp_valign {
@@ -33,8 +35,17 @@ typedef struct qp_box {
 	bool has_h; /* false: a QR block sizes its own height */
 } qp_box;
 
+/*
+ * Languages. A template may declare `languages: [en, es, ar]` and
+ * `strings: {en: {headline: ...}, es: {...}}`; a text is then compiled
+ * once per language, with each {{string}} reference replaced by that
+ * language's string. l10n arrays have qp_template_nlocales(t) entries
+ * (t->nlangs, or 1 for a template without languages); an entry is NULL
+ * when a string the text uses has no version in that language.
+ */
 typedef struct qp_text_spec {
-	qp_tstr *markup;
+	qp_tstr *markup; /* == l10n[0]; kept for callers that want one */
+	qp_tstr **l10n;
 	char *font; /* Pango font description, e.g. "Noto Sans Bold" */
 	double size_max, size_min; /* points */
 	qp_color color;
@@ -42,7 +53,8 @@ typedef struct qp_text_spec {
 	qp_valign valign;
 	double line_spacing; /* factor; 0 = font default */
 	bool wrap;
-	char *lang; /* BCP 47 tag, or NULL */
+	char *lang; /* the block's language as written, or NULL: the page's */
+	qp_tstr *lang_tstr; /* the same compiled ("es" or "{{lang2}}") */
 } qp_text_spec;
 
 typedef struct qp_qr_spec {
@@ -53,7 +65,8 @@ typedef struct qp_qr_spec {
 	int quiet_zone;       /* modules, >= 4 */
 	qp_color color, background;
 	bool link;
-	qp_tstr *caption; /* plain text under the code, or NULL */
+	qp_tstr *caption; /* plain text under the code, or NULL (== */
+	qp_tstr **caption_l10n; /* caption_l10n[0]) */
 	char *caption_font;
 	double caption_size_max, caption_size_min;
 	qp_color caption_color;
@@ -82,14 +95,21 @@ typedef struct qp_var {
 	char *name;
 	char *def;  /* default value, or NULL: must be given */
 	char *desc; /* help text, or NULL */
+	char **choices; /* allowed values, or NULL: any */
+	size_t nchoices;
 } qp_var;
 
 typedef struct qp_template {
 	char *path;
 	char *name;        /* human name */
 	char *description; /* or NULL */
-	qp_tstr *title;    /* PDF title */
+	qp_tstr *title;    /* PDF title (== title_l10n[0]) */
 	qp_tstr *subject;  /* PDF subject (the location) */
+	qp_tstr **title_l10n;
+	qp_tstr **subject_l10n;
+	char **langs;   /* BCP 47 tags the template carries strings for */
+	size_t nlangs;  /* 0: a template without languages */
+	long lang_var;  /* index of the variable 'lang' (the page's language), or -1 */
 	double page_w, page_h; /* trim size, points */
 	double margin;         /* safe area inset, points */
 	qp_color background;
@@ -110,6 +130,23 @@ void qp_template_free(qp_template *t);
 
 /* Index of variable name, or -1. */
 long qp_template_var(const qp_template *t, const char *name);
+
+/* Entries in each l10n array: nlangs, or 1 without languages. */
+size_t qp_template_nlocales(const qp_template *t);
+/* Index of tag in t->langs (case-insensitive), or -1. */
+long qp_template_lang(const qp_template *t, const char *tag);
+/* True for tags of right-to-left scripts: ar, he, fa, ur, yi, ps... */
+bool qp_lang_is_rtl(const char *tag);
+/*
+ * True if the poster can change with variable var: a text, payload,
+ * caption or title refers to it, or (for 'lang') some text follows the
+ * page's language.
+ */
+bool qp_template_var_used(const qp_template *t, size_t var);
+
+/* Check a variable's value against its choices; false with err set. */
+bool qp_var_value_ok(const qp_template *t, size_t var, const char *value,
+    qp_error *err);
 
 /* Page size presets ("letter", "a4", "11x17in", "300x200mm"...). Sizes are
  * portrait (w <= h) except where a preset is landscape by nature. */
