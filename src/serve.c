@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "fonts.h"
 #include "layout.h"
 #include "render.h"
@@ -415,6 +416,38 @@ plain_words(const char *msg, char *buf, size_t bufsz)
 {
 	const char *u;
 
+	if (strstr(msg, "below the template's min_text_size"))
+		return "This text had to shrink below the smallest size the "
+		    "poster allows. Shorten it.";
+	if (strstr(msg, "longer text could shrink"))
+		return "A longer text here could shrink below the smallest size "
+		    "the poster allows (a limit of the template).";
+	if (strstr(msg, "contrast") && strstr(msg, "for ") &&
+	    strstr(msg, "text"))
+		return "This text is too faint against its background to read "
+		    "easily (the template's colours).";
+	if (strstr(msg, "is inverted") || strstr(msg, "is inverted ("))
+		return "The QR code is light on dark; many phones cannot scan "
+		    "that (the template's colours).";
+	if (strstr(msg, "contrast between the code"))
+		return strstr(msg, "is only") ?
+		    "The QR code's colours are not far apart; it may not scan "
+		    "in poor light (the template's colours)." :
+		    "The QR code's colours are too close together for phones "
+		    "to scan it (the template's colours).";
+	if (strstr(msg, "quiet zone"))
+		return "Something is printed too close to the QR code; phones "
+		    "need clear space around it (the template's layout).";
+	if (strstr(msg, "overlaps block"))
+		return "Two texts on the poster overlap. Shorten one of them.";
+	if (strstr(msg, "off the") && strstr(msg, "edge of the page"))
+		return "Part of the poster runs off the edge of the page.";
+	if (strstr(msg, "outside the safe area"))
+		return "Part of the poster sits in the margin the printer may "
+		    "cut off.";
+	if (strstr(msg, "printable minimum"))
+		return "The QR code's squares would be too small to print "
+		    "clearly. Shorten the web address or the location code.";
 	if (strstr(msg, "does not fit"))
 		return "This text is too long for its space on the poster, "
 		    "even at the smallest type size allowed. Shorten it.";
@@ -440,27 +473,38 @@ plain_words(const char *msg, char *buf, size_t bufsz)
 	return NULL;
 }
 
-/* Attribute a layout error to the template variables its block uses. */
+/*
+ * A finding of the engine, in plain words, attributed to the template
+ * variables its block uses so the page can show it beside those fields.
+ * block is the block's id, or NULL to take it from "block 'ID'" at the
+ * start of msg.
+ */
 static void
-layout_problem(job *j, const char *msg)
+add_finding(job *j, const char *severity, const char *block,
+    const char *msg)
 {
 	const qp_template *t = j->t;
 	const qp_block *b = NULL;
+	const char *id = block;
+	size_t idlen = block ? strlen(block) : 0;
 	char buf[400];
 	const char *plain;
 	problem *p;
 
-	if (strncmp(msg, "block '", 7) == 0) {
+	if (id == NULL && strncmp(msg, "block '", 7) == 0) {
 		const char *end = strchr(msg + 7, '\'');
 
-		for (size_t i = 0; end && i < t->nblocks; i++)
-			if (strlen(t->blocks[i].id) == (size_t)(end - msg - 7) &&
-			    strncmp(t->blocks[i].id, msg + 7,
-			    (size_t)(end - msg - 7)) == 0)
-				b = &t->blocks[i];
+		if (end) {
+			id = msg + 7;
+			idlen = (size_t)(end - id);
+		}
 	}
+	for (size_t i = 0; id && i < t->nblocks; i++)
+		if (strlen(t->blocks[i].id) == idlen &&
+		    strncmp(t->blocks[i].id, id, idlen) == 0)
+			b = &t->blocks[i];
 	plain = plain_words(msg, buf, sizeof buf);
-	p = problem_add(&j->problems, &j->nproblems, "error",
+	p = problem_add(&j->problems, &j->nproblems, severity,
 	    plain ? plain : msg, plain ? msg : NULL);
 	if (b) {
 		bool *used = qp_xcalloc(t->nvars + 1, sizeof *used);
@@ -483,17 +527,26 @@ layout_problem(job *j, const char *msg)
 }
 
 /*
- * Preflight: what the preview panel lists beside the poster. Today the
- * engine's checks all live in qp_layout_page, whose first error arrives
- * through layout_problem(). This is the seam for the preflight API
- * (`qrposter check`): when it lands, run it here on the laid-out page and
- * add each of its errors and warnings with problem_add()/problem_field().
+ * Preflight, as `qrposter check` does it: lay the poster out block by
+ * block (so one bad block does not hide the next) and check the result.
+ * Every error and warning goes to the page beside the preview. The page
+ * is returned only when there is no error: a poster that would fail on
+ * the wall is neither previewed as good nor downloaded.
  */
-static void
-preflight(job *j, const qp_page *page)
+static qp_page *
+preflight(qp_layout_ctx *ctx, job *j)
 {
-	(void)j;
-	(void)page;
+	qp_diag_list dl;
+	qp_page *page = NULL;
+
+	qp_diag_list_init(&dl);
+	qp_check_poster(ctx, j->t, (const char *const *)j->values, NULL, &dl,
+	    &page);
+	for (size_t i = 0; i < dl.n; i++)
+		add_finding(j, dl.v[i].sev == QP_DIAG_ERROR ? "error" :
+		    "warning", dl.v[i].block, dl.v[i].msg);
+	qp_diag_list_clear(&dl);
+	return page;
 }
 
 static cairo_status_t
@@ -538,13 +591,8 @@ run_job(qp_server *s, qp_layout_ctx *ctx, job *j, unsigned long seq)
 {
 	qp_page *page;
 
-	page = qp_layout_page(ctx, j->t, (const char *const *)j->values,
-	    &j->err);
-	if (page == NULL) {
-		layout_problem(j, j->err.msg);
+	if ((page = preflight(ctx, j)) == NULL)
 		return;
-	}
-	preflight(j, page);
 	if (j->kind == JOB_PREVIEW)
 		j->ok = render_preview(j, page);
 	else {

@@ -461,6 +461,16 @@ test_bad_values_name_their_field(void **state)
 	assert_non_null(strstr(r.body, "\"block\":\"hotline\""));
 	resp_free(&r);
 
+	/* Preflight reports every bad block at once, each on its field. */
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B&var.hotline=1-888-373-7888+or+"
+	    "1-888-373-7888+or+1-888-373-7888&var.text_number="
+	    "233733+233733+233733+233733+233733+233733+233733+233733", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"fields\":[\"hotline\"]"));
+	assert_non_null(strstr(r.body, "\"fields\":[\"text_number\"]"));
+	resp_free(&r);
+
 	/* A required field left empty. */
 	assert_true(post(srv.port, "/api/poster", "template=restroom-letter&"
 	    "var.code=&var.name=B", &r));
