@@ -10,30 +10,31 @@ MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
 PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0 \
-       libqpdf zbar
+       libqpdf zbar libmicrohttpd
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
 CFLAGS ?=
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DQP_DATADIR='"$(DATADIR)"'
-QP_CFLAGS = -std=c11 $(WARN) $(OPT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
+QP_CFLAGS = -std=c11 -pthread $(WARN) $(OPT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
 
 # Debian packages the build, the tests and the benchmark need.
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
-       fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev
+       fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
+       libmicrohttpd-dev chromium nodejs
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
 CLI_SRC = src/main.c $(sort $(wildcard src/cmd_*.c))
 SRC = $(sort $(filter-out $(CLI_SRC),$(wildcard src/*.c)))
 BUILD ?= build
-OBJ = $(SRC:src/%.c=$(BUILD)/%.o)
+OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test sanitize bench install uninstall clean sample help fuzz fuzz-build
+.PHONY: all deps test test-browser sanitize bench install uninstall clean sample help fuzz fuzz-build
 
 all: qrposter
 
@@ -42,6 +43,7 @@ help:
 	@echo "make deps       install the Debian packages it needs (root)"
 	@echo "make sample     render the bundled samples into output/"
 	@echo "make test       run the test suite"
+	@echo "make test-browser  drive the web editor in headless Chromium"
 	@echo "make sanitize   run the test suite under ASan+UBSan"
 	@echo "make bench      measure pages per second and bytes per page"
 	@echo "make install    install (PREFIX=$(PREFIX) DESTDIR=...)"
@@ -63,6 +65,27 @@ $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
 
 $(BUILD):
 	mkdir -p $(BUILD)
+
+# The web editor's page (src/web/*) is compiled into the binary, so
+# `qrposter serve` needs no files at run time and no network: each file
+# becomes a byte array and an entry in qp_web_assets[] (src/serve.h).
+WEB = $(sort $(wildcard src/web/*))
+$(BUILD)/web_assets.c: $(WEB) Makefile | $(BUILD)
+	@{ echo '#include "serve.h"'; i=0; \
+	  for f in $(WEB); do \
+	    echo "static const unsigned char a$$i[] = {"; \
+	    od -An -v -tx1 "$$f" | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo "0x00};"; i=$$((i + 1)); \
+	  done; \
+	  echo "const qp_web_asset qp_web_assets[] = {"; i=0; \
+	  for f in $(WEB); do \
+	    echo "{\"$$(basename "$$f")\", a$$i, sizeof a$$i - 1},"; i=$$((i + 1)); \
+	  done; \
+	  echo "{0, 0, 0}};"; \
+	  echo "const unsigned long qp_web_nassets = $$i;"; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/web_assets.o: $(BUILD)/web_assets.c src/serve.h
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/libqrposter.a: $(OBJ)
 	rm -f $@
@@ -96,8 +119,23 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/helpers.h) $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
+# The server test is a plain HTTP client of `qrposter serve`: it needs
+# the library's serve.h helpers, not the shared test helpers.
+$(BUILD)/tests/test_serve: tests/test_serve.c $(BUILD)/libqrposter.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+
 test: deps qrposter $(TEST_BIN)
 	@QRPOSTER=./$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
+
+# The web editor in a real browser: Debian's Chromium driven by
+# playwright-core (npm; it never downloads a browser of its own).
+test-browser: deps qrposter
+	@command -v npm >/dev/null || { SUDO=; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
+	@[ -d tests/browser/node_modules/playwright-core ] || \
+	  (cd tests/browser && npm ci --no-audit --no-fund)
+	QRPOSTER=$(abspath $(QRPOSTER_BIN)) QRPOSTER_DATADIR=$(CURDIR) node tests/browser/editor.test.mjs
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 # Leaks inside fontconfig/Pango/GLib's own caches are suppressed in
@@ -121,6 +159,12 @@ FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIBOBJ = $(SRC:src/%.c=build-fuzz/obj/%.o)
+# serve.c refers to the embedded page: link its generated arrays too.
+FUZZ_LIBOBJ += build-fuzz/obj/web_assets.o
+
+build-fuzz/obj/web_assets.o: $(BUILD)/web_assets.c src/serve.h
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -Isrc -c -o $@ $<
 
 build-fuzz/obj/%.o: src/%.c src/*.h
 	@mkdir -p build-fuzz/obj

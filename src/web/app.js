@@ -1,0 +1,322 @@
+// The poster editor. Talks only to the server that served it:
+//   GET  /api/templates          the poster kinds
+//   GET  /api/templates/NAME     one kind's fields and their standard values
+//   POST /api/preview            form -> {ok, image, problems}
+//   POST /api/poster             form -> the PDF or PNG file
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  templates: [],
+  tmpl: null,       // the chosen template's details
+  values: {},       // what the user typed, kept across poster kinds
+  timer: null,
+  inflight: null,   // AbortController of the running preview
+  seq: 0,
+  version: 0,       // previews shown so far (tests watch data-version)
+};
+const DEBOUNCE_MS = 350;
+// Shown in the preview while a required box is still empty.
+const EXAMPLES = { code: 'EXAMPLE-1', name: 'Your location name' };
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v !== null && v !== undefined) e.setAttribute(k, v);
+  }
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// A label from the description's first phrase ("Location code; it goes
+// into ..." -> "Location code"); the whole description is the hint.
+function describe(v) {
+  const d = (v.description || '').trim();
+  if (!d) {
+    const words = v.name.replace(/_/g, ' ');
+    return { label: words.charAt(0).toUpperCase() + words.slice(1), hint: '' };
+  }
+  const label = d.split(/[;,(]/)[0].trim() || d;
+  if (label === d) return { label, hint: '' };
+  return { label, hint: d.charAt(0).toUpperCase() + d.slice(1).replace(/\.$/, '') };
+}
+
+async function getJSON(url) {
+  const r = await fetch(url, { cache: 'no-store' });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error || `${r.status} ${r.statusText}`);
+  return body;
+}
+
+function setStatus(id, text, bad) {
+  const s = $(id);
+  s.textContent = text;
+  s.classList.toggle('bad', !!bad);
+}
+
+async function loadTemplates() {
+  const data = await getJSON('/api/templates');
+  state.templates = data.templates;
+  const sel = $('template');
+  sel.textContent = '';
+  for (const t of data.templates) {
+    sel.append(el('option', { value: t.name }, `${t.title} — ${fmtSize(t)}`));
+  }
+  // The restroom poster is the one most people start from.
+  if (data.templates.some((t) => t.name === 'restroom-letter')) sel.value = 'restroom-letter';
+  if (data.batch) $('batch').hidden = false;
+  if (data.templates.length === 0) {
+    setStatus('preview-status', 'No poster templates were found on the server.', true);
+    return;
+  }
+  await chooseTemplate(sel.value);
+}
+
+function fmtSize(t) {
+  const n = (x) => String(Math.round(x * 100) / 100);
+  return `${n(t.width_in)} × ${n(t.height_in)} in`;
+}
+
+async function chooseTemplate(name) {
+  const t = await getJSON('/api/templates/' + encodeURIComponent(name));
+  state.tmpl = t;
+  $('template-hint').textContent = [t.description, `Page size ${fmtSize(t)}.`]
+    .filter(Boolean).join(' ');
+  buildFields(t);
+  schedulePreview(0);
+}
+
+function buildFields(t) {
+  const loc = $('location-list');
+  const txt = $('text-list');
+  loc.textContent = '';
+  txt.textContent = '';
+  for (const v of t.variables) {
+    const { label, hint } = describe(v);
+    const id = 'f-' + v.name;
+    const wrap = el('div', { class: 'field' });
+    const lab = el('label', { for: id }, label);
+    if (v.required) lab.append(' ', el('span', { class: 'required-mark' }, '(required)'));
+    wrap.append(lab);
+    const input = el('input', {
+      type: 'text', id, name: 'var.' + v.name, autocomplete: 'off',
+      spellcheck: v.name === 'name' ? 'true' : 'false',
+      'aria-describedby': `${id}-hint ${id}-error`,
+      'aria-required': v.required ? 'true' : null,
+      'data-var': v.name,
+    });
+    if (!(v.name in state.values)) state.values[v.name] = v.default || '';
+    input.value = state.values[v.name];
+    const row = el('div', { class: 'field-row' });
+    row.append(input);
+    let reset = null;
+    if (v.default !== null) {
+      reset = el('button', { type: 'button', class: 'reset',
+        'aria-label': `Put back the standard ${label.toLowerCase()}` }, 'Use standard');
+      reset.addEventListener('click', () => {
+        input.value = v.default;
+        onInput(v.name, input.value, reset, v.default);
+        input.focus();
+      });
+      reset.hidden = input.value === v.default;
+      row.append(reset);
+    }
+    wrap.append(row);
+    const hints = [];
+    if (hint) hints.push(hint + '.');
+    if (v.default !== null) hints.push(`Standard: ${v.default || '(empty)'}`);
+    if (v.required && EXAMPLES[v.name]) hints.push(`For example: ${v.name === 'code' ? 'NYP-R1' : 'New York Penn Station, restroom 1'}`);
+    wrap.append(el('p', { class: 'hint', id: `${id}-hint` }, hints.join(' ')));
+    wrap.append(el('p', { class: 'field-error', id: `${id}-error` }));
+    input.addEventListener('input', () => onInput(v.name, input.value, reset, v.default));
+    (v.required ? loc : txt).append(wrap);
+  }
+  $('location-fields').hidden = loc.childElementCount === 0;
+  $('text-fields').hidden = txt.childElementCount === 0;
+}
+
+function onInput(name, value, reset, def) {
+  state.values[name] = value;
+  if (reset) reset.hidden = value === def;
+  setFieldError(name, '');
+  schedulePreview(DEBOUNCE_MS);
+}
+
+function setFieldError(name, msg) {
+  const input = $('f-' + name);
+  const err = $(`f-${name}-error`);
+  if (!input || !err) return;
+  err.textContent = msg;
+  if (msg) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+}
+
+function clearFieldErrors() {
+  for (const v of state.tmpl ? state.tmpl.variables : []) setFieldError(v.name, '');
+}
+
+// The form as sent to the server. For the preview, empty required boxes
+// get an example so the poster can be seen before it is complete.
+function formBody(extra, forPreview) {
+  const p = new URLSearchParams();
+  p.set('template', state.tmpl.name);
+  const missing = [];
+  for (const v of state.tmpl.variables) {
+    let val = state.values[v.name] ?? '';
+    if (v.required && val.trim() === '') {
+      missing.push(v);
+      if (forPreview) val = EXAMPLES[v.name] || v.name.toUpperCase();
+    }
+    p.set('var.' + v.name, val);
+  }
+  for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
+  return { body: p, missing };
+}
+
+function schedulePreview(delay) {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(updatePreview, delay);
+}
+
+async function updatePreview() {
+  if (!state.tmpl) return;
+  if (state.inflight) state.inflight.abort();
+  const ctl = new AbortController();
+  state.inflight = ctl;
+  const seq = ++state.seq;
+  const { body, missing } = formBody({}, true);
+  const img = $('preview');
+  img.classList.add('stale');
+  setStatus('preview-status', 'Updating the preview…');
+  let r, data;
+  try {
+    r = await fetch('/api/preview', { method: 'POST', body, signal: ctl.signal });
+    data = await r.json().catch(() => ({}));
+  } catch (e) {
+    if (e.name === 'AbortError') return;
+    setStatus('preview-status', 'The editor cannot reach qrposter. Is it still running?', true);
+    return;
+  }
+  if (seq !== state.seq) return;   // a newer preview is on its way
+  state.inflight = null;
+  clearFieldErrors();
+  if (r.ok && data.ok) {
+    img.src = data.image;
+    img.width = data.width;
+    img.height = data.height;
+    const name = state.values.name || 'an example location';
+    img.alt = `Preview of the ${state.tmpl.title} for ${name}`;
+    img.classList.remove('stale');
+    state.version++;
+    img.dataset.version = String(state.version);
+    setStatus('preview-status', missing.length
+      ? 'Preview with example values in the empty boxes.'
+      : 'Preview up to date: this is what will be printed.');
+    showChecks(data.problems || [], missing);
+  } else if (r.status === 422) {
+    setStatus('preview-status', 'The poster cannot be made as it stands: see the checks below.', true);
+    showChecks(data.problems || [], missing);
+  } else {
+    setStatus('preview-status', data.error || `The server answered ${r.status}.`, true);
+  }
+}
+
+function fieldLabel(name) {
+  const v = state.tmpl.variables.find((x) => x.name === name);
+  return v ? describe(v).label : name;
+}
+
+function showChecks(problems, missing) {
+  const box = $('checks');
+  box.textContent = '';
+  for (const p of problems) {
+    for (const f of p.fields) setFieldError(f, p.message);
+  }
+  if (problems.length === 0 && missing.length === 0) {
+    box.append(el('p', { class: 'good' }, 'No problems found: the texts fit, the QR code is large enough to scan, and every letter can be printed.'));
+    return;
+  }
+  const ul = el('ul');
+  for (const v of missing) {
+    const li = el('li', { class: 'warning' });
+    li.append(`Fill in “${describe(v).label}” before downloading. `);
+    li.append(fieldLink(v.name, 'Go to the box'));
+    ul.append(li);
+  }
+  for (const p of problems) {
+    const li = el('li', { class: p.severity === 'error' ? 'error' : 'warning' });
+    const where = p.fields.length ? p.fields.map(fieldLabel).join(', ') + ': ' : '';
+    li.append(el('strong', {}, p.severity === 'error' ? 'Problem: ' : 'Warning: '), where + p.message + ' ');
+    if (p.fields.length) li.append(fieldLink(p.fields[0], 'Go to the box'));
+    if (p.detail) {
+      const d = el('details');
+      d.append(el('summary', {}, 'Technical detail'), el('p', {}, p.detail));
+      li.append(d);
+    }
+    ul.append(li);
+  }
+  box.append(ul);
+}
+
+function fieldLink(name, text) {
+  const b = el('button', { type: 'button', class: 'reset' }, text);
+  b.addEventListener('click', () => { const i = $('f-' + name); if (i) i.focus(); });
+  return b;
+}
+
+function filenameOf(r, fallback) {
+  const cd = r.headers.get('Content-Disposition') || '';
+  const m = cd.match(/filename="([^"]+)"/);
+  return m ? m[1] : fallback;
+}
+
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+async function download(format) {
+  if (!state.tmpl) return;
+  const { body, missing } = formBody({ format, dpi: $('dpi').value }, false);
+  if (missing.length) {
+    for (const v of missing) setFieldError(v.name, 'Fill this in: every poster needs it.');
+    setStatus('download-status', `Fill in ${missing.map((v) => '“' + describe(v).label + '”').join(' and ')} first.`, true);
+    $('f-' + missing[0].name).focus();
+    return;
+  }
+  const buttons = [$('download-pdf'), $('download-png')];
+  buttons.forEach((b) => { b.disabled = true; });
+  setStatus('download-status', `Making the ${format.toUpperCase()}…`);
+  try {
+    const r = await fetch('/api/poster', { method: 'POST', body });
+    if (!r.ok) {
+      const data = await r.json().catch(() => ({}));
+      if (data.problems) showChecks(data.problems, []);
+      setStatus('download-status', data.error || `The server answered ${r.status}.`, true);
+      return;
+    }
+    const blob = await r.blob();
+    const name = filenameOf(r, 'poster.' + format);
+    saveBlob(blob, name);
+    setStatus('download-status', `Downloaded ${name} (${Math.max(1, Math.round(blob.size / 1024))} KB).`);
+  } catch (e) {
+    setStatus('download-status', 'The editor cannot reach qrposter. Is it still running?', true);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('template').addEventListener('change', (e) => {
+    chooseTemplate(e.target.value).catch((err) => setStatus('preview-status', err.message, true));
+  });
+  $('download-pdf').addEventListener('click', () => download('pdf'));
+  $('download-png').addEventListener('click', () => download('png'));
+  // Enter in a box refreshes the preview at once rather than submitting.
+  $('poster-form').addEventListener('submit', (e) => { e.preventDefault(); schedulePreview(0); });
+  loadTemplates().catch((err) => setStatus('preview-status', err.message, true));
+});

@@ -1,0 +1,241 @@
+// The poster editor in a real browser: Debian's Chromium driven by
+// playwright-core. Starts `qrposter serve` on a free loopback port, types
+// into the page like a user, and checks the preview and the downloaded
+// PDF (text with pdftotext, QR payload with zbarimg).
+//
+//   QRPOSTER=./qrposter node tests/browser/editor.test.mjs
+//
+// Screenshots go to tests/browser/out/. Nothing leaves this machine: every
+// request the page makes to anything but the server is blocked and fails
+// the test.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const top = resolve(here, '..', '..');
+const out = join(here, 'out');
+const QRPOSTER = resolve(top, process.env.QRPOSTER || 'qrposter');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const STEP_MS = 20000;
+
+const NEW_HOTLINE = '1-800-555-0199';
+const CODE = 'NYP-R1 West/é';
+const NAME = 'New York Penn Station, restroom 1';
+
+// RFC 3986: everything but A-Z a-z 0-9 - . _ ~ is percent-encoded.
+const rfc3986 = (s) => encodeURIComponent(s)
+  .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+
+let passed = 0;
+let failed = 0;
+const results = [];
+
+function check(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+async function step(name, fn) {
+  try {
+    await fn();
+    passed++;
+    results.push(`ok ${passed + failed} - ${name}`);
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}: ${e.message.split('\n')[0]}`);
+    throw e;
+  }
+}
+
+function startServer() {
+  return new Promise((res, rej) => {
+    const env = { ...process.env, QRPOSTER_DATADIR: process.env.QRPOSTER_DATADIR || top };
+    const p = spawn(QRPOSTER, ['serve', '--port', '0', '--bind', '127.0.0.1'],
+      { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    const timer = setTimeout(() => rej(new Error('server did not start in 10 s')), 10000);
+    p.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        res({ proc: p, url: m[0], port: m[1], banner: buf });
+      }
+    });
+    p.on('exit', (code) => rej(new Error(`server exited with ${code}`)));
+  });
+}
+
+function stopServer(proc) {
+  return new Promise((res) => {
+    if (proc.exitCode !== null) return res(proc.exitCode);
+    const t = setTimeout(() => { proc.kill('SIGKILL'); }, 5000);
+    proc.on('exit', (code) => { clearTimeout(t); res(code); });
+    proc.kill('SIGINT');
+  });
+}
+
+async function previewVersion(page) {
+  return Number(await page.getAttribute('#preview', 'data-version') || 0);
+}
+
+async function waitPreviewAfter(page, version) {
+  await page.waitForFunction(
+    (v) => Number(document.getElementById('preview').dataset.version || 0) > v,
+    version, { timeout: STEP_MS });
+}
+
+async function main() {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const profile = mkdtempSync(join(tmpdir(), 'qrposter-chromium-'));
+  const server = await startServer();
+  const foreign = [];
+  let ctx;
+  try {
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+        '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    // Offline: only the qrposter server may be reached.
+    await ctx.route('**/*', (route) => {
+      const u = route.request().url();
+      if (u.startsWith(server.url) || u.startsWith('data:') || u.startsWith('blob:')) return route.continue();
+      foreign.push(u);
+      return route.abort();
+    });
+    const page = ctx.pages()[0] || await ctx.newPage();
+    const consoleErrors = [];
+    page.on('console', (m) => {
+      // A 422 (a poster that cannot be made) is an expected answer.
+      if (m.type() === 'error' && !/status of 422/.test(m.text())) consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+    await step('server says it listens on loopback only', async () => {
+      check(/loopback only/.test(server.banner), `banner: ${server.banner}`);
+    });
+
+    await step('page opens and shows a first preview', async () => {
+      await page.goto(server.url, { timeout: STEP_MS });
+      check((await page.title()) === 'Hotline poster maker', 'title');
+      await waitPreviewAfter(page, 0);
+      const opts = await page.$$eval('#template option', (o) => o.map((x) => x.value));
+      check(opts.includes('restroom-letter') && opts.includes('car-card'), `templates: ${opts}`);
+      check(await page.inputValue('#f-hotline') === '1-888-373-7888', 'hotline default shown');
+    });
+
+    await step('every field has a label and a description', async () => {
+      const bad = await page.$$eval('input, select', (els) => els
+        .filter((e) => e.type !== 'hidden' && e.type !== 'file')
+        .filter((e) => !(e.labels && e.labels.length && e.labels[0].textContent.trim()))
+        .map((e) => e.id || e.name));
+      check(bad.length === 0, `unlabelled: ${bad}`);
+    });
+
+    await step('keyboard alone reaches the poster kind and the fields', async () => {
+      await page.focus('#template');
+      const seen = [];
+      for (let i = 0; i < 8; i++) {
+        await page.keyboard.press('Tab');
+        seen.push(await page.evaluate(() => document.activeElement.id));
+      }
+      check(seen.includes('f-code') && seen.includes('f-name') && seen.includes('f-hotline'),
+        `tab order: ${seen}`);
+    });
+
+    let before;
+    await step('typing the location updates the preview', async () => {
+      const v = await previewVersion(page);
+      await page.fill('#f-code', CODE);
+      await page.fill('#f-name', NAME);
+      await waitPreviewAfter(page, v);
+      await page.waitForSelector('#checks .good', { timeout: STEP_MS });
+      before = await page.getAttribute('#preview', 'src');
+      check(before.startsWith('data:image/png;base64,'), 'preview is a PNG');
+    });
+
+    await step('changing the hotline number changes the preview', async () => {
+      const v = await previewVersion(page);
+      await page.fill('#f-hotline', NEW_HOTLINE);
+      await waitPreviewAfter(page, v);
+      const after = await page.getAttribute('#preview', 'src');
+      check(after !== before, 'preview image did not change');
+      const status = await page.textContent('#preview-status');
+      check(/up to date/.test(status), `status: ${status}`);
+    });
+
+    await step('screenshot (laptop)', async () => {
+      await page.screenshot({ path: join(out, 'editor.png'), fullPage: true });
+    });
+
+    await step('downloaded PDF carries the new number and the right QR payload', async () => {
+      const [dl] = await Promise.all([
+        page.waitForEvent('download', { timeout: STEP_MS }),
+        page.click('#download-pdf'),
+      ]);
+      const pdf = join(out, 'poster.pdf');
+      await dl.saveAs(pdf);
+      check(/^poster-.*\.pdf$/.test(dl.suggestedFilename()), `file name ${dl.suggestedFilename()}`);
+      check(readFileSync(pdf).subarray(0, 5).toString() === '%PDF-', 'not a PDF');
+      const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+      check(text.includes(NEW_HOTLINE), 'new hotline number not in the PDF text');
+      check(text.includes(NAME), 'location name not in the PDF text');
+      execFileSync('pdftoppm', ['-r', '100', '-png', '-singlefile', pdf, join(out, 'poster')]);
+      const qr = execFileSync('zbarimg', ['-q', '--raw', join(out, 'poster.png')],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      const want = 'https://humantraffickinghotline.org/?loc=' + rfc3986(CODE);
+      check(qr === want, `QR payload ${qr}, expected ${want}`);
+    });
+
+    await step('a hotline too long for the poster gets a message beside the field', async () => {
+      await page.fill('#f-hotline', `${NEW_HOTLINE} or ${NEW_HOTLINE} or ${NEW_HOTLINE}`);
+      await page.waitForFunction(() => document.getElementById('f-hotline-error').textContent.length > 0,
+        null, { timeout: STEP_MS });
+      check(await page.getAttribute('#f-hotline', 'aria-invalid') === 'true', 'aria-invalid');
+      const msg = await page.textContent('#f-hotline-error');
+      check(/too long/.test(msg), `message: ${msg}`);
+      await page.screenshot({ path: join(out, 'editor-error.png'), fullPage: false });
+      const v = await previewVersion(page);
+      await page.click('#f-hotline + .reset');   // "Use standard"
+      await waitPreviewAfter(page, v);
+      check(await page.textContent('#f-hotline-error') === '', 'error cleared');
+    });
+
+    await step('fits a tablet without sideways scrolling', async () => {
+      await page.setViewportSize({ width: 768, height: 1024 });
+      await page.waitForTimeout(200);
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(over <= 0, `page is ${over}px wider than the screen`);
+      await page.screenshot({ path: join(out, 'editor-tablet.png'), fullPage: false });
+    });
+
+    await step('no request left the machine and no script errors', async () => {
+      check(foreign.length === 0, `foreign requests: ${foreign}`);
+      check(consoleErrors.length === 0, `console errors: ${consoleErrors}`);
+    });
+  } finally {
+    if (ctx) await ctx.close();
+    const code = await stopServer(server.proc);
+    rmSync(profile, { recursive: true, force: true });
+    if (code !== 0) { failed++; console.log(`not ok - server exit status ${code} after SIGINT`); }
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(e.stack || String(e));
+  if (failed === 0) failed++;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

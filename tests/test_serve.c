@@ -1,0 +1,861 @@
+/*
+ * test_serve.c - "qrposter serve" from the outside: the server runs as a
+ * child process on a free loopback port and is spoken to over plain
+ * sockets, one connection per request. Every wait is bounded.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "serve.h"
+
+#define IO_TIMEOUT_MS 30000
+
+typedef struct child {
+	pid_t pid;
+	int out; /* its stdout */
+	unsigned port;
+	char banner[1024];
+} child;
+
+typedef struct resp {
+	int status;
+	char *head; /* status line and headers */
+	char *body;
+	size_t len;
+} resp;
+
+static child srv;
+
+/* The binary under test; a bare name means the one in this directory
+ * (make passes QRPOSTER=qrposter), never one found on $PATH. */
+static const char *
+qrposter(void)
+{
+	static char path[4096];
+	const char *q = getenv("QRPOSTER");
+
+	if (q == NULL || *q == '\0')
+		q = "qrposter";
+	snprintf(path, sizeof path, "%s%s", strchr(q, '/') ? "" : "./", q);
+	return path;
+}
+
+/* Read one line from fd within the timeout; false on EOF or timeout. */
+static bool
+read_line(int fd, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	while (len + 1 < n) {
+		struct pollfd p = {fd, POLLIN, 0};
+		char c;
+
+		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0 || read(fd, &c, 1) != 1)
+			return false;
+		if (c == '\n')
+			break;
+		buf[len++] = c;
+	}
+	buf[len] = '\0';
+	return true;
+}
+
+/* Start `qrposter serve --port 0 ARGS...` and learn its port. */
+static bool
+start_server(child *ch, const char *extra1, const char *extra2)
+{
+	int fds[2];
+	char *p;
+
+	memset(ch, 0, sizeof *ch);
+	if (pipe(fds) != 0)
+		return false;
+	ch->pid = fork();
+	if (ch->pid < 0)
+		return false;
+	if (ch->pid == 0) {
+		const char *argv[12] = {qrposter(), "serve", "--port", "0",
+		    "--bind", "127.0.0.1", "--workers", "2", NULL, NULL};
+		size_t n = 8;
+
+		if (extra1)
+			argv[n++] = extra1;
+		if (extra2)
+			argv[n++] = extra2;
+		argv[n] = NULL;
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	ch->out = fds[0];
+	if (!read_line(ch->out, ch->banner, sizeof ch->banner))
+		return false;
+	p = strstr(ch->banner, "http://127.0.0.1:");
+	if (p == NULL)
+		return false;
+	ch->port = (unsigned)strtoul(p + 17, NULL, 10);
+	return ch->port > 0;
+}
+
+/* SIGINT, then wait (bounded) for a clean exit; the exit status. */
+static int
+stop_server(child *ch)
+{
+	int st = -1;
+
+	if (ch->pid <= 0)
+		return -1;
+	kill(ch->pid, SIGINT);
+	for (int i = 0; i < 400; i++) {
+		pid_t r = waitpid(ch->pid, &st, WNOHANG);
+
+		if (r == ch->pid) {
+			ch->pid = 0;
+			close(ch->out);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 +
+			    WTERMSIG(st);
+		}
+		usleep(25 * 1000);
+	}
+	kill(ch->pid, SIGKILL);
+	waitpid(ch->pid, &st, 0);
+	ch->pid = 0;
+	close(ch->out);
+	return -1;
+}
+
+static void
+resp_free(resp *r)
+{
+	free(r->head);
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+/* Send raw bytes to the server and read the whole answer. */
+static bool
+raw(unsigned port, const char *req, size_t reqlen, resp *r)
+{
+	struct sockaddr_in a = {0};
+	char *buf = NULL, *sep;
+	size_t len = 0, cap = 0, off = 0;
+	int fd;
+
+	memset(r, 0, sizeof *r);
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return false;
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		close(fd);
+		return false;
+	}
+	while (off < reqlen) {
+		struct pollfd p = {fd, POLLOUT, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0)
+			break;
+		n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break; /* the server may answer before reading it all */
+		off += (size_t)n;
+	}
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0)
+			break;
+		if (len + 65536 > cap) {
+			cap = cap ? cap * 2 : 131072;
+			buf = realloc(buf, cap + 1);
+		}
+		n = recv(fd, buf + len, cap - len, 0);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf == NULL)
+		return false;
+	buf[len] = '\0';
+	sep = strstr(buf, "\r\n\r\n");
+	if (sep == NULL || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1) {
+		free(buf);
+		return false;
+	}
+	r->head = strndup(buf, (size_t)(sep - buf) + 2);
+	r->len = len - (size_t)(sep + 4 - buf);
+	r->body = malloc(r->len + 1);
+	memcpy(r->body, sep + 4, r->len);
+	r->body[r->len] = '\0';
+	free(buf);
+	return true;
+}
+
+static bool
+get(unsigned port, const char *path, resp *r)
+{
+	char req[2048];
+	int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: "
+	    "127.0.0.1:%u\r\nConnection: close\r\n\r\n", path, port);
+
+	return raw(port, req, (size_t)n, r);
+}
+
+static bool
+post(unsigned port, const char *path, const char *body, resp *r)
+{
+	size_t blen = strlen(body);
+	char *req = NULL;
+	int n;
+	bool ok;
+
+	n = asprintf(&req, "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", path, port,
+	    blen, body);
+	if (n < 0)
+		return false;
+	ok = raw(port, req, (size_t)n, r);
+	free(req);
+	return ok;
+}
+
+/* The value of header name (case-insensitive), or NULL; static buffer. */
+static const char *
+header(const resp *r, const char *name)
+{
+	static __thread char val[1024];
+	size_t n = strlen(name);
+	const char *p = r->head;
+
+	while ((p = strstr(p, "\r\n")) != NULL) {
+		p += 2;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1, *e = strstr(v, "\r\n");
+
+			while (*v == ' ')
+				v++;
+			snprintf(val, sizeof val, "%.*s", (int)(e ? e - v :
+			    (long)strlen(v)), v);
+			return val;
+		}
+	}
+	return NULL;
+}
+
+static void
+assert_header_has(const resp *r, const char *name, const char *part)
+{
+	const char *v = header(r, name);
+
+	if (v == NULL || strstr(v, part) == NULL)
+		fail_msg("header %s: expected '%s', got '%s'", name, part,
+		    v ? v : "(none)");
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	/* Tests run from the top of the tree, which holds the data. */
+	setenv("QRPOSTER_DATADIR", ".", 0);
+	if (!start_server(&srv, NULL, NULL)) {
+		fprintf(stderr, "cannot start %s serve\n", qrposter());
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (srv.pid > 0)
+		stop_server(&srv);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void
+test_banner_says_loopback(void **state)
+{
+	char line[1024];
+
+	(void)state;
+	assert_non_null(strstr(srv.banner, "http://127.0.0.1:"));
+	assert_true(read_line(srv.out, line, sizeof line));
+	assert_non_null(strstr(line, "loopback only"));
+}
+
+static void
+test_page_and_headers(void **state)
+{
+	resp r;
+
+	(void)state;
+	assert_true(get(srv.port, "/", &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "text/html");
+	assert_header_has(&r, "X-Content-Type-Options", "nosniff");
+	assert_header_has(&r, "Content-Security-Policy", "script-src 'self'");
+	assert_header_has(&r, "Content-Security-Policy", "default-src 'none'");
+	assert_null(strstr(header(&r, "Content-Security-Policy"),
+	    "unsafe-inline"));
+	assert_non_null(strstr(r.body, "<script src=\"/app.js\""));
+	/* No inline script anywhere: every <script has a src. */
+	for (const char *p = r.body; (p = strstr(p, "<script")) != NULL; p++)
+		assert_true(strncmp(p, "<script src=", 12) == 0);
+	/* Every input the page builds is labelled; the static ones too. */
+	assert_non_null(strstr(r.body, "<label for=\"template\">"));
+	assert_non_null(strstr(r.body, "lang=\"en\""));
+	resp_free(&r);
+
+	assert_true(get(srv.port, "/app.js", &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "text/javascript");
+	assert_non_null(strstr(r.body, "/api/preview"));
+	assert_null(strstr(r.body, "http://"));  /* no CDN, no network */
+	assert_null(strstr(r.body, "https://cdn"));
+	resp_free(&r);
+
+	assert_true(get(srv.port, "/app.css", &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "text/css");
+	assert_null(strstr(r.body, "@import"));
+	resp_free(&r);
+}
+
+static void
+test_templates(void **state)
+{
+	resp r;
+
+	(void)state;
+	assert_true(get(srv.port, "/api/templates", &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "application/json");
+	assert_header_has(&r, "Cache-Control", "no-store");
+	assert_non_null(strstr(r.body, "\"name\":\"restroom-letter\""));
+	assert_non_null(strstr(r.body, "\"name\":\"station-tabloid\""));
+	assert_non_null(strstr(r.body, "\"name\":\"car-card\""));
+	resp_free(&r);
+
+	assert_true(get(srv.port, "/api/templates/station-tabloid", &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"name\":\"hotline\",\"default\":"
+	    "\"1-888-373-7888\""));
+	assert_non_null(strstr(r.body, "\"name\":\"code\",\"default\":null"));
+	assert_non_null(strstr(r.body, "\"required\":true"));
+	assert_non_null(strstr(r.body, "\"height_in\":17.00"));
+	resp_free(&r);
+
+	assert_true(get(srv.port, "/api/templates/no-such-poster", &r));
+	assert_int_equal(r.status, 404);
+	assert_non_null(strstr(r.body, "no template named"));
+	resp_free(&r);
+}
+
+static void
+test_template_names_are_never_paths(void **state)
+{
+	static const char *const paths[] = {
+		"/api/templates/../../etc/passwd",
+		"/api/templates/..%2F..%2Fetc%2Fpasswd",
+		"/api/templates/%2e%2e%2frestroom-letter",
+		"/api/templates/..",
+		"/api/templates/.hidden",
+		"/api/templates/a/b",
+		"/api/templates/restroom-letter.yaml",
+		"/api/templates/%2Fetc%2Fpasswd",
+	};
+	static const char *const forms[] = {
+		"template=../templates/restroom-letter&var.code=A&var.name=B",
+		"template=..%2F..%2Fetc%2Fpasswd&var.code=A&var.name=B",
+		"template=%2Fetc%2Fpasswd&var.code=A&var.name=B",
+		"template=restroom-letter%00&var.code=A&var.name=B",
+	};
+	resp r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		assert_true(get(srv.port, paths[i], &r));
+		if (r.status != 400)
+			fail_msg("%s: status %d, body %s", paths[i], r.status,
+			    r.body);
+		assert_non_null(strstr(r.body, "not a template name"));
+		assert_null(strstr(r.body, "root:"));
+		resp_free(&r);
+	}
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		assert_true(post(srv.port, "/api/poster", forms[i], &r));
+		if (r.status != 400)
+			fail_msg("%s: status %d", forms[i], r.status);
+		resp_free(&r);
+	}
+	assert_true(qp_serve_name_ok("restroom-letter"));
+	assert_true(qp_serve_name_ok("a_b-9"));
+	assert_false(qp_serve_name_ok("../x"));
+	assert_false(qp_serve_name_ok("-x"));
+	assert_false(qp_serve_name_ok(""));
+	assert_false(qp_serve_name_ok("a.yaml"));
+}
+
+static void
+test_preview(void **state)
+{
+	resp r;
+
+	(void)state;
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=NYP-R1&var.name=New+York+Penn+Station", &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "application/json");
+	assert_header_has(&r, "Cache-Control", "no-store");
+	assert_non_null(strstr(r.body, "\"ok\":true"));
+	assert_non_null(strstr(r.body, "\"image\":\"data:image/png;base64,"
+	    "iVBORw0KGgo"));
+	assert_non_null(strstr(r.body, "\"problems\":[]"));
+	resp_free(&r);
+}
+
+static void
+test_bad_values_name_their_field(void **state)
+{
+	resp r;
+
+	(void)state;
+	/* Too long for its box: the message lands on the hotline field. */
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B&var.hotline=1-888-373-7888+or+"
+	    "1-888-373-7888+or+1-888-373-7888", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"fields\":[\"hotline\"]"));
+	assert_non_null(strstr(r.body, "too long"));
+	assert_non_null(strstr(r.body, "\"block\":\"hotline\""));
+	resp_free(&r);
+
+	/* Preflight reports every bad block at once, each on its field. */
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B&var.hotline=1-888-373-7888+or+"
+	    "1-888-373-7888+or+1-888-373-7888&var.text_number="
+	    "233733+233733+233733+233733+233733+233733+233733+233733", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"fields\":[\"hotline\"]"));
+	assert_non_null(strstr(r.body, "\"fields\":[\"text_number\"]"));
+	resp_free(&r);
+
+	/* A required field left empty. */
+	assert_true(post(srv.port, "/api/poster", "template=restroom-letter&"
+	    "var.code=&var.name=B", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"fields\":[\"code\"]"));
+	resp_free(&r);
+
+	/* Not UTF-8, and a control character. */
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=%FF%FE", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"fields\":[\"name\"]"));
+	assert_non_null(strstr(r.body, "UTF-8"));
+	resp_free(&r);
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A%07&var.name=B", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "control character"));
+	resp_free(&r);
+
+	/* A character no font has (U+E000, private use). */
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B%EE%80%80", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "U+E000"));
+	assert_non_null(strstr(r.body, "\"name\""));
+	resp_free(&r);
+}
+
+static void
+test_bad_requests(void **state)
+{
+	static const char *const forms[] = {
+		"var.code=A&var.name=B",                     /* no template */
+		"template=restroom-letter&var.nope=1",       /* unknown field */
+		"template=restroom-letter&var.code=%G1",     /* bad escape */
+		"template=restroom-letter&var.code=%4",      /* cut escape */
+		"template=restroom-letter&novalue",          /* no '=' */
+		"template=restroom-letter&var.code=A&var.name=B&format=gif",
+		"template=restroom-letter&var.code=A&var.name=B&format=png&"
+		    "dpi=5000",
+		"template=car-card&var.code=A&var.name=B&format=png&dpi=600",
+	};
+	resp r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		assert_true(post(srv.port, "/api/poster", forms[i], &r));
+		if (r.status != 400)
+			fail_msg("%s: status %d", forms[i], r.status);
+		assert_non_null(strstr(r.body, "\"error\":"));
+		resp_free(&r);
+	}
+	assert_true(get(srv.port, "/api/preview", &r));
+	assert_int_equal(r.status, 405);
+	assert_non_null(header(&r, "Allow"));
+	resp_free(&r);
+	assert_true(post(srv.port, "/", "x=1", &r));
+	assert_int_equal(r.status, 405);
+	resp_free(&r);
+	assert_true(get(srv.port, "/api/nothing", &r));
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_true(get(srv.port, "/nothing.js", &r));
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	{
+		static const char *const bad[] = {
+			"GET / HTTP/1.1\r\n\r\n",          /* no Host */
+			"BREW /api/templates HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+			"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+			    "-3\r\n\r\n",
+		};
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			assert_true(raw(srv.port, bad[i], strlen(bad[i]), &r));
+			if (r.status < 400 || r.status >= 500)
+				fail_msg("%s: status %d", bad[i], r.status);
+			resp_free(&r);
+		}
+		/* Not HTTP at all: a 4xx or a closed connection, and the
+		 * server is still there. */
+		if (raw(srv.port, "GARBAGE\r\n\r\n", 11, &r)) {
+			assert_true(r.status >= 400 && r.status < 500);
+			resp_free(&r);
+		}
+		assert_true(get(srv.port, "/api/templates", &r));
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	{
+		/* DNS rebinding: a foreign Host name is refused. */
+		char q[256];
+		int n = snprintf(q, sizeof q, "GET /api/templates HTTP/1.1\r\n"
+		    "Host: attacker.example:%u\r\nConnection: close\r\n\r\n",
+		    srv.port);
+
+		assert_true(raw(srv.port, q, (size_t)n, &r));
+		assert_int_equal(r.status, 421);
+		resp_free(&r);
+	}
+	{
+		/* Another site's page posting a form here is refused; the
+		 * editor's own page is not. */
+		static const char body[] = "template=restroom-letter&"
+		    "var.code=A&var.name=B";
+		char q[512];
+		int n = snprintf(q, sizeof q, "POST /api/preview HTTP/1.1\r\n"
+		    "Host: 127.0.0.1:%u\r\nOrigin: http://attacker.example\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		    srv.port, strlen(body), body);
+
+		assert_true(raw(srv.port, q, (size_t)n, &r));
+		assert_int_equal(r.status, 403);
+		resp_free(&r);
+		n = snprintf(q, sizeof q, "POST /api/preview HTTP/1.1\r\n"
+		    "Host: 127.0.0.1:%u\r\nOrigin: http://127.0.0.1:%u\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		    srv.port, srv.port, strlen(body), body);
+		assert_true(raw(srv.port, q, (size_t)n, &r));
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+}
+
+static void
+test_oversized_requests(void **state)
+{
+	char q[512];
+	size_t big = 70 * 1024;
+	char *body, *req;
+	resp r;
+	int n;
+
+	(void)state;
+	/* Announced too big: refused before the body is read. */
+	n = snprintf(q, sizeof q, "POST /api/preview HTTP/1.1\r\nHost: "
+	    "127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: 20000000\r\nConnection: close\r\n\r\n");
+	assert_true(raw(srv.port, q, (size_t)n, &r));
+	assert_int_equal(r.status, 413);
+	assert_non_null(strstr(r.body, "limit"));
+	resp_free(&r);
+
+	/* Sent chunked, with no length: refused once it passes the limit. */
+	body = malloc(big + 1);
+	memset(body, 'a', big);
+	body[big] = '\0';
+	memcpy(body, "template=restroom-letter&var.name=", 34);
+	n = asprintf(&req, "POST /api/preview HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+	    "%zx\r\n%s\r\n0\r\n\r\n", big, body);
+	assert_true(n > 0);
+	assert_true(raw(srv.port, req, (size_t)n, &r));
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	free(req);
+	free(body);
+
+	/* One value over the per-field limit, in a small enough form. */
+	body = malloc(3000 + 64);
+	n = snprintf(body, 64, "template=restroom-letter&var.code=A&var.name=");
+	memset(body + n, 'x', 3000);
+	body[n + 3000] = '\0';
+	assert_true(post(srv.port, "/api/preview", body, &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "too long"));
+	assert_non_null(strstr(r.body, "\"fields\":[\"name\"]"));
+	resp_free(&r);
+	free(body);
+
+	/* A body where none belongs. */
+	n = snprintf(q, sizeof q, "GET /api/templates HTTP/1.1\r\nHost: "
+	    "127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+	assert_true(raw(srv.port, q, (size_t)n, &r));
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+}
+
+static bool
+run(const char *cmd)
+{
+	return system(cmd) == 0;
+}
+
+static void
+test_poster_pdf_and_png(void **state)
+{
+	char dir[] = "/tmp/qp-serve-XXXXXX", path[256], cmd[1024], got[512];
+	FILE *fp;
+	resp r;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_true(post(srv.port, "/api/poster", "template=restroom-letter&"
+	    "var.code=NYP+R1%2F%C3%A9&var.name=New+York+Penn&"
+	    "var.hotline=1-555-010-0199&format=pdf", &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "application/pdf");
+	assert_header_has(&r, "Cache-Control", "no-store");
+	assert_header_has(&r, "X-Content-Type-Options", "nosniff");
+	assert_header_has(&r, "Content-Disposition", "attachment; filename=\""
+	    "poster-NYP_R1___.pdf\"");
+	assert_true(r.len > 1000 && memcmp(r.body, "%PDF-", 5) == 0);
+	snprintf(path, sizeof path, "%s/p.pdf", dir);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(r.body, 1, r.len, fp), r.len);
+	fclose(fp);
+	resp_free(&r);
+	snprintf(cmd, sizeof cmd, "pdftotext %s/p.pdf - | grep -q "
+	    "'1-555-010-0199'", dir);
+	assert_true(run(cmd));
+	snprintf(cmd, sizeof cmd, "pdftoppm -r 72 -png %s/p.pdf %s/p && "
+	    "zbarimg -q --raw %s/p-1.png > %s/qr.txt 2>/dev/null", dir, dir,
+	    dir, dir);
+	assert_true(run(cmd));
+	snprintf(path, sizeof path, "%s/qr.txt", dir);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(got, sizeof got, fp));
+	fclose(fp);
+	got[strcspn(got, "\n")] = '\0';
+	assert_string_equal(got, "https://humantraffickinghotline.org/"
+	    "?loc=NYP%20R1%2F%C3%A9");
+
+	assert_true(post(srv.port, "/api/poster", "template=restroom-letter&"
+	    "var.code=A&var.name=B&format=png&dpi=100", &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "image/png");
+	assert_header_has(&r, "Content-Disposition", "poster-A.png");
+	assert_true(r.len > 8 && memcmp(r.body, "\x89PNG\r\n\x1a\n", 8) == 0);
+	resp_free(&r);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	run(cmd);
+}
+
+/* 50 clients at once, mixed previews and downloads: all answered. */
+typedef struct client {
+	int i;
+	int status;
+	bool ok;
+} client;
+
+static void *
+one_client(void *arg)
+{
+	client *c = arg;
+	char body[256];
+	resp r;
+
+	snprintf(body, sizeof body, "template=%s&var.code=LOC-%d&var.name="
+	    "Station+%d%s", c->i % 3 == 0 ? "station-tabloid" :
+	    "restroom-letter", c->i, c->i, c->i % 5 == 0 ? "&format=pdf" : "");
+	c->ok = post(srv.port, c->i % 5 == 0 ? "/api/poster" : "/api/preview",
+	    body, &r);
+	c->status = r.status;
+	if (c->ok && c->status == 200 && c->i % 5 != 0 &&
+	    strstr(r.body, "\"ok\":true") == NULL)
+		c->status = -1;
+	resp_free(&r);
+	return NULL;
+}
+
+static void
+test_fifty_concurrent(void **state)
+{
+	enum { N = 50 };
+	pthread_t th[N];
+	client cl[N];
+	resp r;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		cl[i] = (client){.i = i};
+		assert_int_equal(pthread_create(&th[i], NULL, one_client,
+		    &cl[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++) {
+		if (!cl[i].ok || cl[i].status != 200)
+			fail_msg("client %d: ok %d status %d", i, cl[i].ok,
+			    cl[i].status);
+	}
+	/* And the server is still there. */
+	assert_true(get(srv.port, "/api/templates", &r));
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+}
+
+static void
+test_slow_render_is_cut_off(void **state)
+{
+	child slow;
+	resp r;
+
+	(void)state;
+	assert_true(start_server(&slow, "--timeout", "0.001"));
+	assert_true(post(slow.port, "/api/preview", "template=car-card&"
+	    "var.code=A&var.name=B", &r));
+	assert_int_equal(r.status, 503);
+	assert_non_null(strstr(r.body, "cut off"));
+	assert_non_null(header(&r, "Retry-After"));
+	resp_free(&r);
+	/* The server goes on answering. */
+	assert_true(get(slow.port, "/api/templates", &r));
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(stop_server(&slow), 0);
+}
+
+static void
+test_bad_options(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "%s serve --bind not-an-address --port 0 "
+	    ">/dev/null 2>&1", qrposter());
+	assert_int_not_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s serve --port 70000 >/dev/null 2>&1",
+	    qrposter());
+	assert_int_not_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s serve --templates /nonexistent "
+	    "--port 0 >/dev/null 2>&1", qrposter());
+	assert_int_not_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s serve --help | grep -q -- --bind",
+	    qrposter());
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_urldecode(void **state)
+{
+	qp_buf b;
+
+	(void)state;
+	qp_buf_init(&b);
+	assert_true(qp_serve_urldecode("a+b%20c%2F%c3%A9", 16, &b));
+	assert_string_equal(b.data, "a b c/\xc3\xa9");
+	assert_true(qp_serve_urldecode("", 0, &b));
+	assert_string_equal(b.data, "");
+	assert_false(qp_serve_urldecode("%", 1, &b));
+	assert_false(qp_serve_urldecode("%4", 2, &b));
+	assert_false(qp_serve_urldecode("%zz", 3, &b));
+	qp_buf_free(&b);
+}
+
+/* Last: SIGINT stops the server cleanly, exit status 0. */
+static void
+test_sigint_stops_cleanly(void **state)
+{
+	char line[1024];
+	bool said = false;
+
+	(void)state;
+	assert_int_equal(kill(srv.pid, SIGINT), 0);
+	/* It says so, closes its output, and exits with status 0. */
+	while (read_line(srv.out, line, sizeof line))
+		if (strstr(line, "stopping"))
+			said = true;
+	assert_true(said);
+	assert_int_equal(stop_server(&srv), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_urldecode),
+		cmocka_unit_test(test_banner_says_loopback),
+		cmocka_unit_test(test_page_and_headers),
+		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_template_names_are_never_paths),
+		cmocka_unit_test(test_preview),
+		cmocka_unit_test(test_bad_values_name_their_field),
+		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_oversized_requests),
+		cmocka_unit_test(test_poster_pdf_and_png),
+		cmocka_unit_test(test_fifty_concurrent),
+		cmocka_unit_test(test_slow_render_is_cut_off),
+		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_sigint_stops_cleanly),
+	};
+
+	return cmocka_run_group_tests_name("serve", tests, setup, teardown);
+}
