@@ -6,6 +6,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <errno.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <png.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "pdfbox.h"
 
 /* Crop marks: a gap of 3pt beyond the bleed, then 18pt of line. */
 #define MARK_GAP 3.0
@@ -338,6 +341,41 @@ cairo_ok(cairo_status_t st, const char *path, qp_error *err)
 	    cairo_status_to_string(st));
 }
 
+/*
+ * Commit a finished PDF. With a bleed or crop marks the sheet is larger
+ * than the trim, and a print shop's tools read where to cut from the
+ * TrimBox and BleedBox, which Cairo cannot write: the file goes through
+ * libqpdf into a second temporary file, renamed into place in its turn.
+ */
+static bool
+pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
+    qp_error *err)
+{
+	qp_outfile fin;
+	double trim = sheet_offset(o);
+
+	if (!boxes || (o->bleed <= 0 && !o->marks))
+		return qp_outfile_commit(of, err);
+	if (of->write_failed || fflush(of->fp) != 0) {
+		qp_fail(err, "cannot write '%s': %s", of->path,
+		    strerror(of->write_failed ? of->saved_errno : errno));
+		qp_outfile_abort(of);
+		return false;
+	}
+	if (!qp_outfile_open(&fin, of->path, err)) {
+		qp_outfile_abort(of);
+		return false;
+	}
+	if (!qp_pdfbox_write(of->tmp_path, fin.tmp_path, trim,
+	    trim - o->bleed, err)) {
+		qp_outfile_abort(&fin);
+		qp_outfile_abort(of);
+		return false;
+	}
+	qp_outfile_abort(of);
+	return qp_outfile_commit(&fin, err);
+}
+
 static bool
 render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
     const qp_render_opts *o, qp_error *err)
@@ -518,6 +556,8 @@ qp_render_file(const qp_page *page, const char *path, qp_format fmt,
 		qp_outfile_abort(&of);
 		return false;
 	}
+	if (fmt == QP_FMT_PDF)
+		return pdf_commit(&of, o, true, err);
 	return qp_outfile_commit(&of, err);
 }
 
@@ -527,6 +567,7 @@ struct qp_pdf_doc {
 	cairo_surface_t *s;
 	cairo_t *cr;
 	size_t pages;
+	bool boxes; /* TrimBox/BleedBox on close (not on imposed sheets) */
 };
 
 qp_pdf_doc *
@@ -539,6 +580,7 @@ qp_pdf_doc_open(const char *path, const qp_render_opts *o, qp_error *err)
 		return NULL;
 	}
 	doc->o = *o;
+	doc->boxes = true;
 	doc->s = cairo_pdf_surface_create_for_stream(outfile_write,
 	    &doc->of, 612, 792);
 	doc->cr = cairo_create(doc->s);
@@ -573,7 +615,7 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 	cairo_surface_destroy(doc->s);
 	ok = cairo_ok(st, doc->of.path, err);
 	if (ok)
-		ok = qp_outfile_commit(&doc->of, err);
+		ok = pdf_commit(&doc->of, &doc->o, doc->boxes, err);
 	else
 		qp_outfile_abort(&doc->of);
 	free(doc);
@@ -590,4 +632,98 @@ qp_pdf_doc_abort(qp_pdf_doc *doc)
 	cairo_surface_destroy(doc->s);
 	qp_outfile_abort(&doc->of);
 	free(doc);
+}
+
+/*
+ * Imposition: cols x rows cells on the sheet inside a margin. Each poster
+ * keeps its own size when it fits its cell and is scaled down when it
+ * does not; its bleed stays the physical bleed, and cut marks sit in the
+ * gutter just outside it.
+ */
+#define IMP_MARGIN 18.0  /* sheet edge to the cells: most printers' limit */
+#define IMP_MARK_GAP 2.0 /* bleed to cut mark */
+#define IMP_MARK_LEN 7.0
+#define IMP_PAD (IMP_MARK_GAP + IMP_MARK_LEN + 1.0)
+
+static void
+impose_cell(const qp_impose *im, const qp_render_opts *o, double *cw,
+    double *ch, double *aw, double *ah)
+{
+	*cw = (im->sheet_w - 2 * IMP_MARGIN) / im->cols;
+	*ch = (im->sheet_h - 2 * IMP_MARGIN) / im->rows;
+	*aw = *cw - 2 * (o->bleed + IMP_PAD);
+	*ah = *ch - 2 * (o->bleed + IMP_PAD);
+}
+
+bool
+qp_impose_scale(const qp_impose *im, const qp_render_opts *o, double w,
+    double h, double *scale, qp_error *err)
+{
+	double cw, ch, aw, ah, s;
+
+	impose_cell(im, o, &cw, &ch, &aw, &ah);
+	if (aw <= 1 || ah <= 1)
+		return qp_fail(err, "--impose %dx%d: the %.1fx%.1fin sheet has "
+		    "no room for %d cells with the bleed and cut marks",
+		    im->cols, im->rows, im->sheet_w / 72, im->sheet_h / 72,
+		    im->cols * im->rows);
+	s = fmin(aw / w, ah / h);
+	*scale = s < 1 ? s : 1;
+	return true;
+}
+
+bool
+qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
+    const qp_page *const *pages, size_t n, qp_error *err)
+{
+	cairo_t *cr = doc->cr;
+	double cw, ch, aw, ah;
+	double bl = doc->o.bleed;
+
+	doc->boxes = false;
+	impose_cell(im, &doc->o, &cw, &ch, &aw, &ah);
+	cairo_pdf_surface_set_size(doc->s, im->sheet_w, im->sheet_h);
+	if (doc->pages == 0 && n > 0)
+		pdf_metadata(doc->s, pages[0]);
+	for (size_t i = 0; i < n && i < (size_t)(im->cols * im->rows); i++) {
+		const qp_page *pg = pages[i];
+		qp_render_opts po = doc->o;
+		double s, w, h, x, y;
+		int c = (int)(i % (size_t)im->cols), r = (int)(i /
+		    (size_t)im->cols);
+
+		if (!qp_impose_scale(im, &doc->o, pg->w, pg->h, &s, err))
+			return false;
+		w = pg->w * s;
+		h = pg->h * s;
+		x = IMP_MARGIN + c * cw + (cw - w) / 2;
+		y = IMP_MARGIN + r * ch + (ch - h) / 2;
+		/* qp_draw_page puts the trim at (bleed, bleed) of its origin,
+		 * in its own (scaled) units: a physical bleed is bl / s. */
+		po.bleed = bl / s;
+		po.marks = false;
+		cairo_save(cr);
+		cairo_translate(cr, x - bl, y - bl);
+		cairo_scale(cr, s, s);
+		qp_draw_page(cr, pg, &po, 0, true);
+		cairo_restore(cr);
+		/* Cut marks on the trim lines, outside the bleed. */
+		cairo_save(cr);
+		cairo_set_source_rgb(cr, 0, 0, 0);
+		cairo_set_line_width(cr, 0.25);
+		for (int k = 0; k < 4; k++) {
+			double cx = k & 1 ? x + w : x, cy = k & 2 ? y + h : y;
+			double sx = k & 1 ? 1 : -1, sy = k & 2 ? 1 : -1;
+			double a = bl + IMP_MARK_GAP, b = a + IMP_MARK_LEN;
+			cairo_move_to(cr, cx + sx * a, cy);
+			cairo_line_to(cr, cx + sx * b, cy);
+			cairo_move_to(cr, cx, cy + sy * a);
+			cairo_line_to(cr, cx, cy + sy * b);
+		}
+		cairo_stroke(cr);
+		cairo_restore(cr);
+	}
+	cairo_show_page(cr);
+	doc->pages++;
+	return cairo_ok(cairo_status(cr), doc->of.path, err);
 }

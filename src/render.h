@@ -59,6 +59,22 @@ bool qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err);
 /* Give up: the temporary file is removed. */
 void qp_pdf_doc_abort(qp_pdf_doc *doc);
 
+/*
+ * Imposition: several posters per sheet, in order, left to right then
+ * top to bottom, with cut marks at each poster's corners.
+ */
+typedef struct qp_impose {
+	int cols, rows;
+	double sheet_w, sheet_h; /* points */
+} qp_impose;
+
+/* The scale (at most 1) at which a w x h poster fits its cell. */
+bool qp_impose_scale(const qp_impose *im, const qp_render_opts *o,
+    double w, double h, double *scale, qp_error *err);
+/* Add one sheet holding pages[0..n) (n <= cols * rows). */
+bool qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
+    const qp_page *const *pages, size_t n, qp_error *err);
+
 /* Largest raster qrposter will make, in pixels (width x height). */
 #define QP_MAX_PNG_PIXELS (400.0 * 1000 * 1000)
 
