@@ -25,6 +25,7 @@ typedef struct qp_cmd {
 
 int qp_cmd_render(int argc, char **argv);
 int qp_cmd_qr(int argc, char **argv);
+int qp_cmd_batch(int argc, char **argv);
 
 /* Print "qrposter: message" to stderr. */
 void qp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

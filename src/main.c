@@ -12,6 +12,7 @@
 static const qp_cmd cmds[] = {
 	{"render", "render one poster to PDF, PNG or SVG", qp_cmd_render},
 	{"qr", "write a bare QR code to PDF, PNG or SVG", qp_cmd_qr},
+	{"batch", "posters for every row of a CSV, with a manifest", qp_cmd_batch},
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])
