@@ -110,6 +110,15 @@ sanitize:
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test
 
+# Benchmark: qrposter against tests/bench/ref.c, the same poster drawn
+# with the bare libraries. BENCH_N="1000 10000 100000" for more sizes.
+BENCH_N ?= 1000 10000
+$(BUILD)/bench-ref: tests/bench/ref.c | $(BUILD)
+	$(CC) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(QP_LIBS)
+
+bench: qrposter $(BUILD)/bench-ref
+	QRPOSTER=$(QRPOSTER_BIN) REF=$(BUILD)/bench-ref sh tests/bench/bench.sh $(BENCH_N)
+
 install: qrposter
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
 	install -m 755 qrposter $(DESTDIR)$(BINDIR)/qrposter
