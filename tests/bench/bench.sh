@@ -20,7 +20,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 
 # N rows: every station, then again as restroom 2, platform 3, ...
 gen() {
-	awk -F, -v n="$1" 'NR > 1 { code[m] = $1; name[m] = $2; m++ }
+	awk -F, -v n="$1" 'BEGIN { m = 0 } NR > 1 { code[m] = $1; name[m] = $2; m++ }
 	END {
 		split("R,P,C,G", kind, ","); split("restroom,platform,concourse,gate", word, ",")
 		print "code,name"
