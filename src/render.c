@@ -248,9 +248,130 @@ draw_marks(cairo_t *cr, const qp_page *page, double bleed)
 	cairo_restore(cr);
 }
 
+/*
+ * Text that repeats page after page in a combined PDF (the headline, the
+ * hotline, the labels) is drawn once into a recording surface, which
+ * Cairo writes as one Form XObject that every page refers to: the
+ * glyphs are positioned and written once, not once per page. It stays
+ * real, selectable text. A text item is reused only when everything that
+ * decides its drawing is the same: its block, position, colour, font,
+ * width, alignment, spacing, attributes (the markup) and text.
+ */
+typedef struct text_cache {
+	const qp_block *block;
+	char *key;
+	cairo_surface_t *rec; /* made the second time the key is seen */
+} text_cache;
+
+typedef struct text_caches {
+	text_cache *v;
+	size_t n;
+} text_caches;
+
+static char *
+text_key(const qp_item *it)
+{
+	PangoLayout *l = it->layout;
+	PangoAttrList *al = pango_layout_get_attributes(l);
+	const PangoFontDescription *fd = pango_layout_get_font_description(l);
+	char *attrs = al ? pango_attr_list_to_string(al) : NULL;
+	char *font = fd ? pango_font_description_to_string(fd) : NULL;
+	char *key;
+
+	key = qp_xasprintf("%a %a %a %a %a %a %a %d %d %d %a %d|%s|%s|%s",
+	    it->x, it->y, it->color.r, it->color.g, it->color.b, it->color.a,
+	    it->font_size, pango_layout_get_width(l),
+	    (int)pango_layout_get_alignment(l), (int)pango_layout_get_wrap(l),
+	    (double)pango_layout_get_line_spacing(l),
+	    pango_layout_get_spacing(l), font ? font : "",
+	    attrs ? attrs : "", pango_layout_get_text(l));
+	g_free(attrs);
+	g_free(font);
+	return key;
+}
+
+static void
+draw_text(cairo_t *cr, const qp_item *it)
+{
+	set_color(cr, it->color);
+	cairo_move_to(cr, it->x, it->y);
+	pango_cairo_show_layout(cr, it->layout);
+}
+
+static void
+draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
+    text_caches *tc)
+{
+	text_cache *c = NULL;
+	char *key;
+
+	for (size_t i = 0; i < tc->n; i++)
+		if (tc->v[i].block == it->block) {
+			c = &tc->v[i];
+			break;
+		}
+	if (c == NULL) {
+		tc->v = qp_xrealloc(tc->v, (tc->n + 1) * sizeof *tc->v);
+		c = &tc->v[tc->n++];
+		memset(c, 0, sizeof *c);
+		c->block = it->block;
+	}
+	key = text_key(it);
+	if (c->key == NULL || strcmp(c->key, key) != 0) {
+		/* New text for this block: draw it, remember it. */
+		free(c->key);
+		c->key = key;
+		if (c->rec)
+			cairo_surface_destroy(c->rec);
+		c->rec = NULL;
+		draw_text(cr, it);
+		return;
+	}
+	free(key);
+	if (c->rec == NULL) {
+		/* Bounded by the page (text never leaves it). */
+		cairo_rectangle_t ext = {0, 0, page->w, page->h};
+		cairo_t *rc;
+
+		c->rec = cairo_recording_surface_create(
+		    CAIRO_CONTENT_COLOR_ALPHA, &ext);
+		rc = cairo_create(c->rec);
+		draw_text(rc, it);
+		cairo_destroy(rc);
+	}
+	cairo_save(cr);
+	cairo_set_source_surface(cr, c->rec, 0, 0);
+	cairo_paint(cr);
+	cairo_restore(cr);
+}
+
+static void
+text_caches_free(text_caches *tc)
+{
+	for (size_t i = 0; i < tc->n; i++) {
+		free(tc->v[i].key);
+		if (tc->v[i].rec)
+			cairo_surface_destroy(tc->v[i].rec);
+	}
+	free(tc->v);
+	tc->v = NULL;
+	tc->n = 0;
+}
+
+static void
+draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
+    double px_per_pt, bool qr_as_mask, text_caches *tc);
+
 void
 qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
     double px_per_pt, bool qr_as_mask)
+{
+	draw_page(cr, page, o, px_per_pt, qr_as_mask, NULL);
+}
+
+static void
+draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
+    double px_per_pt, bool qr_as_mask, text_caches *tc)
 {
 	double off = sheet_offset(o), bl = o->bleed;
 
@@ -290,9 +411,10 @@ qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 			break;
 		}
 		case QP_ITEM_TEXT:
-			set_color(cr, it->color);
-			cairo_move_to(cr, it->x, it->y);
-			pango_cairo_show_layout(cr, it->layout);
+			if (tc && it->block)
+				draw_text_cached(cr, page, it, tc);
+			else
+				draw_text(cr, it);
 			break;
 		case QP_ITEM_QR:
 			draw_qr(cr, it, px_per_pt, qr_as_mask);
@@ -574,6 +696,7 @@ struct qp_pdf_doc {
 	cairo_surface_t *s;
 	cairo_t *cr;
 	size_t pages;
+	text_caches tc; /* repeated text as shared Form XObjects */
 	bool boxes; /* TrimBox/BleedBox on close (not on imposed sheets) */
 };
 
@@ -603,7 +726,7 @@ qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
 	if (doc->pages == 0)
 		pdf_metadata(doc->s, page);
 	cairo_pdf_surface_set_size(doc->s, sw, sh);
-	qp_draw_page(doc->cr, page, &doc->o, 0, true);
+	draw_page(doc->cr, page, &doc->o, 0, true, &doc->tc);
 	cairo_show_page(doc->cr);
 	doc->pages++;
 	return cairo_ok(cairo_status(doc->cr), doc->of.path, err);
@@ -616,6 +739,7 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 	bool ok;
 
 	cairo_destroy(doc->cr);
+	text_caches_free(&doc->tc);
 	cairo_surface_finish(doc->s);
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(doc->s);
@@ -635,6 +759,7 @@ qp_pdf_doc_abort(qp_pdf_doc *doc)
 	if (doc == NULL)
 		return;
 	cairo_destroy(doc->cr);
+	text_caches_free(&doc->tc);
 	cairo_surface_finish(doc->s);
 	cairo_surface_destroy(doc->s);
 	qp_outfile_abort(&doc->of);
@@ -712,7 +837,7 @@ qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
 		cairo_save(cr);
 		cairo_translate(cr, x - bl, y - bl);
 		cairo_scale(cr, s, s);
-		qp_draw_page(cr, pg, &po, 0, true);
+		draw_page(cr, pg, &po, 0, true, &doc->tc);
 		cairo_restore(cr);
 		/* Cut marks on the trim lines, outside the bleed. */
 		cairo_save(cr);
