@@ -801,18 +801,20 @@ read_all(int fd, void *p, size_t n, const batch *b, pid_t *pids)
 	static bool forwarded;
 
 	while (n > 0) {
-		ssize_t r = read(fd, c, n);
-		if (r < 0 && errno == EINTR) {
-			/* Pass a stop on to the workers (a kill reaches only
-			 * us); they finish the row in hand and leave. */
-			if (stopping(b) && !forwarded && pids) {
-				forwarded = true;
-				for (int i = 0; i < b->jobs; i++)
-					if (pids[i] > 0)
-						kill(pids[i], SIGTERM);
-			}
-			continue;
+		ssize_t r;
+
+		/* Pass a stop on to the workers (a kill reaches only us);
+		 * they finish the row in hand and leave. Checked before
+		 * every read, as the signal may land between two. */
+		if (stopping(b) && !forwarded && pids) {
+			forwarded = true;
+			for (int i = 0; i < b->jobs; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGTERM);
 		}
+		r = read(fd, c, n);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0)
 			return false;
 		c += r;
@@ -1243,6 +1245,11 @@ run_files(batch *b, qp_error *err)
 		qp_fail(err, "%zu of %zu row%s %s errors; nothing was written "
 		    "(--keep-going makes the good rows)", nerr, b->total,
 		    b->total == 1 ? "" : "s", nerr == 1 ? "has" : "have");
+		goto done;
+	}
+	if (stopping(b)) {
+		b->st->interrupted = true;
+		ok = true;
 		goto done;
 	}
 	/* Phase B. */
