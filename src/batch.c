@@ -901,6 +901,7 @@ typedef struct worker {
 	const batch *b;
 	qp_layout_ctx *ctx;
 	qp_verifier *ver;
+	qp_raster *raster;
 	int out; /* result pipe */
 } worker;
 
@@ -979,7 +980,7 @@ already_done(const batch *b, old_manifest *om, const row *r, char sha[65])
 static void
 worker_main(batch *b, int id, int out, int ctl)
 {
-	worker w = {b, NULL, NULL, out};
+	worker w = {b, NULL, NULL, NULL, out};
 	qp_data *d = NULL;
 	qp_record rec;
 	qp_error err;
@@ -993,6 +994,8 @@ worker_main(batch *b, int id, int out, int ctl)
 	w.ctx = qp_layout_ctx_new();
 	if (b->o->verify)
 		w.ver = qp_verifier_new();
+	if (b->fmt == QP_FMT_PNG)
+		w.raster = qp_raster_new();
 	for (int phase = 0; phase < 2; phase++) {
 		if ((d = open_data(b, &err)) == NULL)
 			_exit(1);
@@ -1031,8 +1034,8 @@ worker_main(batch *b, int id, int out, int ctl)
 				send_row(&w, &rw, "error", "", "", err.msg);
 			} else {
 				bool ok = make_parent_dirs(rw.file, &err) &&
-				    qp_render_file(page, rw.file, b->fmt,
-				    &b->o->render, &err) &&
+				    qp_render_file_r(page, rw.file, b->fmt,
+				    &b->o->render, w.raster, &err) &&
 				    sha256_file(rw.file, sha, &err);
 				if (!ok)
 					qp_error_prefix(&err, "%s:%zu",
@@ -1056,6 +1059,7 @@ worker_main(batch *b, int id, int out, int ctl)
 				break;
 		}
 	}
+	qp_raster_free(w.raster);
 	qp_verifier_free(w.ver);
 	qp_layout_ctx_free(w.ctx);
 	_exit(0);
@@ -1376,7 +1380,7 @@ run_combined(batch *b, qp_error *err)
 	const qp_batch_opts *o = b->o;
 	const qp_impose *im = o->impose.cols ? &o->impose : NULL;
 	size_t per = im ? (size_t)(im->cols * im->rows) : 1;
-	worker w = {b, NULL, NULL, -1};
+	worker w = {b, NULL, NULL, NULL, -1};
 	qp_pdf_doc *doc = NULL;
 	qp_page **held = qp_xcalloc(per, sizeof *held);
 	size_t nheld = 0, pos = 0, nerr = 0, sheets = 0;

@@ -633,9 +633,29 @@ write_png(cairo_surface_t *img, double dpi, qp_outfile *of, qp_error *err)
 	return true;
 }
 
+struct qp_raster {
+	unsigned char *data;
+	size_t cap;
+};
+
+qp_raster *
+qp_raster_new(void)
+{
+	return qp_xcalloc(1, sizeof(qp_raster));
+}
+
+void
+qp_raster_free(qp_raster *r)
+{
+	if (r == NULL)
+		return;
+	free(r->data);
+	free(r);
+}
+
 static bool
 render_png(const qp_page *page, qp_outfile *of, const qp_render_opts *o,
-    qp_error *err)
+    qp_raster *r, qp_error *err)
 {
 	double sw, sh, s = o->dpi / 72.0;
 	double pw, ph;
@@ -652,13 +672,34 @@ render_png(const qp_page *page, qp_outfile *of, const qp_render_opts *o,
 		    "and 32767 pixels a side: lower --dpi", sw / 72, sh / 72,
 		    o->dpi, pw, ph, pw * ph * 4 / 1e6,
 		    QP_MAX_PNG_PIXELS / 1e6);
-	img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw, (int)ph);
+	if (r) {
+		int stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24,
+		    (int)pw);
+		size_t need = (size_t)stride * (size_t)ph;
+
+		if (r->cap < need) {
+			free(r->data);
+			r->data = malloc(need);
+			r->cap = r->data ? need : 0;
+		}
+		img = r->data ? cairo_image_surface_create_for_data(r->data,
+		    CAIRO_FORMAT_RGB24, (int)pw, (int)ph, stride) :
+		    cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw,
+		    (int)ph);
+	} else
+		img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw,
+		    (int)ph);
 	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
 		cairo_surface_destroy(img);
 		return qp_fail(err, "cannot make a %.0fx%.0f image (out of "
 		    "memory?)", pw, ph);
 	}
 	cr = cairo_create(img);
+	/* White under everything: the crop-mark margin outside the bleed
+	 * is not part of the page's background (and reused memory holds
+	 * the previous page). */
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
 	cairo_scale(cr, s, s);
 	qp_draw_page(cr, page, o, s, false);
 	cairo_destroy(cr);
@@ -672,13 +713,20 @@ bool
 qp_render_file(const qp_page *page, const char *path, qp_format fmt,
     const qp_render_opts *o, qp_error *err)
 {
+	return qp_render_file_r(page, path, fmt, o, NULL, err);
+}
+
+bool
+qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
+    const qp_render_opts *o, qp_raster *raster, qp_error *err)
+{
 	qp_outfile of;
 	bool ok;
 
 	if (!qp_outfile_open(&of, path, err))
 		return false;
 	if (fmt == QP_FMT_PNG)
-		ok = render_png(page, &of, o, err);
+		ok = render_png(page, &of, o, raster, err);
 	else
 		ok = render_vector(page, &of, fmt, o, err);
 	if (!ok) {

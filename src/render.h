@@ -45,6 +45,20 @@ bool qp_render_file(const qp_page *page, const char *path, qp_format fmt,
     const qp_render_opts *o, qp_error *err);
 
 /*
+ * Memory for raster pages kept from one render to the next (one per
+ * thread): a 300-DPI Letter page is 34 MB, and fresh memory for every
+ * page costs the kernel a fault and a cleared page each 4 KB.
+ */
+typedef struct qp_raster qp_raster;
+
+qp_raster *qp_raster_new(void);
+void qp_raster_free(qp_raster *r);
+
+/* qp_render_file, drawing PNG pages in r's memory (r may be NULL). */
+bool qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
+    const qp_render_opts *o, qp_raster *r, qp_error *err);
+
+/*
  * A multi-page PDF written page by page (fonts embedded once), committed
  * atomically on close.
  */
