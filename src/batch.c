@@ -220,10 +220,10 @@ make_signature(batch *b, qp_error *err)
 		return false;
 	}
 	snprintf(buf, sizeof buf, "qrposter %s\ntemplate %s\ndpi %.6f\n"
-	    "bleed %.6f\nmarks %d\nimpose %dx%d %.6fx%.6f\nsde %lld\n",
-	    QP_VERSION, tsum, o->render.dpi, o->render.bleed, o->render.marks,
-	    o->impose.cols, o->impose.rows, o->impose.sheet_w,
-	    o->impose.sheet_h, qp_source_date_epoch());
+	    "bleed %.6f\nmarks %d\nimpose %dx%d %.6fx%.6f\nsde %lld\n"
+	    "links %d\n", QP_VERSION, tsum, o->render.dpi, o->render.bleed,
+	    o->render.marks, o->impose.cols, o->impose.rows, o->impose.sheet_w,
+	    o->impose.sheet_h, qp_source_date_epoch(), !o->no_links);
 	g_checksum_update(c, (const guchar *)buf, strlen(buf));
 	hex_digest(c, b->sig);
 	g_checksum_free(c);
@@ -944,6 +944,11 @@ row_layout(worker *w, const row *r, bool verify, qp_error *err)
 		qp_error_prefix(err, "%s:%zu", b->data_name, r->line);
 		return NULL;
 	}
+	if (b->o->no_links)
+		for (size_t i = 0; i < page->nitems; i++) {
+			free(page->items[i].link);
+			page->items[i].link = NULL;
+		}
 	if (verify && !qp_verify_page(w->ver, page,
 	    (const char *const *)r->payloads, b->nqr, err)) {
 		qp_error_prefix(err, "%s:%zu: --verify", b->data_name,

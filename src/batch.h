@@ -32,6 +32,7 @@ typedef struct qp_batch_opts {
 	bool keep_going; /* make the good rows, report the bad */
 	bool check;      /* lay out every row before writing anything */
 	bool verify;     /* decode every QR code back and compare */
+	bool no_links;   /* no clickable link on the QR codes (print runs) */
 } qp_batch_opts;
 
 typedef struct qp_batch_hooks {

@@ -29,6 +29,7 @@ enum {
 	OPT_KEEP_GOING,
 	OPT_NO_CHECK,
 	OPT_VERIFY,
+	OPT_NO_LINKS,
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -81,6 +82,10 @@ batch_usage(FILE *fp)
 	    "cores)\n"
 	    "      --verify         decode every QR code back and compare it "
 	    "with its payload\n"
+	    "      --no-links       no clickable link on the QR codes (paper "
+	    "needs none; a\n"
+	    "                       combined PDF is smaller and needs less "
+	    "memory)\n"
 	    "      --keep-going     make the good rows despite bad ones (exit "
 	    "status 3)\n"
 	    "      --no-check       do not lay out every row before writing "
@@ -211,6 +216,7 @@ qp_cmd_batch(int argc, char **argv)
 		{"keep-going", no_argument, NULL, OPT_KEEP_GOING},
 		{"no-check", no_argument, NULL, OPT_NO_CHECK},
 		{"verify", no_argument, NULL, OPT_VERIFY},
+		{"no-links", no_argument, NULL, OPT_NO_LINKS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -278,6 +284,7 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_KEEP_GOING: o.keep_going = true; break;
 		case OPT_NO_CHECK: o.check = false; break;
 		case OPT_VERIFY: o.verify = true; break;
+		case OPT_NO_LINKS: o.no_links = true; break;
 		case 'q': u.quiet = true; break;
 		case 'h':
 			batch_usage(stdout);
