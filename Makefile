@@ -78,6 +78,10 @@ sample: qrposter
 	./qrposter render -t station-tabloid -s code=WAS-C2 -s "name=Washington Union Station, concourse" -o output/station-tabloid.pdf
 	./qrposter render -t car-card -s code=ACELA-2150-C3 -s "name=Acela 2150, car 3" -o output/car-card.pdf
 	./qrposter render -t restroom-letter -s code=NYP-R1 -s "name=New York Penn Station, restroom 1" --dpi 150 -o output/restroom-letter.png
+	@mkdir -p output/posters output/previews
+	./qrposter batch -q -d templates/samples/stations.csv -o 'output/posters/{{code}}.pdf'
+	./qrposter batch -q -d templates/samples/stations.csv --combine output/print-run.pdf
+	./qrposter batch -q -d templates/samples/stations.csv --dpi 50 -o 'output/previews/{{code}}.png'
 	@echo "posters written to output/"
 
 # Tests: one cmocka program per tests/test_*.c, linked with the library

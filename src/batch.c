@@ -327,20 +327,9 @@ spool_stdin(batch *b, qp_error *err)
 static qp_data *
 open_data(const batch *b, qp_error *err)
 {
-	FILE *fp = fopen(b->data_path, "rb");
-	qp_data *d;
-
-	if (fp == NULL) {
-		qp_fail(err, "%s: %s", b->data_name, strerror(errno));
-		return NULL;
-	}
-	d = qp_data_open_stream(fp, b->data_name, err);
-	if (d == NULL)
-		fclose(fp);
-	return d;
+	return qp_data_open_named(b->data_path, b->data_name, err);
 }
 
-/* The stream is ours once qp_data_open_stream succeeded. */
 static void
 close_data(qp_data *d)
 {

@@ -297,16 +297,22 @@ qp_data_open_stream(FILE *fp, const char *name, qp_error *err)
 qp_data *
 qp_data_open(const char *path, qp_error *err)
 {
+	if (strcmp(path, "-") == 0)
+		return qp_data_open_stream(stdin, "<stdin>", err);
+	return qp_data_open_named(path, path, err);
+}
+
+qp_data *
+qp_data_open_named(const char *path, const char *name, qp_error *err)
+{
 	FILE *fp;
 	qp_data *d;
 
-	if (strcmp(path, "-") == 0)
-		return qp_data_open_stream(stdin, "<stdin>", err);
 	if ((fp = fopen(path, "rb")) == NULL) {
-		qp_fail(err, "%s: %s", path, strerror(errno));
+		qp_fail(err, "%s: %s", name, strerror(errno));
 		return NULL;
 	}
-	d = qp_data_open_stream(fp, path, err);
+	d = qp_data_open_stream(fp, name, err);
 	if (d == NULL)
 		fclose(fp);
 	else

@@ -28,6 +28,10 @@ typedef struct qp_record {
 
 /* Open path ("-" is standard input) and read its header. */
 qp_data *qp_data_open(const char *path, qp_error *err);
+/* Open path, calling it name in messages ("<stdin>" for a copy of
+ * standard input, say). */
+qp_data *qp_data_open_named(const char *path, const char *name,
+    qp_error *err);
 /* Read from an open stream (not closed by qp_data_close); name is used in
  * messages. */
 qp_data *qp_data_open_stream(FILE *fp, const char *name, qp_error *err);

@@ -53,7 +53,8 @@ size_of() { du -sb --apparent-size "$@" | awk '{s += $1} END {print s}'; }
 
 line() { # label pages seconds bytes kb-peak ratio-base
 	awk -v l="$1" -v p="$2" -v s="$3" -v b="$4" -v k="$5" -v base="$6" 'BEGIN {
-		r = p / s; printf "  %-34s %8.0f pages/s %7.2f KB/page %7.1f MB peak", l, r, b / p / 1024, k / 1024
+		r = p / s; printf (r < 100 ? "  %-34s %8.1f" : "  %-34s %8.0f"), l, r
+		printf " pages/s %7.2f KB/page %7.1f MB peak", b / p / 1024, k / 1024
 		if (base > 0) printf "   %.2fx", r / base
 		printf "\n" }'
 }
@@ -76,6 +77,8 @@ for N in "$@"; do
 		set -- $(measure "$QRPOSTER" batch -q --force -j $j -d "$csv" --combine "$OUT/run.pdf")
 		line "qrposter --combine, -j $j" "$N" "$1" "$(size_of "$OUT/run.pdf")" "$2" "$best"
 	done
+	set -- $(measure "$QRPOSTER" batch -q --force --no-links -j 1 -d "$csv" --combine "$OUT/run.pdf")
+	line "qrposter --combine --no-links -j 1" "$N" "$1" "$(size_of "$OUT/run.pdf")" "$2" "$best"
 	for j in 1 2; do
 		rm -rf "$OUT/files"; mkdir -p "$OUT/files"
 		set -- $(measure "$QRPOSTER" batch -q --force -j $j -d "$csv" -o "$OUT/files/{{code}}.pdf")
