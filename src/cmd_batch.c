@@ -105,7 +105,8 @@ typedef struct ui {
 	bool quiet;
 	bool keep_going;
 	bool drawn;
-	double start, last;
+	const char *phase;
+	double start, last, phase_start;
 	char **listed;
 	size_t nlisted, nmore;
 } ui;
@@ -166,10 +167,15 @@ on_progress(void *arg, const char *phase, size_t done, size_t total)
 	int width = 24, fill;
 	char bar[32];
 
+	if (u->phase != phase) {
+		/* Checking and rendering go at different speeds. */
+		u->phase = phase;
+		u->phase_start = t;
+	}
 	if (!u->bar || (t - u->last < 0.1 && done < total))
 		return;
 	u->last = t;
-	rate = t > u->start ? done / (t - u->start) : 0;
+	rate = t > u->phase_start ? done / (t - u->phase_start) : 0;
 	left = rate > 0 ? (total - done) / rate : 0;
 	fill = total ? (int)((double)done * width / total) : width;
 	for (int i = 0; i < width; i++)
