@@ -22,7 +22,7 @@ QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
-       fonts-noto-core
+       fonts-noto-core time
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
