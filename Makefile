@@ -24,7 +24,7 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
-       libmicrohttpd-dev chromium nodejs
+       libmicrohttpd-dev chromium nodejs time
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -104,6 +104,10 @@ sample: deps
 	./qrposter render -t station-tabloid -s code=WAS-C2 -s "name=Washington Union Station, concourse" -o output/station-tabloid.pdf
 	./qrposter render -t car-card -s code=ACELA-2150-C3 -s "name=Acela 2150, car 3" -o output/car-card.pdf
 	./qrposter render -t restroom-letter -s code=NYP-R1 -s "name=New York Penn Station, restroom 1" --dpi 150 -o output/restroom-letter.png
+	@mkdir -p output/posters output/previews
+	./qrposter batch -q -d templates/samples/stations.csv -o 'output/posters/{{code}}.pdf'
+	./qrposter batch -q -d templates/samples/stations.csv --combine output/print-run.pdf
+	./qrposter batch -q -d templates/samples/stations.csv --dpi 50 -o 'output/previews/{{code}}.png'
 	@echo "posters written to output/"
 
 # Tests: one cmocka program per tests/test_*.c, linked with the library
@@ -118,6 +122,12 @@ TEST_HELPERS = $(wildcard tests/helpers.c)
 $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/helpers.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+
+# test_batch carries its own helpers (run a command, decode a QR code with
+# libzbar), so it builds with or without tests/helpers.c.
+$(BUILD)/tests/test_batch: tests/test_batch.c $(BUILD)/libqrposter.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 # The server test is a plain HTTP client of `qrposter serve`: it needs
 # the library's serve.h helpers, not the shared test helpers.
@@ -191,6 +201,15 @@ fuzz: fuzz-build
 	    grep -E '^(stat::number_of_executed_units|stat::peak_rss|==[0-9]+==|SUMMARY|Done|INFO: -max_total_time)' ; \
 	  test $${PIPESTATUS[0]:-0} -eq 0 || exit 1; \
 	done
+
+# Benchmark: qrposter against tests/bench/ref.c, the same poster drawn
+# with the bare libraries. BENCH_N="1000 10000 100000" for more sizes.
+BENCH_N ?= 1000 10000
+$(BUILD)/bench-ref: tests/bench/ref.c | $(BUILD)
+	$(CC) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(QP_LIBS)
+
+bench: qrposter $(BUILD)/bench-ref
+	QRPOSTER=./$(QRPOSTER_BIN) REF=$(BUILD)/bench-ref sh tests/bench/bench.sh $(BENCH_N)
 
 install: qrposter
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)

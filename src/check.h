@@ -76,25 +76,4 @@ bool qp_check_poster(qp_layout_ctx *ctx, const qp_template *t,
     const char *const *values, const qp_check_opts *o, qp_diag_list *out,
     qp_page **page);
 
-/*
- * A table of locations for "qrposter check -d": a header row of
- * variable names, then one poster per row (RFC 4180 quoting, UTF-8, a
- * BOM and CRLF accepted).
- *
- * MERGE NOTE: implemented in check_csv.c over libcsv only because
- * src/data.{c,h} (the batch engineer's reader) was not in this tree;
- * at merge, cmd_check.c should read rows through data.h and check_csv.c
- * be deleted.
- */
-typedef struct qp_check_table {
-	char **cols;    /* header names */
-	size_t ncols;
-	char ***rows;   /* nrows x ncols values */
-	size_t *lines;  /* line where each row starts */
-	size_t nrows;
-} qp_check_table;
-
-qp_check_table *qp_check_table_load(const char *path, qp_error *err);
-void qp_check_table_free(qp_check_table *tab);
-
 #endif

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "data.h"
 #include "fonts.h"
 
 /* More language/choice combinations than this per row: defaults only. */
@@ -121,7 +122,7 @@ qp_cmd_check(int argc, char **argv)
 	const char *tmpl_arg = NULL, *data = NULL;
 	qp_sets sets = {0};
 	qp_template *t = NULL;
-	qp_check_table *tab = NULL;
+	qp_data *csv = NULL;
 	const char **base = NULL, **values = NULL;
 	long *colvar = NULL;
 	bool *given = NULL;
@@ -186,44 +187,60 @@ qp_cmd_check(int argc, char **argv)
 		check_one(&r, values, t->path, given);
 	} else {
 		bool *row_given = qp_xcalloc(t->nvars + 1, sizeof *row_given);
+		size_t nrows = 0;
+		qp_record rec;
+		int got;
 
-		if ((tab = qp_check_table_load(data, &err)) == NULL) {
+		if ((csv = qp_data_open(data, &err)) == NULL) {
 			qp_cli_error("%s", err.msg);
 			free(row_given);
 			goto done;
 		}
-		colvar = qp_xcalloc(tab->ncols, sizeof *colvar);
-		for (size_t j = 0; j < tab->ncols; j++) {
-			colvar[j] = qp_template_var(t, tab->cols[j]);
+		colvar = qp_xcalloc(qp_data_ncols(csv) + 1, sizeof *colvar);
+		for (size_t j = 0; j < qp_data_ncols(csv); j++) {
+			const char *col = qp_data_col(csv, j);
+
+			colvar[j] = qp_template_var(t, col);
 			if (colvar[j] < 0) {
-				const char *near = qp_nearest(tab->cols[j],
+				const char *near = qp_nearest(col,
 				    t->var_names, t->nvars);
 				printf("%s:1: warning: column '%s' is not a "
 				    "variable of %s; it is ignored%s%s%s\n",
-				    data, tab->cols[j], t->path,
+				    qp_data_name(csv), col, t->path,
 				    near ? " (did you mean '" : "",
 				    near ? near : "", near ? "'?)" : "");
 				r.warnings++;
 			}
 		}
-		for (size_t i = 0; i < tab->nrows; i++) {
-			char *where = qp_xasprintf("%s:%zu: row %zu", data,
-			    tab->lines[i], i + 1);
+		/* Rows are streamed: a large CSV needs no more memory. */
+		while ((got = qp_data_next(csv, &rec, &err)) == 1) {
+			char *where = qp_xasprintf("%s:%zu: row %zu",
+			    qp_data_name(csv), rec.line, rec.index + 1);
 
 			memcpy(values, base, t->nvars * sizeof *values);
 			memcpy(row_given, given, t->nvars * sizeof *given);
-			/* An empty cell leaves the default (or -s) value. */
-			for (size_t j = 0; j < tab->ncols; j++)
-				if (colvar[j] >= 0 && tab->rows[i][j][0]) {
-					values[colvar[j]] = tab->rows[i][j];
+			/*
+			 * As in batch: a cell gives its row's value, an
+			 * empty cell leaves the default, and -s overrides
+			 * the column for every row.
+			 */
+			for (size_t j = 0; j < qp_data_ncols(csv); j++)
+				if (colvar[j] >= 0 && rec.fields[j][0] &&
+				    !given[colvar[j]]) {
+					values[colvar[j]] = rec.fields[j];
 					row_given[colvar[j]] = true;
 				}
 			check_one(&r, values, where, row_given);
 			free(where);
+			nrows++;
 		}
 		free(row_given);
-		if (tab->nrows == 0)
-			printf("%s: warning: no rows below the header\n", data);
+		if (got < 0) {
+			printf("%s\n", err.msg);
+			r.errors++;
+		} else if (nrows == 0)
+			printf("%s: warning: no rows below the header\n",
+			    qp_data_name(csv));
 	}
 	printf("checked %zu poster%s: %zu error%s, %zu warning%s\n",
 	    r.posters, r.posters == 1 ? "" : "s", r.errors,
@@ -231,7 +248,7 @@ qp_cmd_check(int argc, char **argv)
 	rc = r.errors ? QP_EXIT_ERROR : QP_EXIT_OK;
 done:
 	qp_layout_ctx_free(r.ctx);
-	qp_check_table_free(tab);
+	qp_data_close(csv);
 	free(colvar);
 	free(given);
 	free(values);

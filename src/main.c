@@ -13,6 +13,7 @@
 static const qp_cmd cmds[] = {
 	{"render", "render one poster to PDF, PNG or SVG", qp_cmd_render},
 	{"qr", "write a bare QR code to PDF, PNG or SVG", qp_cmd_qr},
+	{"batch", "posters for every row of a CSV, with a manifest", qp_cmd_batch},
 	{"check", "preflight: report what would fail on the wall", qp_cmd_check},
 	{"serve", "open the poster editor in a web browser", qp_cmd_serve},
 };

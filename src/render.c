@@ -6,6 +6,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <errno.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <png.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "pdfbox.h"
 
 /* Crop marks: a gap of 3pt beyond the bleed, then 18pt of line. */
 #define MARK_GAP 3.0
@@ -264,9 +267,130 @@ draw_marks(cairo_t *cr, const qp_page *page, double bleed)
 	cairo_restore(cr);
 }
 
+/*
+ * Text that repeats page after page in a combined PDF (the headline, the
+ * hotline, the labels) is drawn once into a recording surface, which
+ * Cairo writes as one Form XObject that every page refers to: the
+ * glyphs are positioned and written once, not once per page. It stays
+ * real, selectable text. A text item is reused only when everything that
+ * decides its drawing is the same: its block, position, colour, font,
+ * width, alignment, spacing, attributes (the markup) and text.
+ */
+typedef struct text_cache {
+	const qp_block *block;
+	char *key;
+	cairo_surface_t *rec; /* made the second time the key is seen */
+} text_cache;
+
+typedef struct text_caches {
+	text_cache *v;
+	size_t n;
+} text_caches;
+
+static char *
+text_key(const qp_item *it)
+{
+	PangoLayout *l = it->layout;
+	PangoAttrList *al = pango_layout_get_attributes(l);
+	const PangoFontDescription *fd = pango_layout_get_font_description(l);
+	char *attrs = al ? pango_attr_list_to_string(al) : NULL;
+	char *font = fd ? pango_font_description_to_string(fd) : NULL;
+	char *key;
+
+	key = qp_xasprintf("%a %a %a %a %a %a %a %d %d %d %a %d|%s|%s|%s",
+	    it->x, it->y, it->color.r, it->color.g, it->color.b, it->color.a,
+	    it->font_size, pango_layout_get_width(l),
+	    (int)pango_layout_get_alignment(l), (int)pango_layout_get_wrap(l),
+	    (double)pango_layout_get_line_spacing(l),
+	    pango_layout_get_spacing(l), font ? font : "",
+	    attrs ? attrs : "", pango_layout_get_text(l));
+	g_free(attrs);
+	g_free(font);
+	return key;
+}
+
+static void
+draw_text(cairo_t *cr, const qp_item *it)
+{
+	set_color(cr, it->color);
+	cairo_move_to(cr, it->x, it->y);
+	pango_cairo_show_layout(cr, it->layout);
+}
+
+static void
+draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
+    text_caches *tc)
+{
+	text_cache *c = NULL;
+	char *key;
+
+	for (size_t i = 0; i < tc->n; i++)
+		if (tc->v[i].block == it->block) {
+			c = &tc->v[i];
+			break;
+		}
+	if (c == NULL) {
+		tc->v = qp_xrealloc(tc->v, (tc->n + 1) * sizeof *tc->v);
+		c = &tc->v[tc->n++];
+		memset(c, 0, sizeof *c);
+		c->block = it->block;
+	}
+	key = text_key(it);
+	if (c->key == NULL || strcmp(c->key, key) != 0) {
+		/* New text for this block: draw it, remember it. */
+		free(c->key);
+		c->key = key;
+		if (c->rec)
+			cairo_surface_destroy(c->rec);
+		c->rec = NULL;
+		draw_text(cr, it);
+		return;
+	}
+	free(key);
+	if (c->rec == NULL) {
+		/* Bounded by the page (text never leaves it). */
+		cairo_rectangle_t ext = {0, 0, page->w, page->h};
+		cairo_t *rc;
+
+		c->rec = cairo_recording_surface_create(
+		    CAIRO_CONTENT_COLOR_ALPHA, &ext);
+		rc = cairo_create(c->rec);
+		draw_text(rc, it);
+		cairo_destroy(rc);
+	}
+	cairo_save(cr);
+	cairo_set_source_surface(cr, c->rec, 0, 0);
+	cairo_paint(cr);
+	cairo_restore(cr);
+}
+
+static void
+text_caches_free(text_caches *tc)
+{
+	for (size_t i = 0; i < tc->n; i++) {
+		free(tc->v[i].key);
+		if (tc->v[i].rec)
+			cairo_surface_destroy(tc->v[i].rec);
+	}
+	free(tc->v);
+	tc->v = NULL;
+	tc->n = 0;
+}
+
+static void
+draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
+    double px_per_pt, bool qr_as_mask, text_caches *tc);
+
 void
 qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
     double px_per_pt, bool qr_as_mask)
+{
+	draw_page(cr, page, o, px_per_pt, qr_as_mask, NULL);
+}
+
+static void
+draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
+    double px_per_pt, bool qr_as_mask, text_caches *tc)
 {
 	double off = sheet_offset(o), bl = o->bleed;
 
@@ -306,9 +430,10 @@ qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 			break;
 		}
 		case QP_ITEM_TEXT:
-			set_color(cr, it->color);
-			cairo_move_to(cr, it->x, it->y);
-			pango_cairo_show_layout(cr, it->layout);
+			if (tc && it->block)
+				draw_text_cached(cr, page, it, tc);
+			else
+				draw_text(cr, it);
 			break;
 		case QP_ITEM_QR:
 			draw_qr(cr, it, px_per_pt, qr_as_mask);
@@ -355,6 +480,41 @@ cairo_ok(cairo_status_t st, const char *path, qp_error *err)
 		return true;
 	return qp_fail(err, "cannot write '%s': %s", path,
 	    cairo_status_to_string(st));
+}
+
+/*
+ * Commit a finished PDF. With a bleed or crop marks the sheet is larger
+ * than the trim, and a print shop's tools read where to cut from the
+ * TrimBox and BleedBox, which Cairo cannot write: the file goes through
+ * libqpdf into a second temporary file, renamed into place in its turn.
+ */
+static bool
+pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
+    qp_error *err)
+{
+	qp_outfile fin;
+	double trim = sheet_offset(o);
+
+	if (!boxes || (o->bleed <= 0 && !o->marks))
+		return qp_outfile_commit(of, err);
+	if (of->write_failed || fflush(of->fp) != 0) {
+		qp_fail(err, "cannot write '%s': %s", of->path,
+		    strerror(of->write_failed ? of->saved_errno : errno));
+		qp_outfile_abort(of);
+		return false;
+	}
+	if (!qp_outfile_open(&fin, of->path, err)) {
+		qp_outfile_abort(of);
+		return false;
+	}
+	if (!qp_pdfbox_write(of->tmp_path, fin.tmp_path, trim,
+	    trim - o->bleed, err)) {
+		qp_outfile_abort(&fin);
+		qp_outfile_abort(of);
+		return false;
+	}
+	qp_outfile_abort(of);
+	return qp_outfile_commit(&fin, err);
 }
 
 static bool
@@ -457,12 +617,19 @@ write_png(cairo_surface_t *img, double dpi, qp_outfile *of, qp_error *err)
 	    PNG_FILTER_TYPE_DEFAULT);
 	png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
 	/*
-	 * Posters are large flat areas: the Up and Sub filters with a fast
-	 * deflate level give files within a few percent of the default
-	 * settings in a fraction of the time (see `make bench`).
+	 * Posters are large flat areas, and at 300 DPI deflate is most of
+	 * the cost of a page (perf: zlib ~45%, of which adler32 a fifth).
+	 * Measured on a Letter poster (8 pages, CPU seconds, bytes):
+	 *   Sub|Up adaptive, level 3   1.00 s  2.39 MB
+	 *   Up only, level 1           0.73 s  2.47 MB   <- this
+	 *   Up only, level 1, Z_RLE    0.75 s  2.95 MB
+	 *   Sub only, level 1, Z_RLE   0.82 s  4.01 MB
+	 *   None, level 1              0.66 s  2.79 MB
+	 * One fixed filter spares libpng its per-row trial of each; Up
+	 * suits horizontal bands and text lines repeated down the page.
 	 */
-	png_set_compression_level(png, 3);
-	png_set_filter(png, 0, PNG_FILTER_SUB | PNG_FILTER_UP);
+	png_set_compression_level(png, 1);
+	png_set_filter(png, 0, PNG_FILTER_UP);
 	png_write_info(png, info);
 	for (int y = 0; y < h; y++) {
 		const uint32_t *p = (const uint32_t *)(const void *)
@@ -485,9 +652,29 @@ write_png(cairo_surface_t *img, double dpi, qp_outfile *of, qp_error *err)
 	return true;
 }
 
+struct qp_raster {
+	unsigned char *data;
+	size_t cap;
+};
+
+qp_raster *
+qp_raster_new(void)
+{
+	return qp_xcalloc(1, sizeof(qp_raster));
+}
+
+void
+qp_raster_free(qp_raster *r)
+{
+	if (r == NULL)
+		return;
+	free(r->data);
+	free(r);
+}
+
 static bool
 render_png(const qp_page *page, qp_outfile *of, const qp_render_opts *o,
-    qp_error *err)
+    qp_raster *r, qp_error *err)
 {
 	double sw, sh, s = o->dpi / 72.0;
 	double pw, ph;
@@ -504,13 +691,34 @@ render_png(const qp_page *page, qp_outfile *of, const qp_render_opts *o,
 		    "and 32767 pixels a side: lower --dpi", sw / 72, sh / 72,
 		    o->dpi, pw, ph, pw * ph * 4 / 1e6,
 		    QP_MAX_PNG_PIXELS / 1e6);
-	img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw, (int)ph);
+	if (r) {
+		int stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24,
+		    (int)pw);
+		size_t need = (size_t)stride * (size_t)ph;
+
+		if (r->cap < need) {
+			free(r->data);
+			r->data = malloc(need);
+			r->cap = r->data ? need : 0;
+		}
+		img = r->data ? cairo_image_surface_create_for_data(r->data,
+		    CAIRO_FORMAT_RGB24, (int)pw, (int)ph, stride) :
+		    cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw,
+		    (int)ph);
+	} else
+		img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)pw,
+		    (int)ph);
 	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
 		cairo_surface_destroy(img);
 		return qp_fail(err, "cannot make a %.0fx%.0f image (out of "
 		    "memory?)", pw, ph);
 	}
 	cr = cairo_create(img);
+	/* White under everything: the crop-mark margin outside the bleed
+	 * is not part of the page's background (and reused memory holds
+	 * the previous page). */
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
 	cairo_scale(cr, s, s);
 	qp_draw_page(cr, page, o, s, false);
 	cairo_destroy(cr);
@@ -524,19 +732,28 @@ bool
 qp_render_file(const qp_page *page, const char *path, qp_format fmt,
     const qp_render_opts *o, qp_error *err)
 {
+	return qp_render_file_r(page, path, fmt, o, NULL, err);
+}
+
+bool
+qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
+    const qp_render_opts *o, qp_raster *raster, qp_error *err)
+{
 	qp_outfile of;
 	bool ok;
 
 	if (!qp_outfile_open(&of, path, err))
 		return false;
 	if (fmt == QP_FMT_PNG)
-		ok = render_png(page, &of, o, err);
+		ok = render_png(page, &of, o, raster, err);
 	else
 		ok = render_vector(page, &of, fmt, o, err);
 	if (!ok) {
 		qp_outfile_abort(&of);
 		return false;
 	}
+	if (fmt == QP_FMT_PDF)
+		return pdf_commit(&of, o, true, err);
 	return qp_outfile_commit(&of, err);
 }
 
@@ -546,6 +763,8 @@ struct qp_pdf_doc {
 	cairo_surface_t *s;
 	cairo_t *cr;
 	size_t pages;
+	text_caches tc; /* repeated text as shared Form XObjects */
+	bool boxes; /* TrimBox/BleedBox on close (not on imposed sheets) */
 };
 
 qp_pdf_doc *
@@ -558,6 +777,7 @@ qp_pdf_doc_open(const char *path, const qp_render_opts *o, qp_error *err)
 		return NULL;
 	}
 	doc->o = *o;
+	doc->boxes = true;
 	doc->s = cairo_pdf_surface_create_for_stream(outfile_write,
 	    &doc->of, 612, 792);
 	doc->cr = cairo_create(doc->s);
@@ -573,7 +793,7 @@ qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
 	if (doc->pages == 0)
 		pdf_metadata(doc->s, page);
 	cairo_pdf_surface_set_size(doc->s, sw, sh);
-	qp_draw_page(doc->cr, page, &doc->o, 0, true);
+	draw_page(doc->cr, page, &doc->o, 0, true, &doc->tc);
 	cairo_show_page(doc->cr);
 	doc->pages++;
 	return cairo_ok(cairo_status(doc->cr), doc->of.path, err);
@@ -586,13 +806,14 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 	bool ok;
 
 	cairo_destroy(doc->cr);
+	text_caches_free(&doc->tc);
 	cairo_surface_finish(doc->s);
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(doc->s);
 	cairo_surface_destroy(doc->s);
 	ok = cairo_ok(st, doc->of.path, err);
 	if (ok)
-		ok = qp_outfile_commit(&doc->of, err);
+		ok = pdf_commit(&doc->of, &doc->o, doc->boxes, err);
 	else
 		qp_outfile_abort(&doc->of);
 	free(doc);
@@ -605,8 +826,103 @@ qp_pdf_doc_abort(qp_pdf_doc *doc)
 	if (doc == NULL)
 		return;
 	cairo_destroy(doc->cr);
+	text_caches_free(&doc->tc);
 	cairo_surface_finish(doc->s);
 	cairo_surface_destroy(doc->s);
 	qp_outfile_abort(&doc->of);
 	free(doc);
+}
+
+/*
+ * Imposition: cols x rows cells on the sheet inside a margin. Each poster
+ * keeps its own size when it fits its cell and is scaled down when it
+ * does not; its bleed stays the physical bleed, and cut marks sit in the
+ * gutter just outside it.
+ */
+#define IMP_MARGIN 18.0  /* sheet edge to the cells: most printers' limit */
+#define IMP_MARK_GAP 2.0 /* bleed to cut mark */
+#define IMP_MARK_LEN 7.0
+#define IMP_PAD (IMP_MARK_GAP + IMP_MARK_LEN + 1.0)
+
+static void
+impose_cell(const qp_impose *im, const qp_render_opts *o, double *cw,
+    double *ch, double *aw, double *ah)
+{
+	*cw = (im->sheet_w - 2 * IMP_MARGIN) / im->cols;
+	*ch = (im->sheet_h - 2 * IMP_MARGIN) / im->rows;
+	*aw = *cw - 2 * (o->bleed + IMP_PAD);
+	*ah = *ch - 2 * (o->bleed + IMP_PAD);
+}
+
+bool
+qp_impose_scale(const qp_impose *im, const qp_render_opts *o, double w,
+    double h, double *scale, qp_error *err)
+{
+	double cw, ch, aw, ah, s;
+
+	impose_cell(im, o, &cw, &ch, &aw, &ah);
+	if (aw <= 1 || ah <= 1)
+		return qp_fail(err, "--impose %dx%d: the %.1fx%.1fin sheet has "
+		    "no room for %d cells with the bleed and cut marks",
+		    im->cols, im->rows, im->sheet_w / 72, im->sheet_h / 72,
+		    im->cols * im->rows);
+	s = fmin(aw / w, ah / h);
+	*scale = s < 1 ? s : 1;
+	return true;
+}
+
+bool
+qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
+    const qp_page *const *pages, size_t n, qp_error *err)
+{
+	cairo_t *cr = doc->cr;
+	double cw, ch, aw, ah;
+	double bl = doc->o.bleed;
+
+	doc->boxes = false;
+	impose_cell(im, &doc->o, &cw, &ch, &aw, &ah);
+	cairo_pdf_surface_set_size(doc->s, im->sheet_w, im->sheet_h);
+	if (doc->pages == 0 && n > 0)
+		pdf_metadata(doc->s, pages[0]);
+	for (size_t i = 0; i < n && i < (size_t)(im->cols * im->rows); i++) {
+		const qp_page *pg = pages[i];
+		qp_render_opts po = doc->o;
+		double s, w, h, x, y;
+		int c = (int)(i % (size_t)im->cols), r = (int)(i /
+		    (size_t)im->cols);
+
+		if (!qp_impose_scale(im, &doc->o, pg->w, pg->h, &s, err))
+			return false;
+		w = pg->w * s;
+		h = pg->h * s;
+		x = IMP_MARGIN + c * cw + (cw - w) / 2;
+		y = IMP_MARGIN + r * ch + (ch - h) / 2;
+		/* qp_draw_page puts the trim at (bleed, bleed) of its origin,
+		 * in its own (scaled) units: a physical bleed is bl / s. */
+		po.bleed = bl / s;
+		po.marks = false;
+		cairo_save(cr);
+		cairo_translate(cr, x - bl, y - bl);
+		cairo_scale(cr, s, s);
+		draw_page(cr, pg, &po, 0, true, &doc->tc);
+		cairo_restore(cr);
+		/* Cut marks on the trim lines, outside the bleed. */
+		cairo_save(cr);
+		cairo_set_source_rgb(cr, 0, 0, 0);
+		cairo_set_line_width(cr, 0.25);
+		for (int k = 0; k < 4; k++) {
+			double cx = k & 1 ? x + w : x, cy = k & 2 ? y + h : y;
+			double sx = k & 1 ? 1 : -1, sy = k & 2 ? 1 : -1;
+			double a = bl + IMP_MARK_GAP, b = a + IMP_MARK_LEN;
+			cairo_move_to(cr, cx + sx * a, cy);
+			cairo_line_to(cr, cx + sx * b, cy);
+			cairo_move_to(cr, cx, cy + sy * a);
+			cairo_line_to(cr, cx, cy + sy * b);
+		}
+		cairo_stroke(cr);
+		cairo_restore(cr);
+	}
+	cairo_show_page(cr);
+	doc->pages++;
+	return cairo_ok(cairo_status(cr), doc->of.path, err);
 }

@@ -45,6 +45,20 @@ bool qp_render_file(const qp_page *page, const char *path, qp_format fmt,
     const qp_render_opts *o, qp_error *err);
 
 /*
+ * Memory for raster pages kept from one render to the next (one per
+ * thread): a 300-DPI Letter page is 34 MB, and fresh memory for every
+ * page costs the kernel a fault and a cleared page each 4 KB.
+ */
+typedef struct qp_raster qp_raster;
+
+qp_raster *qp_raster_new(void);
+void qp_raster_free(qp_raster *r);
+
+/* qp_render_file, drawing PNG pages in r's memory (r may be NULL). */
+bool qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
+    const qp_render_opts *o, qp_raster *r, qp_error *err);
+
+/*
  * A multi-page PDF written page by page (fonts embedded once), committed
  * atomically on close.
  */
@@ -58,6 +72,22 @@ bool qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err);
 bool qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err);
 /* Give up: the temporary file is removed. */
 void qp_pdf_doc_abort(qp_pdf_doc *doc);
+
+/*
+ * Imposition: several posters per sheet, in order, left to right then
+ * top to bottom, with cut marks at each poster's corners.
+ */
+typedef struct qp_impose {
+	int cols, rows;
+	double sheet_w, sheet_h; /* points */
+} qp_impose;
+
+/* The scale (at most 1) at which a w x h poster fits its cell. */
+bool qp_impose_scale(const qp_impose *im, const qp_render_opts *o,
+    double w, double h, double *scale, qp_error *err);
+/* Add one sheet holding pages[0..n) (n <= cols * rows). */
+bool qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
+    const qp_page *const *pages, size_t n, qp_error *err);
 
 /* Largest raster qrposter will make, in pixels (width x height). */
 #define QP_MAX_PNG_PIXELS (400.0 * 1000 * 1000)

@@ -1,0 +1,88 @@
+/*
+ * batch.h - rows of a CSV -> posters: one file per row, or one combined
+ * (optionally imposed) PDF; a manifest; resume; shards; worker processes.
+ *
+ * The CSV is streamed, never loaded whole. Before anything is written the
+ * whole shard is checked (every row laid out, every output name made and
+ * compared with the others), unless keep_going asks for the good rows
+ * whatever the bad ones. Every file is written under a temporary name and
+ * renamed when complete; a stop request (a signal) finishes the rows in
+ * hand and commits a manifest of what is done.
+ */
+#ifndef QP_BATCH_H
+#define QP_BATCH_H
+
+#include <signal.h>
+
+#include "render.h"
+
+typedef struct qp_batch_opts {
+	const char *template_path; /* a template file */
+	const char *data;          /* CSV file, or "-" for standard input */
+	const char *const *sets;   /* "KEY=VALUE" for every row */
+	size_t nsets;
+	const char *pattern; /* per-row output, e.g. "output/{{code}}.pdf" */
+	const char *combine; /* or one multi-page PDF */
+	const char *manifest; /* NULL: beside the outputs */
+	qp_render_opts render;
+	qp_impose impose;     /* cols == 0: one poster per page */
+	long shard_k, shard_n; /* rows whose index % n == k - 1 */
+	int jobs;              /* worker processes for per-row files */
+	bool force;      /* redo rows the manifest says are done */
+	bool keep_going; /* make the good rows, report the bad */
+	bool check;      /* lay out every row before writing anything */
+	bool verify;     /* decode every QR code back and compare */
+	bool no_links;   /* no clickable link on the QR codes (print runs) */
+} qp_batch_opts;
+
+typedef struct qp_batch_hooks {
+	void *arg;
+	/* A bad row, "FILE:LINE: message"; called in CSV order. */
+	void (*row_error)(void *arg, const char *msg);
+	/* A remark for the user (e.g. posters scaled to fit a sheet). */
+	void (*note)(void *arg, const char *msg);
+	/* Rows finished so far out of total (in the checking phase, phase
+	 * is "checking", then "rendering"). */
+	void (*progress)(void *arg, const char *phase, size_t done,
+	    size_t total);
+	/* Set (by a signal handler) to ask for a clean stop. */
+	volatile sig_atomic_t *stop;
+} qp_batch_hooks;
+
+typedef struct qp_batch_stats {
+	size_t rows;    /* rows in this shard */
+	size_t written; /* rows rendered now */
+	size_t skipped; /* rows already done, output unchanged */
+	size_t failed;  /* bad rows (keep_going) */
+	size_t pages;   /* pages (or sheets) in a combined PDF */
+	bool interrupted;
+	char manifest[4096]; /* the manifest written */
+} qp_batch_stats;
+
+/*
+ * Run a batch. False with err set when nothing could be done or a check
+ * failed (a bad template, CSV syntax, a row error without keep_going, two
+ * rows writing one file): nothing is written then. True otherwise: with
+ * keep_going, stats->failed says how many rows were left out; a stop
+ * request sets stats->interrupted.
+ */
+bool qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
+    qp_batch_stats *stats, qp_error *err);
+
+/*
+ * Make a variable's value safe as part of a file name: no '/', '\' or
+ * other characters some file systems reject (":*?\"<>|"), no control
+ * characters, no leading dot (so no "..", no hidden files), no leading or
+ * trailing space, at most QP_NAME_PART_MAX bytes (cut at a UTF-8
+ * boundary); an empty value becomes "_". Appends to out.
+ */
+#define QP_NAME_PART_MAX 80
+void qp_batch_safe_name(const char *value, qp_buf *out);
+
+/* Parse "2x2" into cols and rows (1..20 each). */
+bool qp_batch_parse_impose(const char *s, int *cols, int *rows,
+    qp_error *err);
+/* Parse "K/N" (1 <= K <= N). */
+bool qp_batch_parse_shard(const char *s, long *k, long *n, qp_error *err);
+
+#endif

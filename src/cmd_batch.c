@@ -1,0 +1,395 @@
+/*
+ * cmd_batch.c - "qrposter batch": a CSV of locations in, posters out.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "fonts.h"
+
+#define DEFAULT_PATTERN "output/{{code}}.pdf"
+#define MAX_LISTED 1000
+
+enum {
+	OPT_COMBINE = 256,
+	OPT_MANIFEST,
+	OPT_IMPOSE,
+	OPT_SHEET,
+	OPT_BLEED,
+	OPT_MARKS,
+	OPT_DPI,
+	OPT_SHARD,
+	OPT_FORCE,
+	OPT_KEEP_GOING,
+	OPT_NO_CHECK,
+	OPT_VERIFY,
+	OPT_NO_LINKS,
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void
+batch_usage(FILE *fp)
+{
+	fputs("usage: qrposter batch [-t TEMPLATE] -d LOCATIONS.csv "
+	    "[-o PATTERN | --combine FILE.pdf] [options]\n\n"
+	    "Make a poster for every row of a CSV file. The header row names "
+	    "the columns;\n"
+	    "each column is a template variable for its row (code, name, "
+	    "...).\n\n"
+	    "  -t, --template T     template file or bundled name (default: "
+	    "restroom-letter)\n"
+	    "  -d, --data FILE      the CSV (UTF-8, RFC 4180); '-' reads "
+	    "standard input\n"
+	    "  -o, --output PAT     one file per row, e.g. "
+	    "'output/{{code}}.pdf' (.pdf, .png\n"
+	    "                       or .svg); values are made safe for file "
+	    "names\n"
+	    "                       (default: " DEFAULT_PATTERN ")\n"
+	    "      --combine FILE   all posters in one PDF, in CSV order\n"
+	    "      --impose CxR     C x R posters per sheet with cut marks "
+	    "(with --combine)\n"
+	    "      --sheet SIZE     sheet for --impose: letter, tabloid, a4, "
+	    "a3 or WxHunit\n"
+	    "                       such as 12x18in (default letter)\n"
+	    "  -s, --set K=V        give variable K the value V on every row "
+	    "(overrides\n"
+	    "                       a column of that name)\n"
+	    "      --bleed LEN      background past the trim, e.g. 0.125in or "
+	    "3mm\n"
+	    "      --marks          crop marks outside the bleed\n"
+	    "      --dpi N          PNG resolution (default 300)\n"
+	    "      --manifest FILE  where the manifest goes (default: "
+	    "manifest.csv beside\n"
+	    "                       the files, or FILE.manifest.csv for "
+	    "--combine)\n"
+	    "      --shard K/N      only rows whose index modulo N is K-1 "
+	    "(for spreading\n"
+	    "                       a run over machines)\n"
+	    "  -j, --jobs N         worker processes (default: the number of "
+	    "cores)\n"
+	    "      --verify         decode every QR code back and compare it "
+	    "with its payload\n"
+	    "      --no-links       no clickable link on the QR codes (paper "
+	    "needs none; a\n"
+	    "                       combined PDF is smaller and needs less "
+	    "memory)\n"
+	    "      --keep-going     make the good rows despite bad ones (exit "
+	    "status 3)\n"
+	    "      --no-check       do not lay out every row before writing "
+	    "the first\n"
+	    "      --force          redo rows the manifest says are done\n"
+	    "  -q, --quiet          no progress bar or summary\n"
+	    "  -h, --help           show this help\n\n"
+	    "Exit status: 0 all rows made; 1 an error, nothing written; 2 a "
+	    "bad command\n"
+	    "line; 3 --keep-going left bad rows out; 128+N stopped by signal "
+	    "N (run\n"
+	    "the same command again to resume).\n", fp);
+}
+
+typedef struct ui {
+	bool bar;
+	bool quiet;
+	bool keep_going;
+	bool drawn;
+	const char *phase;
+	double start, last, phase_start;
+	char **listed;
+	size_t nlisted, nmore;
+} ui;
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+clear_bar(ui *u)
+{
+	if (u->drawn) {
+		fputs("\r\033[K", stderr);
+		u->drawn = false;
+	}
+}
+
+static void
+on_row_error(void *arg, const char *msg)
+{
+	ui *u = arg;
+
+	clear_bar(u);
+	if (u->keep_going) {
+		/* Listed together at the end. */
+		if (u->nlisted < MAX_LISTED) {
+			u->listed = qp_xrealloc(u->listed, (u->nlisted + 1) *
+			    sizeof *u->listed);
+			u->listed[u->nlisted++] = qp_xstrdup(msg);
+		} else
+			u->nmore++;
+		return;
+	}
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
+on_note(void *arg, const char *msg)
+{
+	ui *u = arg;
+
+	if (u->quiet)
+		return;
+	clear_bar(u);
+	fprintf(stderr, "qrposter: note: %s\n", msg);
+}
+
+static void
+on_progress(void *arg, const char *phase, size_t done, size_t total)
+{
+	ui *u = arg;
+	double t = now(), rate, left;
+	int width = 24, fill;
+	char bar[32];
+
+	if (u->phase != phase) {
+		/* Checking and rendering go at different speeds. */
+		u->phase = phase;
+		u->phase_start = t;
+	}
+	if (!u->bar || (t - u->last < 0.1 && done < total))
+		return;
+	u->last = t;
+	rate = t > u->phase_start ? done / (t - u->phase_start) : 0;
+	left = rate > 0 ? (total - done) / rate : 0;
+	fill = total ? (int)((double)done * width / total) : width;
+	for (int i = 0; i < width; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[width] = '\0';
+	fprintf(stderr, "\r\033[K%-9s [%s] %zu/%zu  %.0f rows/s  %d:%02d left",
+	    phase, bar, done, total, rate, (int)left / 60, (int)left % 60);
+	u->drawn = true;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked read returns, and the stop is seen. */
+	sa.sa_flags = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+qp_cmd_batch(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"template", required_argument, NULL, 't'},
+		{"data", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"set", required_argument, NULL, 's'},
+		{"combine", required_argument, NULL, OPT_COMBINE},
+		{"manifest", required_argument, NULL, OPT_MANIFEST},
+		{"impose", required_argument, NULL, OPT_IMPOSE},
+		{"sheet", required_argument, NULL, OPT_SHEET},
+		{"bleed", required_argument, NULL, OPT_BLEED},
+		{"marks", no_argument, NULL, OPT_MARKS},
+		{"dpi", required_argument, NULL, OPT_DPI},
+		{"shard", required_argument, NULL, OPT_SHARD},
+		{"jobs", required_argument, NULL, 'j'},
+		{"force", no_argument, NULL, OPT_FORCE},
+		{"keep-going", no_argument, NULL, OPT_KEEP_GOING},
+		{"no-check", no_argument, NULL, OPT_NO_CHECK},
+		{"verify", no_argument, NULL, OPT_VERIFY},
+		{"no-links", no_argument, NULL, OPT_NO_LINKS},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	qp_batch_opts o = {0};
+	qp_batch_stats st;
+	qp_batch_hooks hooks = {0};
+	qp_sets sets = {0};
+	const char *tmpl_arg = "restroom-letter", *sheet = "letter";
+	char *tpath = NULL;
+	ui u = {0};
+	qp_error err;
+	long v;
+	int c, rc = QP_EXIT_USAGE;
+	bool ok;
+
+	o.render = (qp_render_opts)QP_RENDER_OPTS_DEFAULT;
+	o.shard_k = o.shard_n = 1;
+	o.check = true;
+	v = sysconf(_SC_NPROCESSORS_ONLN);
+	o.jobs = v > 0 ? (int)v : 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:d:o:s:j:qh", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 't': tmpl_arg = optarg; break;
+		case 'd': o.data = optarg; break;
+		case 'o': o.pattern = optarg; break;
+		case 's': qp_sets_add(&sets, optarg); break;
+		case OPT_COMBINE: o.combine = optarg; break;
+		case OPT_MANIFEST: o.manifest = optarg; break;
+		case OPT_IMPOSE:
+			if (!qp_batch_parse_impose(optarg, &o.impose.cols,
+			    &o.impose.rows, &err)) {
+				qp_cli_error("%s", err.msg);
+				goto done;
+			}
+			break;
+		case OPT_SHEET: sheet = optarg; break;
+		case OPT_BLEED:
+			if (!qp_cli_length("--bleed", optarg, &o.render.bleed))
+				goto done;
+			break;
+		case OPT_MARKS: o.render.marks = true; break;
+		case OPT_DPI:
+			if (!qp_cli_dpi(optarg, &o.render.dpi))
+				goto done;
+			break;
+		case OPT_SHARD:
+			if (!qp_batch_parse_shard(optarg, &o.shard_k,
+			    &o.shard_n, &err)) {
+				qp_cli_error("%s", err.msg);
+				goto done;
+			}
+			break;
+		case 'j':
+			if (!qp_parse_int(optarg, 1, 64, &v)) {
+				qp_cli_error("--jobs '%s': a whole number from 1 "
+				    "to 64", optarg);
+				goto done;
+			}
+			o.jobs = (int)v;
+			break;
+		case OPT_FORCE: o.force = true; break;
+		case OPT_KEEP_GOING: o.keep_going = true; break;
+		case OPT_NO_CHECK: o.check = false; break;
+		case OPT_VERIFY: o.verify = true; break;
+		case OPT_NO_LINKS: o.no_links = true; break;
+		case 'q': u.quiet = true; break;
+		case 'h':
+			batch_usage(stdout);
+			rc = QP_EXIT_OK;
+			goto done;
+		default:
+			batch_usage(stderr);
+			goto done;
+		}
+	}
+	if (optind < argc) {
+		qp_cli_error("batch: unexpected argument '%s'", argv[optind]);
+		goto done;
+	}
+	if (o.data == NULL) {
+		qp_cli_error("batch: give the locations with -d FILE.csv (or "
+		    "-d - for standard input)");
+		goto done;
+	}
+	if (o.pattern && o.combine) {
+		qp_cli_error("batch: give either -o PATTERN or --combine FILE, "
+		    "not both (run twice for both)");
+		goto done;
+	}
+	if (o.pattern == NULL && o.combine == NULL)
+		o.pattern = DEFAULT_PATTERN;
+	if (o.impose.cols) {
+		if (o.combine == NULL) {
+			qp_cli_error("--impose: needs --combine FILE.pdf");
+			goto done;
+		}
+		if (!qp_page_size_parse(sheet, &o.impose.sheet_w,
+		    &o.impose.sheet_h, &err)) {
+			qp_cli_error("--sheet: %s", err.msg);
+			goto done;
+		}
+	}
+	if (o.combine) {
+		char ext[16];
+		if (strcmp(qp_path_ext(o.combine, ext, sizeof ext), "pdf")) {
+			qp_cli_error("--combine '%s': the combined file is a "
+			    "PDF; name it FILE.pdf", o.combine);
+			goto done;
+		}
+	}
+	rc = QP_EXIT_ERROR;
+	if ((tpath = qp_template_find(tmpl_arg, &err)) == NULL) {
+		qp_cli_error("%s", err.msg);
+		goto done;
+	}
+	o.template_path = tpath;
+	o.sets = sets.v;
+	o.nsets = sets.n;
+	u.bar = !u.quiet && isatty(STDERR_FILENO);
+	u.keep_going = o.keep_going;
+	u.start = now();
+	hooks.arg = &u;
+	hooks.row_error = on_row_error;
+	hooks.note = on_note;
+	hooks.progress = on_progress;
+	hooks.stop = &stop_signal;
+	install_signals();
+	ok = qp_batch_run(&o, &hooks, &st, &err);
+	clear_bar(&u);
+	for (size_t i = 0; i < u.nlisted; i++)
+		fprintf(stderr, "%s\n", u.listed[i]);
+	if (u.nmore)
+		fprintf(stderr, "... and %zu more bad rows (see the "
+		    "manifest)\n", u.nmore);
+	if (!ok) {
+		qp_cli_error("%s", err.msg);
+		goto done;
+	}
+	if (st.interrupted) {
+		qp_cli_error("stopped by signal %d after %zu of %zu rows; "
+		    "complete files are kept%s%s; run the same command to "
+		    "resume", (int)stop_signal, st.written + st.skipped,
+		    st.rows, st.manifest[0] ? " and listed in " : "",
+		    st.manifest);
+		rc = 128 + (int)stop_signal;
+		goto done;
+	}
+	if (!u.quiet) {
+		fprintf(stderr, "qrposter: %zu row%s: %zu made, %zu unchanged",
+		    st.rows, st.rows == 1 ? "" : "s", st.written, st.skipped);
+		if (st.failed)
+			fprintf(stderr, ", %zu failed", st.failed);
+		if (o.combine)
+			fprintf(stderr, "; %zu page%s", st.pages,
+			    st.pages == 1 ? "" : "s");
+		fprintf(stderr, " in %.1fs; manifest %s\n", now() - u.start,
+		    st.manifest);
+	}
+	rc = st.failed ? QP_EXIT_PARTIAL : QP_EXIT_OK;
+done:
+	for (size_t i = 0; i < u.nlisted; i++)
+		free(u.listed[i]);
+	free(u.listed);
+	free(tpath);
+	qp_sets_free(&sets);
+	return rc;
+}

@@ -1,0 +1,1125 @@
+/*
+ * test_batch.c - "qrposter batch" against real output: files and pages
+ * counted, QR codes decoded with libzbar, names read back with pdftotext,
+ * the manifest checked against the files' real SHA-256, -j 1 and -j 2
+ * compared byte for byte, a run killed part-way and resumed, bad rows,
+ * bad CSV, name clashes, shards, print boxes; plus the CSV reader and the
+ * file-name rules in-process.
+ *
+ * Runs from the top of the source tree; $QRPOSTER names the binary.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zbar.h>
+
+#include "batch.h"
+#include "data.h"
+#include "fonts.h"
+#include "layout.h"
+#include "verify.h"
+
+static char bin[4096];
+static char tmp[4096];
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char *
+path_in(const char *fmt, ...)
+{
+	char rel[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof rel, fmt, ap);
+	va_end(ap);
+	return qp_xasprintf("%s/%s", tmp, rel);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	qp_buf b;
+	char buf[8192];
+	size_t n;
+
+	if (fp == NULL)
+		return NULL;
+	qp_buf_init(&b);
+	while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+		qp_buf_add(&b, buf, n);
+	fclose(fp);
+	if (len)
+		*len = b.len;
+	if (b.data == NULL)
+		qp_buf_adds(&b, "");
+	return qp_buf_steal(&b);
+}
+
+static void
+spit(const char *path, const char *s, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(s, 1, n, fp), n);
+	fclose(fp);
+}
+
+/*
+ * Run argv (NULL-terminated) in dir with stdin from in_path (or
+ * /dev/null); stdout and stderr captured if asked. Returns the exit status
+ * (128+N for a signal). pid_out, if given, makes it asynchronous: the
+ * child's pid is stored and -1 returned.
+ */
+static int
+run_full(char *const argv[], const char *in_path, char **out, char **errs,
+    pid_t *pid_out)
+{
+	char *op = path_in(".stdout"), *ep = path_in(".stderr");
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
+		int o = open(pid_out ? "/dev/null" : op, O_WRONLY | O_CREAT |
+		    O_TRUNC, 0644);
+		int e = open(pid_out ? "/dev/null" : ep, O_WRONLY | O_CREAT |
+		    O_TRUNC, 0644);
+		dup2(in, 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid_out) {
+		*pid_out = pid;
+		free(op);
+		free(ep);
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (out)
+		*out = slurp(op, NULL);
+	if (errs)
+		*errs = slurp(ep, NULL);
+	unlink(op);
+	unlink(ep);
+	free(op);
+	free(ep);
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status);
+}
+
+static int
+run(char *const argv[], char **errs)
+{
+	return run_full(argv, NULL, NULL, errs, NULL);
+}
+
+static char *
+capture(char *const argv[])
+{
+	char *out = NULL;
+	int rc = run_full(argv, NULL, &out, NULL, NULL);
+
+	assert_int_equal(rc, 0);
+	return out;
+}
+
+static void
+rm_rf(const char *p)
+{
+	char *argv[] = {"rm", "-rf", (char *)p, NULL};
+	assert_int_equal(run(argv, NULL), 0);
+}
+
+static void
+sha256_hex(const char *path, char out[65])
+{
+	size_t n;
+	char *d = slurp(path, &n);
+	gchar *s;
+
+	assert_non_null(d);
+	s = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)d,
+	    n);
+	snprintf(out, 65, "%s", s);
+	g_free(s);
+	free(d);
+}
+
+/* Names in dir (sorted), hidden ones included. */
+static size_t
+list_dir(const char *dir, char ***names)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	*names = NULL;
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		*names = qp_xrealloc(*names, (n + 1) * sizeof **names);
+		(*names)[n++] = qp_xstrdup(e->d_name);
+	}
+	closedir(d);
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp((*names)[j - 1],
+		    (*names)[j]) > 0; j--) {
+			char *t = (*names)[j];
+			(*names)[j] = (*names)[j - 1];
+			(*names)[j - 1] = t;
+		}
+	return n;
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static size_t
+count_ext(const char *dir, const char *ext)
+{
+	char **names;
+	size_t n = list_dir(dir, &names), c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(names[i]);
+		if (l > strlen(ext) && !strcmp(names[i] + l - strlen(ext), ext)
+		    && names[i][0] != '.')
+			c++;
+	}
+	free_names(names, n);
+	return c;
+}
+
+/* Decode the QR code on page `page` of a PDF through pdftoppm and the
+ * libzbar C API (zbarimg prints D-Bus noise). */
+static char *
+decode_pdf_page(const char *pdf, int page)
+{
+	char *prefix = path_in(".decode"), *pgm = path_in(".decode.pgm");
+	char pg[16];
+	char *argv[] = {"pdftoppm", "-gray", "-r", "72", "-f", pg, "-l", pg,
+	    "-singlefile", (char *)pdf, prefix, NULL};
+	size_t n;
+	char *d;
+	int w, h, maxv, off = 0;
+	zbar_image_scanner_t *sc;
+	zbar_image_t *img;
+	char *res = NULL;
+
+	snprintf(pg, sizeof pg, "%d", page);
+	assert_int_equal(run(argv, NULL), 0);
+	d = slurp(pgm, &n);
+	assert_non_null(d);
+	assert_int_equal(sscanf(d, "P5 %d %d %d%n", &w, &h, &maxv, &off), 3);
+	off++; /* the single whitespace after maxval */
+	sc = zbar_image_scanner_create();
+	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1);
+	img = zbar_image_create();
+	zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
+	zbar_image_set_size(img, (unsigned)w, (unsigned)h);
+	zbar_image_set_data(img, d + off, (unsigned long)w * h, NULL);
+	if (zbar_scan_image(sc, img) > 0) {
+		const zbar_symbol_t *s = zbar_image_first_symbol(img);
+		res = qp_xstrndup(zbar_symbol_get_data(s),
+		    zbar_symbol_get_data_length(s));
+	}
+	zbar_image_destroy(img);
+	zbar_image_scanner_destroy(sc);
+	free(d);
+	unlink(pgm);
+	free(pgm);
+	free(prefix);
+	return res;
+}
+
+/* Collapse runs of white space to one space. */
+static char *
+squash(const char *s)
+{
+	qp_buf b;
+	bool sp = false;
+
+	qp_buf_init(&b);
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t' ||
+		    *s == '\f') {
+			sp = true;
+			continue;
+		}
+		if (sp && b.len)
+			qp_buf_addc(&b, ' ');
+		sp = false;
+		qp_buf_addc(&b, *s);
+	}
+	qp_buf_adds(&b, "");
+	return qp_buf_steal(&b);
+}
+
+/* The manifest as records (header checked). */
+typedef struct mrow {
+	char *f[9];
+} mrow;
+
+static size_t
+read_manifest(const char *path, mrow **rows)
+{
+	qp_error err;
+	qp_data *d = qp_data_open(path, &err);
+	qp_record rec;
+	size_t n = 0;
+
+	if (d == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(qp_data_ncols(d), 9);
+	assert_string_equal(qp_data_col(d, 0), "row");
+	assert_string_equal(qp_data_col(d, 6), "sha256");
+	*rows = NULL;
+	while (qp_data_next(d, &rec, &err) == 1) {
+		*rows = qp_xrealloc(*rows, (n + 1) * sizeof **rows);
+		for (int i = 0; i < 9; i++)
+			(*rows)[n].f[i] = qp_xstrdup(rec.fields[i]);
+		n++;
+	}
+	qp_data_close(d);
+	return n;
+}
+
+static void
+free_manifest(mrow *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 9; k++)
+			free(rows[i].f[k]);
+	free(rows);
+}
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+/* code, name: the awkward rows. */
+static const char *awk[][2] = {
+	{"NYP-R1", "New York Penn Station, restroom 1"},
+	{"NYP-R3", "Moynihan Train Hall, \"West End\" restroom"},
+	{"WAS-L1", "Union Station, Gates A, B & C"},
+	{"SJC-R1", "San José Diridon, baño"},
+	{"LAX-R9", "Union Station <Patsaouras Plaza>"},
+	{"CHI-G2", "Chicago Union Station\nGreat Hall"},
+	{"../ESC-1", "Code with a directory escape"},
+	{"ACELA 2150/C3", "Acela 2150, car 3 (café car)"},
+	{".hidden", "Code that starts with a dot"},
+	{"MTR-R1", "Montréal Gare Centrale"},
+};
+#define NAWK (sizeof awk / sizeof awk[0])
+
+static void
+csv_quote(qp_buf *b, const char *s)
+{
+	qp_buf_addc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			qp_buf_addc(b, '"');
+		qp_buf_addc(b, *s);
+	}
+	qp_buf_addc(b, '"');
+}
+
+/* The awkward CSV: BOM, CRLF, quoting, a blank trailing line. */
+static char *
+write_awkward(void)
+{
+	char *p = path_in("awk.csv");
+	qp_buf b;
+
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "\xEF\xBB\xBF" "code,name,city\r\n");
+	for (size_t i = 0; i < NAWK; i++) {
+		csv_quote(&b, awk[i][0]);
+		qp_buf_addc(&b, ',');
+		csv_quote(&b, awk[i][1]);
+		qp_buf_adds(&b, ",Somewhere\r\n");
+	}
+	qp_buf_adds(&b, "\r\n\r\n");
+	spit(p, b.data, b.len);
+	qp_buf_free(&b);
+	return p;
+}
+
+static char *
+payload_for(const char *code)
+{
+	qp_buf b;
+
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "https://humantraffickinghotline.org/?loc=");
+	qp_url_encode(code, &b);
+	return qp_buf_steal(&b);
+}
+
+/* A plain CSV of n rows. */
+static char *
+write_plain(const char *name, size_t n)
+{
+	char *p = path_in("%s", name);
+	qp_buf b;
+
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "code,name\n");
+	for (size_t i = 0; i < n; i++)
+		qp_buf_printf(&b, "ST%04zu-R%zu,Station %zu restroom %zu\n", i,
+		    i % 3, i, i % 3);
+	spit(p, b.data, b.len);
+	qp_buf_free(&b);
+	return p;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof tmp, "/tmp/qp-batch-XXXXXX");
+	if (mkdtemp(tmp) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	rm_rf(tmp);
+	return 0;
+}
+
+/* ---- end-to-end tests ----------------------------------------------- */
+
+static void
+test_awkward_rows(void **state)
+{
+	char *csv = write_awkward();
+	char *out = path_in("out"), *pat = path_in("out/{{code}}.pdf");
+	char *man = path_in("out/manifest.csv");
+	char *argv[] = {bin, "batch", "-q", "-j", "2", "-d", csv, "-o", pat,
+	    NULL};
+	char *errs = NULL, **names;
+	mrow *m;
+	size_t n, nm;
+
+	(void)state;
+	mkdir(out, 0777);
+	assert_int_equal(run(argv, &errs), 0);
+	assert_string_equal(errs, "");
+	/* One file per row, all inside out/, nothing hidden, nothing
+	 * escaped into the parent. */
+	assert_int_equal(count_ext(out, ".pdf"), NAWK);
+	n = list_dir(out, &names);
+	assert_int_equal(n, NAWK + 1);
+	for (size_t i = 0; i < n; i++)
+		assert_true(names[i][0] != '.');
+	free_names(names, n);
+	n = list_dir(tmp, &names);
+	for (size_t i = 0; i < n; i++)
+		assert_null(strstr(names[i], "ESC"));
+	free_names(names, n);
+
+	nm = read_manifest(man, &m);
+	assert_int_equal(nm, NAWK);
+	for (size_t i = 0; i < NAWK; i++) {
+		char sha[65], *want = payload_for(awk[i][0]), *got;
+		char *pa[] = {"pdftotext", m[i].f[3], "-", NULL};
+		char *text, *sq, *sqn;
+		char num[16];
+
+		snprintf(num, sizeof num, "%zu", i + 1);
+		assert_string_equal(m[i].f[0], num);
+		assert_string_equal(m[i].f[2], awk[i][0]);
+		assert_string_equal(m[i].f[5], want);
+		assert_string_equal(m[i].f[7], "ok");
+		/* The file is inside out/ and its hash is the manifest's. */
+		assert_true(strncmp(m[i].f[3], out, strlen(out)) == 0);
+		assert_null(strchr(m[i].f[3] + strlen(out) + 1, '/'));
+		sha256_hex(m[i].f[3], sha);
+		assert_string_equal(sha, m[i].f[6]);
+		got = decode_pdf_page(m[i].f[3], 1);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		text = capture(pa);
+		sq = squash(text);
+		sqn = squash(awk[i][1]);
+		if (strstr(sq, sqn) == NULL)
+			fail_msg("name '%s' not found in: %s", sqn, sq);
+		free(text);
+		free(sq);
+		free(sqn);
+		free(got);
+		free(want);
+	}
+	free_manifest(m, nm);
+	free(errs);
+	free(csv);
+	free(out);
+	free(pat);
+	free(man);
+}
+
+static void
+test_jobs_identical(void **state)
+{
+	char *csv = write_plain("j.csv", 12);
+	char *d1 = path_in("j1"), *d2 = path_in("j2");
+	char *p1 = path_in("j1/{{code}}.pdf"), *p2 = path_in("j2/{{code}}.png");
+	char *p2b = path_in("j2/{{code}}.pdf"), *p1b = path_in("j1/{{code}}.png");
+	char *a1[] = {bin, "batch", "-q", "-j", "1", "-d", csv, "-o", p1, NULL};
+	char *a2[] = {bin, "batch", "-q", "-j", "2", "-d", csv, "-o", p2b,
+	    NULL};
+	char *a3[] = {bin, "batch", "-q", "-j", "1", "--dpi", "50", "-d", csv,
+	    "-o", p1b, NULL};
+	char *a4[] = {bin, "batch", "-q", "-j", "2", "--dpi", "50", "-d", csv,
+	    "-o", p2, NULL};
+	char **n1, **n2;
+	size_t c1, c2;
+
+	(void)state;
+	mkdir(d1, 0777);
+	mkdir(d2, 0777);
+	assert_int_equal(run(a1, NULL), 0);
+	assert_int_equal(run(a2, NULL), 0);
+	assert_int_equal(run(a3, NULL), 0);
+	assert_int_equal(run(a4, NULL), 0);
+	c1 = list_dir(d1, &n1);
+	c2 = list_dir(d2, &n2);
+	assert_int_equal(c1, c2);
+	assert_int_equal(count_ext(d1, ".pdf"), 12);
+	assert_int_equal(count_ext(d1, ".png"), 12);
+	for (size_t i = 0; i < c1; i++) {
+		char *f1 = qp_xasprintf("%s/%s", d1, n1[i]);
+		char *f2 = qp_xasprintf("%s/%s", d2, n2[i]);
+		size_t l1, l2;
+		char *b1 = slurp(f1, &l1), *b2 = slurp(f2, &l2);
+
+		assert_string_equal(n1[i], n2[i]);
+		if (strcmp(n1[i], "manifest.csv") != 0) {
+			assert_int_equal(l1, l2);
+			assert_memory_equal(b1, b2, l1);
+		}
+		free(b1);
+		free(b2);
+		free(f1);
+		free(f2);
+	}
+	free_names(n1, c1);
+	free_names(n2, c2);
+	free(csv);
+	free(d1);
+	free(d2);
+	free(p1);
+	free(p2);
+	free(p1b);
+	free(p2b);
+}
+
+static void
+test_combined(void **state)
+{
+	char *csv = write_awkward();
+	char *pdf = path_in("run.pdf"), *man = path_in("run.manifest.csv");
+	char *argv[] = {bin, "batch", "-q", "-d", csv, "--combine", pdf, NULL};
+	char *ia[] = {"pdfinfo", pdf, NULL}, *fa[] = {"pdffonts", pdf, NULL};
+	char *info, *fonts, *line, *save = NULL, pages[32];
+	char sha[65];
+	mrow *m;
+	size_t nm, nfonts = 0;
+
+	(void)state;
+	assert_int_equal(run(argv, NULL), 0);
+	info = capture(ia);
+	snprintf(pages, sizeof pages, "Pages:           %zu\n", NAWK);
+	assert_non_null(strstr(info, pages));
+	/* Each font embedded once, not once per page. */
+	fonts = capture(fa);
+	for (line = strtok_r(fonts, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, " yes "))
+			nfonts++;
+	assert_true(nfonts >= 1 && nfonts <= 4);
+	sha256_hex(pdf, sha);
+	nm = read_manifest(man, &m);
+	assert_int_equal(nm, NAWK);
+	for (size_t i = 0; i < NAWK; i++) {
+		char *want = payload_for(awk[i][0]);
+		char *got = decode_pdf_page(pdf, (int)i + 1);
+		char num[16];
+
+		snprintf(num, sizeof num, "%zu", i + 1);
+		assert_string_equal(m[i].f[4], num);
+		assert_string_equal(m[i].f[6], sha);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		free(got);
+		free(want);
+	}
+	free_manifest(m, nm);
+	free(info);
+	free(fonts);
+	free(csv);
+	free(pdf);
+	free(man);
+}
+
+/* Kill a run once its first file exists; what is left is complete, and
+ * running again finishes with the same files as an uninterrupted run. */
+static void
+test_interrupt_resume(void **state)
+{
+	char *csv = write_plain("big.csv", 1500);
+	char *out = path_in("int"), *pat = path_in("int/{{code}}.pdf");
+	char *ref = path_in("ref"), *rpat = path_in("ref/{{code}}.pdf");
+	char *man = path_in("int/manifest.csv");
+	char *argv[] = {bin, "batch", "-q", "-j", "2", "-d", csv, "-o", pat,
+	    NULL};
+	char *rargv[] = {bin, "batch", "-q", "-j", "2", "-d", csv, "-o", rpat,
+	    NULL};
+	char *errs = NULL, **names, **rnames;
+	pid_t pid;
+	int status, rc;
+	size_t n, rn, nm;
+	mrow *m;
+
+	(void)state;
+	mkdir(out, 0777);
+	mkdir(ref, 0777);
+	run_full(argv, NULL, NULL, NULL, &pid);
+	/* Wait for the first finished file (a condition, not a delay). */
+	for (;;) {
+		struct timespec ts = {0, 2000000};
+		if (count_ext(out, ".pdf") > 0)
+			break;
+		assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 128 + SIGTERM);
+	/* No temporary or partial file; the manifest lists only files that
+	 * exist and hash as it says. */
+	n = list_dir(out, &names);
+	for (size_t i = 0; i < n; i++)
+		assert_true(names[i][0] != '.');
+	assert_true(n < 1500);
+	free_names(names, n);
+	nm = read_manifest(man, &m);
+	assert_true(nm < 1500);
+	for (size_t i = 0; i < nm; i++) {
+		char sha[65];
+		sha256_hex(m[i].f[3], sha);
+		assert_string_equal(sha, m[i].f[6]);
+	}
+	free_manifest(m, nm);
+	/* Resume, and compare with a run that was never interrupted. */
+	assert_int_equal(run(argv, &errs), 0);
+	free(errs);
+	rc = run(rargv, NULL);
+	assert_int_equal(rc, 0);
+	n = list_dir(out, &names);
+	rn = list_dir(ref, &rnames);
+	assert_int_equal(n, 1501);
+	assert_int_equal(n, rn);
+	for (size_t i = 0; i < n; i++) {
+		char *a = qp_xasprintf("%s/%s", out, names[i]);
+		char *b = qp_xasprintf("%s/%s", ref, rnames[i]);
+		size_t la, lb;
+		char *da = slurp(a, &la), *db = slurp(b, &lb);
+
+		assert_string_equal(names[i], rnames[i]);
+		if (strcmp(names[i], "manifest.csv") != 0) {
+			assert_int_equal(la, lb);
+			assert_memory_equal(da, db, la);
+		}
+		free(da);
+		free(db);
+		free(a);
+		free(b);
+	}
+	/* The manifests agree row for row, but for the directory (and the
+	 * inputs hash, which covers the output path). */
+	{
+		char *rm_ = qp_xasprintf("%s/manifest.csv", ref);
+		mrow *r1, *r2;
+		size_t k1 = read_manifest(man, &r1), k2 = read_manifest(rm_,
+		    &r2);
+		assert_int_equal(k1, 1500);
+		assert_int_equal(k1, k2);
+		for (size_t i = 0; i < k1; i++)
+			for (int k = 0; k < 8; k++)
+				assert_string_equal(k == 3 ?
+				    strrchr(r1[i].f[k], '/') : r1[i].f[k],
+				    k == 3 ? strrchr(r2[i].f[k], '/') :
+				    r2[i].f[k]);
+		free_manifest(r1, k1);
+		free_manifest(r2, k2);
+		free(rm_);
+	}
+	free_names(names, n);
+	free_names(rnames, rn);
+	free(csv);
+	free(out);
+	free(pat);
+	free(ref);
+	free(rpat);
+	free(man);
+}
+
+static void
+test_resume_skips_and_force(void **state)
+{
+	char *csv = write_plain("r.csv", 6);
+	char *out = path_in("res"), *pat = path_in("res/{{code}}.pdf");
+	char *argv[] = {bin, "batch", "-j", "1", "-d", csv, "-o", pat, NULL};
+	char *fargv[] = {bin, "batch", "-j", "1", "--force", "-d", csv, "-o",
+	    pat, NULL};
+	char *victim = path_in("res/ST0002-R2.pdf");
+	char *errs = NULL;
+
+	(void)state;
+	mkdir(out, 0777);
+	assert_int_equal(run(argv, &errs), 0);
+	assert_non_null(strstr(errs, "6 made, 0 unchanged"));
+	free(errs);
+	assert_int_equal(run(argv, &errs), 0);
+	assert_non_null(strstr(errs, "0 made, 6 unchanged"));
+	free(errs);
+	/* A file changed behind the manifest's back is made again. */
+	spit(victim, "junk", 4);
+	assert_int_equal(run(argv, &errs), 0);
+	assert_non_null(strstr(errs, "1 made, 5 unchanged"));
+	free(errs);
+	assert_int_equal(run(fargv, &errs), 0);
+	assert_non_null(strstr(errs, "6 made, 0 unchanged"));
+	free(errs);
+	free(csv);
+	free(out);
+	free(pat);
+	free(victim);
+}
+
+static void
+test_keep_going(void **state)
+{
+	char *csv = path_in("bad-rows.csv");
+	char *out = path_in("kg"), *pat = path_in("kg/{{code}}.pdf");
+	char *man = path_in("kg/manifest.csv");
+	char *argv[] = {bin, "batch", "-q", "-d", csv, "-o", pat, NULL};
+	char *kargv[] = {bin, "batch", "-q", "--keep-going", "-d", csv, "-o",
+	    pat, NULL};
+	char *errs = NULL, *l3, *l4, **names;
+	qp_buf b;
+	mrow *m;
+	size_t nm, n;
+
+	(void)state;
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "code,name\nOK-1,Fine station\n,No code here\n"
+	    "LONG-1,");
+	for (int i = 0; i < 400; i++)
+		qp_buf_adds(&b, "Interminable ");
+	qp_buf_adds(&b, "\nOK-2,Fine too\n");
+	spit(csv, b.data, b.len);
+	qp_buf_free(&b);
+	mkdir(out, 0777);
+	/* By default: every bad row reported, nothing written. */
+	assert_int_equal(run(argv, &errs), 1);
+	l3 = qp_xasprintf("%s:3: column 'code' is empty", csv);
+	l4 = qp_xasprintf("%s:4: block 'footer'", csv);
+	assert_non_null(strstr(errs, l3));
+	assert_non_null(strstr(errs, l4));
+	assert_non_null(strstr(errs, "nothing was written"));
+	n = list_dir(out, &names);
+	assert_int_equal(n, 0);
+	free_names(names, n);
+	free(errs);
+	/* --keep-going: the good rows, the bad ones listed, status 3. */
+	assert_int_equal(run(kargv, &errs), 3);
+	assert_non_null(strstr(errs, l3));
+	assert_non_null(strstr(errs, l4));
+	assert_int_equal(count_ext(out, ".pdf"), 2);
+	nm = read_manifest(man, &m);
+	assert_int_equal(nm, 4);
+	assert_string_equal(m[0].f[7], "ok");
+	assert_true(strncmp(m[1].f[7], "error: ", 7) == 0);
+	assert_string_equal(m[1].f[6], "");
+	assert_true(strncmp(m[2].f[7], "error: ", 7) == 0);
+	assert_string_equal(m[3].f[7], "ok");
+	free_manifest(m, nm);
+	free(errs);
+	free(l3);
+	free(l4);
+	free(csv);
+	free(out);
+	free(pat);
+	free(man);
+}
+
+static void
+expect_csv_error(const char *content, size_t len, const char *want)
+{
+	char *csv = path_in("broken.csv");
+	char *out = path_in("br"), *pat = path_in("br/{{code}}.pdf");
+	char *cmb = path_in("br/all.pdf");
+	char *argv[] = {bin, "batch", "-q", "-d", csv, "-o", pat, NULL};
+	char *cargv[] = {bin, "batch", "-q", "-d", csv, "--combine", cmb,
+	    NULL};
+	char *errs = NULL, *w = qp_xasprintf("%s:%s", csv, want), **names;
+	size_t n;
+
+	spit(csv, content, len);
+	mkdir(out, 0777);
+	assert_int_equal(run(argv, &errs), 1);
+	if (strstr(errs, w) == NULL)
+		fail_msg("expected '%s' in: %s", w, errs);
+	free(errs);
+	assert_int_equal(run(cargv, &errs), 1);
+	assert_non_null(strstr(errs, w));
+	free(errs);
+	n = list_dir(out, &names);
+	assert_int_equal(n, 0);
+	free_names(names, n);
+	free(w);
+	free(csv);
+	free(out);
+	free(pat);
+	free(cmb);
+}
+
+static void
+test_bad_csv(void **state)
+{
+	static const char quote[] = "code,name\nA-1,Fine\nB-2,\"Broken\n"
+	    "C-3,never closed\n";
+	static const char stray[] = "code,name\nA-1,Fine\nB-2,Bad\"quote\n";
+	static const char utf[] = "code,name\nA-1,Fine\r\nB-2,\"Caf\xE9\"\r\n";
+	static const char fields[] = "code,name\nA-1,Fine,extra\n";
+
+	(void)state;
+	expect_csv_error(quote, sizeof quote - 1, "3: column 'name': a quoted "
+	    "field is never closed");
+	expect_csv_error(stray, sizeof stray - 1, "3: column 'name': a quote "
+	    "inside a field");
+	expect_csv_error(utf, sizeof utf - 1, "3: column 'name': invalid "
+	    "UTF-8 (byte 0xE9");
+	expect_csv_error(fields, sizeof fields - 1, "2: 3 fields but the "
+	    "header has 2 columns");
+}
+
+static void
+test_clash_and_missing_column(void **state)
+{
+	static const char clash[] = "code,name\nA/B,One\nX,Two\na_b,Three\n";
+	static const char nocode[] = "id,name\nA,One\n";
+	char *csv = path_in("clash.csv");
+	char *out = path_in("cl"), *pat = path_in("cl/{{code}}.pdf");
+	char *argv[] = {bin, "batch", "-q", "-d", csv, "-o", pat, NULL};
+	char *errs = NULL, *w, **names;
+	size_t n;
+
+	(void)state;
+	mkdir(out, 0777);
+	spit(csv, clash, sizeof clash - 1);
+	assert_int_equal(run(argv, &errs), 1);
+	w = qp_xasprintf("%s:4: writes the same file as line 2", csv);
+	assert_non_null(strstr(errs, w));
+	free(w);
+	free(errs);
+	n = list_dir(out, &names);
+	assert_int_equal(n, 0);
+	free_names(names, n);
+	spit(csv, nocode, sizeof nocode - 1);
+	assert_int_equal(run(argv, &errs), 1);
+	w = qp_xasprintf("%s:1: no column 'code'", csv);
+	assert_non_null(strstr(errs, w));
+	free(w);
+	free(errs);
+	free(csv);
+	free(out);
+	free(pat);
+}
+
+/* Two shards in one directory equal one run: the same files, and the
+ * manifests' lines, merged by row number, are the single run's. */
+static void
+test_shards(void **state)
+{
+	char *csv = write_plain("sh.csv", 9);
+	char *s = path_in("sh"), *one = path_in("one");
+	char *sp = path_in("sh/{{code}}.pdf"), *op = path_in("one/{{code}}.pdf");
+	char *a1[] = {bin, "batch", "-q", "--shard", "1/2", "-d", csv, "-o",
+	    sp, NULL};
+	char *a2[] = {bin, "batch", "-q", "--shard", "2/2", "-d", csv, "-o",
+	    sp, NULL};
+	char *a3[] = {bin, "batch", "-q", "-d", csv, "-o", op, NULL};
+	char *m1p = path_in("sh/manifest-1-of-2.csv");
+	char *m2p = path_in("sh/manifest-2-of-2.csv");
+	char *mp = path_in("one/manifest.csv");
+	mrow *m1, *m2, *m;
+	size_t n1, n2, n;
+
+	(void)state;
+	mkdir(s, 0777);
+	mkdir(one, 0777);
+	assert_int_equal(run(a1, NULL), 0);
+	assert_int_equal(run(a2, NULL), 0);
+	assert_int_equal(run(a3, NULL), 0);
+	n1 = read_manifest(m1p, &m1);
+	n2 = read_manifest(m2p, &m2);
+	n = read_manifest(mp, &m);
+	assert_int_equal(n1, 5);
+	assert_int_equal(n2, 4);
+	assert_int_equal(n1 + n2, n);
+	for (size_t i = 0; i < n; i++) {
+		mrow *r = i % 2 == 0 ? &m1[i / 2] : &m2[i / 2];
+		for (int k = 0; k < 9; k++) {
+			if (k == 3) {
+				/* Same file name, other directory. */
+				assert_string_equal(strrchr(r->f[k], '/'),
+				    strrchr(m[i].f[k], '/'));
+				continue;
+			}
+			if (k == 8)
+				continue; /* the key covers the path */
+			assert_string_equal(r->f[k], m[i].f[k]);
+		}
+	}
+	free_manifest(m1, n1);
+	free_manifest(m2, n2);
+	free_manifest(m, n);
+	free(csv);
+	free(s);
+	free(one);
+	free(sp);
+	free(op);
+	free(m1p);
+	free(m2p);
+	free(mp);
+}
+
+static void
+test_stdin_verify_bleed(void **state)
+{
+	char *csv = write_awkward();
+	char *pdf = path_in("bleed.pdf");
+	char *argv[] = {bin, "batch", "-q", "--verify", "--bleed", "0.125in",
+	    "--marks", "-d", "-", "--combine", pdf, NULL};
+	char *ia[] = {"pdfinfo", "-box", "-f", "1", "-l", "3", pdf, NULL};
+	char *info;
+
+	(void)state;
+	assert_int_equal(run_full(argv, csv, NULL, NULL, NULL), 0);
+	info = capture(ia);
+	/* Letter + 2 x (9pt bleed + 27pt for the marks). */
+	assert_non_null(strstr(info, "Page    1 MediaBox:      0.00     0.00   "
+	    "684.00   864.00"));
+	assert_non_null(strstr(info, "Page    3 TrimBox:      36.00    36.00   "
+	    "648.00   828.00"));
+	assert_non_null(strstr(info, "Page    2 BleedBox:     27.00    27.00   "
+	    "657.00   837.00"));
+	free(info);
+	free(csv);
+	free(pdf);
+}
+
+static void
+test_impose(void **state)
+{
+	char *csv = write_plain("imp.csv", 5);
+	char *pdf = path_in("imp.pdf");
+	char *argv[] = {bin, "batch", "-q", "--impose", "2x2", "--sheet",
+	    "tabloid", "-d", csv, "--combine", pdf, NULL};
+	char *ia[] = {"pdfinfo", pdf, NULL};
+	char *info;
+
+	(void)state;
+	assert_int_equal(run(argv, NULL), 0);
+	info = capture(ia);
+	assert_non_null(strstr(info, "Pages:           2\n"));
+	assert_non_null(strstr(info, "792 x 1224 pts"));
+	free(info);
+	free(csv);
+	free(pdf);
+}
+
+/* ---- in-process --------------------------------------------------------- */
+
+static void
+test_safe_names(void **state)
+{
+	static const char *cases[][2] = {
+		{"NYP-R1", "NYP-R1"},
+		{"../../etc/passwd", "_._.._etc_passwd"},
+		{"..", "_"},
+		{".hidden", "_hidden"},
+		{"a/b\\c:d*e?f\"g<h>i|j", "a_b_c_d_e_f_g_h_i_j"},
+		{"tab\there\nnl", "tab_here_nl"},
+		{"  spaced  ", "spaced"},
+		{"", "_"},
+		{"dots...", "dots"},
+		{"San José", "San José"},
+	};
+	qp_buf b;
+
+	(void)state;
+	qp_buf_init(&b);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		qp_buf_reset(&b);
+		qp_batch_safe_name(cases[i][0], &b);
+		assert_string_equal(b.data, cases[i][1]);
+	}
+	/* Long values are cut at a character boundary. */
+	{
+		char longv[400];
+		for (int i = 0; i < 133; i++)
+			memcpy(longv + 3 * i, "\xE2\x82\xAC", 3); /* EUR sign */
+		longv[399] = '\0';
+		qp_buf_reset(&b);
+		qp_batch_safe_name(longv, &b);
+		assert_true(b.len <= QP_NAME_PART_MAX);
+		assert_int_equal(b.len % 3, 0);
+		assert_true(qp_utf8_valid(b.data, b.len, NULL));
+	}
+	qp_buf_free(&b);
+}
+
+static void
+test_data_reader(void **state)
+{
+	static const char csv[] = "\xEF\xBB\xBF" "code,name\r\n"
+	    "A,\"x, \"\"y\"\"\"\r\n\r\n"
+	    " B ,\"two\nlines\"\r\n"
+	    "C,last";
+	FILE *fp = fmemopen((void *)csv, sizeof csv - 1, "rb");
+	qp_error err;
+	qp_data *d = qp_data_open_stream(fp, "mem.csv", &err);
+	qp_record r;
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(qp_data_ncols(d), 2);
+	assert_string_equal(qp_data_col(d, 0), "code");
+	assert_int_equal(qp_data_next(d, &r, &err), 1);
+	assert_string_equal(r.fields[1], "x, \"y\"");
+	assert_int_equal(r.line, 2);
+	assert_int_equal(qp_data_next(d, &r, &err), 1);
+	assert_string_equal(r.fields[0], " B ");
+	assert_string_equal(r.fields[1], "two\nlines");
+	assert_int_equal(r.line, 4);
+	assert_int_equal(r.index, 1);
+	assert_int_equal(qp_data_next(d, &r, &err), 1);
+	assert_string_equal(r.fields[1], "last");
+	assert_int_equal(r.line, 6);
+	assert_int_equal(qp_data_next(d, &r, &err), 0);
+	qp_data_close(d);
+	fclose(fp);
+	qp_data_close(NULL);
+}
+
+static void
+test_verify_mismatch(void **state)
+{
+	qp_error err;
+	qp_page *page = qp_layout_qr_only("https://example.org/?loc=A", 1,
+	    144, 4, &err);
+	qp_verifier *v = qp_verifier_new();
+	const char *good[] = {"https://example.org/?loc=A"};
+	const char *bad[] = {"https://example.org/?loc=B"};
+
+	(void)state;
+	assert_non_null(page);
+	assert_true(qp_verify_page(v, page, good, 1, &err));
+	assert_false(qp_verify_page(v, page, bad, 1, &err));
+	assert_non_null(strstr(err.msg, "decodes to 'https://example.org/"
+	    "?loc=A', expected 'https://example.org/?loc=B'"));
+	qp_verifier_free(v);
+	qp_verifier_free(NULL);
+	qp_page_free(page);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_safe_names),
+		cmocka_unit_test(test_data_reader),
+		cmocka_unit_test(test_verify_mismatch),
+		cmocka_unit_test_setup_teardown(test_awkward_rows, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_identical, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_combined, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_interrupt_resume, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_resume_skips_and_force,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_going, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_csv, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_clash_and_missing_column,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stdin_verify_bleed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_impose, setup, teardown),
+	};
+	const char *q = getenv("QRPOSTER");
+	char cwd[2048];
+	qp_error err;
+
+	/* The binary, absolute, and the data directory of this tree (the
+	 * binary may be built outside it). */
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return 1;
+	if (q == NULL)
+		q = "qrposter";
+	if (q[0] == '/')
+		snprintf(bin, sizeof bin, "%s", q);
+	else
+		snprintf(bin, sizeof bin, "%s/%s", cwd, q);
+	setenv("QRPOSTER_DATADIR", cwd, 0);
+	if (!qp_fonts_init(&err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
+}
