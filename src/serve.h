@@ -21,6 +21,7 @@
 #define QP_SERVE_MAX_CSV (10 * 1024 * 1024)    /* an uploaded CSV, bytes */
 #define QP_SERVE_MAX_ROWS 100000               /* rows in an uploaded CSV */
 #define QP_SERVE_MAX_PIXELS (50.0 * 1000 * 1000) /* a PNG download */
+#define QP_SERVE_MAX_BATCHES 4  /* print runs kept for download */
 #define QP_SERVE_QUEUE 64          /* renders waiting for a worker */
 #define QP_SERVE_MAX_CONNECTIONS 128
 #define QP_SERVE_IDLE_TIMEOUT 30   /* seconds an idle connection lives */

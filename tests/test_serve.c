@@ -820,6 +820,182 @@ test_urldecode(void **state)
 	qp_buf_free(&b);
 }
 
+static bool
+post_csv(unsigned port, const char *query, const char *csv, size_t len,
+    resp *r)
+{
+	char *req = NULL;
+	int n;
+	bool ok;
+
+	n = asprintf(&req, "POST /api/batch?%s HTTP/1.1\r\nHost: 127.0.0.1:%u"
+	    "\r\nContent-Type: text/csv\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n", query, port, len);
+	if (n < 0)
+		return false;
+	req = realloc(req, (size_t)n + len + 1);
+	memcpy(req + n, csv, len);
+	ok = raw(port, req, (size_t)n + len, r);
+	free(req);
+	return ok;
+}
+
+/* The id in {"id":"...",...}; static buffer. */
+static const char *
+json_id(const char *body)
+{
+	static char id[64];
+	const char *p = strstr(body, "\"id\":\"");
+
+	if (p == NULL || sscanf(p + 6, "%63[0-9a-f]", id) != 1)
+		return NULL;
+	return id;
+}
+
+/* Poll a print run until it is no longer running (bounded). */
+static bool
+wait_batch(const char *id, resp *r)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "/api/batch/%s", id);
+	for (int i = 0; i < 600; i++) {
+		if (!get(srv.port, path, r))
+			return false;
+		if (strstr(r->body, "\"state\":\"running\"") == NULL)
+			return true;
+		resp_free(r);
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
+static void
+test_batch_print_run(void **state)
+{
+	static const char csv[] =
+	    "code,name\r\n"
+	    "NYP-R1,\"New York Penn Station, restroom 1\"\r\n"
+	    "WAS C2,Washington Union Station\r\n"
+	    "CHI/3,\"Chicago \"\"Union\"\" Station\"\r\n";
+	char dir[] = "/tmp/qp-serve-XXXXXX", cmd[1024], path[256];
+	const char *id;
+	char idbuf[64];
+	FILE *fp;
+	resp r;
+
+	(void)state;
+	assert_true(post_csv(srv.port, "template=restroom-letter&"
+	    "var.hotline=1-555-010-0142", csv, strlen(csv), &r));
+	if (r.status != 202)
+		fail_msg("status %d: %s", r.status, r.body);
+	assert_non_null(strstr(r.body, "\"rows\":3"));
+	assert_non_null(id = json_id(r.body));
+	snprintf(idbuf, sizeof idbuf, "%s", id);
+	resp_free(&r);
+	assert_true(wait_batch(idbuf, &r));
+	if (strstr(r.body, "\"state\":\"done\"") == NULL)
+		fail_msg("%s", r.body);
+	assert_non_null(strstr(r.body, "\"done\":3,\"total\":3"));
+	resp_free(&r);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "/api/batch/%s/print-run.pdf", idbuf);
+	assert_true(get(srv.port, path, &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "application/pdf");
+	assert_header_has(&r, "Cache-Control", "no-store");
+	assert_header_has(&r, "Content-Disposition", "restroom-letter-"
+	    "print-run.pdf");
+	snprintf(path, sizeof path, "%s/run.pdf", dir);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(r.body, 1, r.len, fp), r.len);
+	fclose(fp);
+	resp_free(&r);
+	snprintf(cmd, sizeof cmd, "pdfinfo %s/run.pdf | grep -q '^Pages: *3$' "
+	    "&& test $(pdftotext %s/run.pdf - | grep -c 1-555-010-0142) = 3 && "
+	    "pdftotext %s/run.pdf - | grep -q 'Chicago \"Union\" Station'",
+	    dir, dir, dir);
+	assert_true(run(cmd));
+
+	snprintf(path, sizeof path, "/api/batch/%s/manifest.csv", idbuf);
+	assert_true(get(srv.port, path, &r));
+	assert_int_equal(r.status, 200);
+	assert_header_has(&r, "Content-Type", "text/csv");
+	assert_non_null(strstr(r.body, "NYP-R1"));
+	assert_non_null(strstr(r.body, "WAS C2"));
+	assert_non_null(strstr(r.body, "CHI/3"));
+	resp_free(&r);
+
+	snprintf(path, sizeof path, "/api/batch/%s/other", idbuf);
+	assert_true(get(srv.port, path, &r));
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_true(get(srv.port, "/api/batch/0123456789abcdef", &r));
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	run(cmd);
+}
+
+static void
+test_batch_bad_uploads(void **state)
+{
+	static const struct {
+		const char *query, *csv;
+		int status;
+		const char *says;
+	} cases[] = {
+		{"template=restroom-letter", "code,name\nA,\"B\nC,D\n", 400,
+		    "locations.csv:"},
+		{"template=restroom-letter", "code,name\nA,B,C\n", 400,
+		    "locations.csv:2"},
+		{"template=restroom-letter", "code\nA\n", 400, "column 'name'"},
+		{"template=restroom-letter", "code,name\n", 400, "no locations"},
+		{"template=restroom-letter", "code,name\nA,\xff\n", 400,
+		    "UTF-8"},
+		{"template=..%2F..%2Fetc%2Fpasswd", "code,name\nA,B\n", 400,
+		    "not a template name"},
+		{"template=restroom-letter&var.nope=1", "code,name\nA,B\n", 400,
+		    "no field"},
+		{"", "code,name\nA,B\n", 400, "template"},
+	};
+	char q[512], *big;
+	size_t n, len;
+	resp r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_true(post_csv(srv.port, cases[i].query, cases[i].csv,
+		    strlen(cases[i].csv), &r));
+		if (r.status != cases[i].status ||
+		    strstr(r.body, cases[i].says) == NULL)
+			fail_msg("case %zu: %d %s", i, r.status, r.body);
+		assert_null(strstr(r.body, "/tmp/"));
+		resp_free(&r);
+	}
+	/* Over 10 MB, announced. */
+	n = (size_t)snprintf(q, sizeof q, "POST /api/batch?template="
+	    "restroom-letter HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+	    "%d\r\nConnection: close\r\n\r\n", QP_SERVE_MAX_CSV + 1);
+	assert_true(raw(srv.port, q, n, &r));
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	/* More than 100,000 rows (about 1 MB). */
+	len = 10 + (size_t)(QP_SERVE_MAX_ROWS + 1) * 6;
+	big = malloc(len + 1);
+	n = (size_t)sprintf(big, "code,name\n");
+	for (int i = 0; i <= QP_SERVE_MAX_ROWS; i++)
+		n += (size_t)sprintf(big + n, "A,B\r\n");
+	assert_true(post_csv(srv.port, "template=restroom-letter", big, n,
+	    &r));
+	assert_int_equal(r.status, 413);
+	assert_non_null(strstr(r.body, "100000 rows"));
+	resp_free(&r);
+	free(big);
+}
+
 /* Last: SIGINT stops the server cleanly, exit status 0. */
 static void
 test_sigint_stops_cleanly(void **state)
@@ -852,6 +1028,8 @@ main(void)
 		cmocka_unit_test(test_oversized_requests),
 		cmocka_unit_test(test_poster_pdf_and_png),
 		cmocka_unit_test(test_fifty_concurrent),
+		cmocka_unit_test(test_batch_print_run),
+		cmocka_unit_test(test_batch_bad_uploads),
 		cmocka_unit_test(test_slow_render_is_cut_off),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_sigint_stops_cleanly),

@@ -3,6 +3,8 @@
 //   GET  /api/templates/NAME     one kind's fields and their standard values
 //   POST /api/preview            form -> {ok, image, problems}
 //   POST /api/poster             form -> the PDF or PNG file
+//   POST /api/batch?template=... a CSV -> a print run; GET /api/batch/ID
+//                                for its progress, then its PDF and manifest
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -64,7 +66,10 @@ async function loadTemplates() {
   }
   // The restroom poster is the one most people start from.
   if (data.templates.some((t) => t.name === 'restroom-letter')) sel.value = 'restroom-letter';
-  if (data.batch) $('batch').hidden = false;
+  if (data.batch) {
+    state.maxCsv = data.max_csv_bytes;
+    $('batch').hidden = false;
+  }
   if (data.templates.length === 0) {
     setStatus('preview-status', 'No poster templates were found on the server.', true);
     return;
@@ -310,12 +315,91 @@ async function download(format) {
   }
 }
 
+// ---- print runs --------------------------------------------------------
+
+async function startBatch() {
+  const file = $('csv-file').files[0];
+  if (!file) {
+    setStatus('batch-status', 'Choose a CSV file first.', true);
+    $('csv-file').focus();
+    return;
+  }
+  if (state.maxCsv && file.size > state.maxCsv) {
+    setStatus('batch-status', `The file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${Math.round(state.maxCsv / 1048576)} MB. Split it into smaller print runs.`, true);
+    return;
+  }
+  const p = new URLSearchParams();
+  p.set('template', state.tmpl.name);
+  for (const v of state.tmpl.variables) {
+    const val = state.values[v.name];
+    if (!v.required && val !== undefined && val !== (v.default || '')) p.set('var.' + v.name, val);
+  }
+  $('batch-errors').textContent = '';
+  $('batch-links').hidden = true;
+  $('batch-start').disabled = true;
+  setStatus('batch-status', 'Uploading…');
+  let r, data;
+  try {
+    r = await fetch('/api/batch?' + p, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: file });
+    data = await r.json().catch(() => ({}));
+  } catch (e) {
+    setStatus('batch-status', 'The editor cannot reach qrposter. Is it still running?', true);
+    $('batch-start').disabled = false;
+    return;
+  }
+  if (!r.ok) {
+    setStatus('batch-status', data.error || `The server answered ${r.status}.`, true);
+    $('batch-start').disabled = false;
+    return;
+  }
+  $('batch-cancel').hidden = false;
+  $('batch-cancel').onclick = () => fetch(`/api/batch/${data.id}/cancel`, { method: 'POST' });
+  const bar = $('batch-progress');
+  bar.hidden = false;
+  bar.value = 0;
+  for (;;) {
+    await new Promise((res) => setTimeout(res, 400));
+    let st;
+    try {
+      st = await getJSON(`/api/batch/${data.id}`);
+    } catch (e) {
+      setStatus('batch-status', e.message, true);
+      break;
+    }
+    bar.max = Math.max(1, st.total);
+    bar.value = st.done;
+    if (st.state === 'running') {
+      const what = st.phase === 'checking' ? 'Checking every location' : 'Making the posters';
+      setStatus('batch-status', `${what}: ${st.done} of ${st.total}…`);
+      continue;
+    }
+    const list = $('batch-errors');
+    for (const m of st.row_errors) list.append(el('li', {}, m));
+    if (st.more_row_errors) list.append(el('li', {}, `…and ${st.more_row_errors} more.`));
+    if (st.state === 'done') {
+      $('batch-pdf').href = st.pdf;
+      $('batch-manifest').href = st.manifest;
+      $('batch-links').hidden = false;
+      setStatus('batch-status', `Done: ${st.rows} posters in one PDF. Download it below.`);
+    } else {
+      setStatus('batch-status', st.state === 'failed'
+        ? `Nothing was printed: ${st.error}. Fix the rows listed and try again.`
+        : `Stopped: ${st.error}.`, true);
+    }
+    break;
+  }
+  bar.hidden = true;
+  $('batch-cancel').hidden = true;
+  $('batch-start').disabled = false;
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   $('template').addEventListener('change', (e) => {
     chooseTemplate(e.target.value).catch((err) => setStatus('preview-status', err.message, true));
   });
   $('download-pdf').addEventListener('click', () => download('pdf'));
   $('download-png').addEventListener('click', () => download('png'));
+  $('batch-start').addEventListener('click', () => startBatch());
   // Enter in a box refreshes the preview at once rather than submitting.
   $('poster-form').addEventListener('submit', (e) => { e.preventDefault(); schedulePreview(0); });
   loadTemplates().catch((err) => setStatus('preview-status', err.message, true));

@@ -9,7 +9,7 @@
 // request the page makes to anything but the server is blocked and fails
 // the test.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,6 +195,35 @@ async function main() {
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
       const want = 'https://humantraffickinghotline.org/?loc=' + rfc3986(CODE);
       check(qr === want, `QR payload ${qr}, expected ${want}`);
+    });
+
+    await step('a CSV of locations becomes one print-run PDF, with progress', async () => {
+      const csv = join(out, 'stations.csv');
+      writeFileSync(csv, 'code,name\nNYP-R1,"New York Penn Station, restroom 1"\nWAS-C2,Washington Union Station\nCHI-3,Chicago Union Station\n');
+      await page.setInputFiles('#csv-file', csv);
+      await page.click('#batch-start');
+      await page.waitForSelector('#batch-links:not([hidden])', { timeout: 60000 });
+      const status = await page.textContent('#batch-status');
+      check(/Done: 3 posters/.test(status), `status: ${status}`);
+      const [dl] = await Promise.all([
+        page.waitForEvent('download', { timeout: STEP_MS }),
+        page.click('#batch-pdf'),
+      ]);
+      const pdf = join(out, 'print-run.pdf');
+      await dl.saveAs(pdf);
+      const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
+      check(/Pages:\s+3\n/.test(info), 'print run has 3 pages');
+      const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+      check(text.split(NEW_HOTLINE).length - 1 === 3, 'the new number is on every poster');
+      check(text.includes('Washington Union Station'), 'a CSV row is in the PDF');
+      const [man] = await Promise.all([
+        page.waitForEvent('download', { timeout: STEP_MS }),
+        page.click('#batch-manifest'),
+      ]);
+      await man.saveAs(join(out, 'manifest.csv'));
+      const m = readFileSync(join(out, 'manifest.csv'), 'utf8');
+      check(m.includes('NYP-R1') && m.includes('CHI-3'), 'manifest lists the rows');
+      await page.screenshot({ path: join(out, 'editor-batch.png'), fullPage: true });
     });
 
     await step('a hotline too long for the poster gets a message beside the field', async () => {
