@@ -214,7 +214,7 @@ bench: qrposter $(BUILD)/bench-ref
 install: qrposter
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
 	install -m 755 qrposter $(DESTDIR)$(BINDIR)/qrposter
-	install -m 644 templates/*.yaml templates/README.md $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 templates/*.yaml templates/*.md $(DESTDIR)$(DATADIR)/templates/
 	for f in templates/samples/*; do [ ! -f "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/samples/; done
 	install -m 644 fonts/*.ttf fonts/*.txt $(DESTDIR)$(DATADIR)/fonts/
 	install -m 644 src/qrposter.1 $(DESTDIR)$(MANDIR)/qrposter.1
