@@ -182,18 +182,6 @@ qp_serve_name_ok(const char *name)
 	return true;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool
 qp_serve_urldecode(const char *s, size_t len, qp_buf *out)
 {
@@ -207,8 +195,8 @@ qp_serve_urldecode(const char *s, size_t len, qp_buf *out)
 
 			if (i + 2 >= len)
 				return false;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = qp_hex_digit(s[i + 1]);
+			lo = qp_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return false;
 			qp_buf_addc(out, (char)(hi * 16 + lo));
@@ -1182,35 +1170,56 @@ send_wait_failure(qp_server *s, struct MHD_Connection *c, wait_result w)
 	}
 }
 
-static enum MHD_Result
-api_preview(qp_server *s, struct MHD_Connection *c, const req *r)
+/*
+ * The common part of the preview and download endpoints: parse the form
+ * into a job, refuse it with its problems if preflight found errors, run
+ * it on a worker and wait. Returns the finished job (release it), or NULL
+ * with *ret the response already sent.
+ */
+static job *
+run_form_job(qp_server *s, struct MHD_Connection *c, const req *r,
+    job_kind kind,
+    enum MHD_Result *ret)
 {
 	unsigned status;
 	qp_error err;
 	wait_result w;
+	job *j;
+
+	if ((j = job_from_form(s, r->body.data, r->body.len, &status,
+	    &err)) == NULL) {
+		*ret = send_error(c, status, "%s", err.msg);
+		return NULL;
+	}
+	j->kind = kind;
+	if (has_errors(j)) {
+		*ret = send_problems(c, j);
+		job_free(j);
+		return NULL;
+	}
+	if ((w = submit_wait(s, j)) != WAIT_DONE) {
+		release(s, j);
+		*ret = send_wait_failure(s, c, w);
+		return NULL;
+	}
+	if (!j->ok) {
+		*ret = j->nproblems ? send_problems(c, j) :
+		    send_error(c, 500, "%s", j->err.msg);
+		release(s, j);
+		return NULL;
+	}
+	return j;
+}
+
+static enum MHD_Result
+api_preview(qp_server *s, struct MHD_Connection *c, const req *r)
+{
 	enum MHD_Result ret;
 	job *j;
 	qp_buf b;
 
-	if ((j = job_from_form(s, r->body.data, r->body.len, &status,
-	    &err)) == NULL)
-		return send_error(c, status, "%s", err.msg);
-	j->kind = JOB_PREVIEW;
-	if (has_errors(j)) {
-		ret = send_problems(c, j);
-		job_free(j);
+	if ((j = run_form_job(s, c, r, JOB_PREVIEW, &ret)) == NULL)
 		return ret;
-	}
-	if ((w = submit_wait(s, j)) != WAIT_DONE) {
-		release(s, j);
-		return send_wait_failure(s, c, w);
-	}
-	if (!j->ok) {
-		ret = j->nproblems ? send_problems(c, j) :
-		    send_error(c, 500, "%s", j->err.msg);
-		release(s, j);
-		return ret;
-	}
 	qp_buf_init(&b);
 	qp_buf_printf(&b, "{\"ok\":true,\"width\":%d,\"height\":%d,"
 	    "\"image\":\"data:image/png;base64,", j->png_w, j->png_h);
@@ -1225,9 +1234,6 @@ api_preview(qp_server *s, struct MHD_Connection *c, const req *r)
 static enum MHD_Result
 api_poster(qp_server *s, struct MHD_Connection *c, const req *r)
 {
-	unsigned status;
-	qp_error err;
-	wait_result w;
 	enum MHD_Result ret;
 	struct MHD_Response *resp;
 	struct stat st;
@@ -1236,25 +1242,8 @@ api_poster(qp_server *s, struct MHD_Connection *c, const req *r)
 	job *j;
 	int fd;
 
-	if ((j = job_from_form(s, r->body.data, r->body.len, &status,
-	    &err)) == NULL)
-		return send_error(c, status, "%s", err.msg);
-	j->kind = JOB_FILE;
-	if (has_errors(j)) {
-		ret = send_problems(c, j);
-		job_free(j);
+	if ((j = run_form_job(s, c, r, JOB_FILE, &ret)) == NULL)
 		return ret;
-	}
-	if ((w = submit_wait(s, j)) != WAIT_DONE) {
-		release(s, j);
-		return send_wait_failure(s, c, w);
-	}
-	if (!j->ok) {
-		ret = j->nproblems ? send_problems(c, j) :
-		    send_error(c, 500, "%s", j->err.msg);
-		release(s, j);
-		return ret;
-	}
 	/* The connection owns the file now: open it, then unlink it. */
 	fd = open(j->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {

@@ -384,8 +384,8 @@ qp_parse_metres(const char *s, double *m, qp_error *err)
 	return true;
 }
 
-static int
-hexval(char c)
+int
+qp_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -415,7 +415,7 @@ qp_parse_color(const char *s, qp_color *out, qp_error *err)
 		if (n != 4 && n != 7 && n != 9)
 			goto bad;
 		for (i = 1; i < n; i++)
-			if ((d[i - 1] = hexval(s[i])) < 0)
+			if ((d[i - 1] = qp_hex_digit(s[i])) < 0)
 				goto bad;
 		if (n == 4) {
 			out->r = (d[0] * 17) / 255.0;

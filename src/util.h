@@ -91,6 +91,9 @@ typedef struct qp_color {
 	double r, g, b, a;
 } qp_color;
 
+/* Value of a hexadecimal digit, or -1. */
+int qp_hex_digit(char c);
+
 /* "#RGB", "#RRGGBB", "#RRGGBBAA", or a few CSS names (black, white...). */
 bool qp_parse_color(const char *s, qp_color *out, qp_error *err);
 /* WCAG 2.1 relative luminance and contrast ratio (1..21). */
