@@ -180,6 +180,9 @@ build-fuzz/obj/%.o: src/%.c src/*.h
 	@mkdir -p build-fuzz/obj
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
+# Keep the objects between runs (make would delete them as intermediates).
+.PRECIOUS: build-fuzz/obj/%.o
+
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBOBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) $(QP_LIBS)
 
