@@ -24,7 +24,7 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
-       libmicrohttpd-dev chromium nodejs time
+       libmicrohttpd-dev chromium nodejs time valgrind
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -34,7 +34,7 @@ BUILD ?= build
 OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test test-browser sanitize bench install uninstall clean sample help fuzz fuzz-build
+.PHONY: all deps test test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
 
 all: qrposter
 
@@ -45,6 +45,7 @@ help:
 	@echo "make test       run the test suite"
 	@echo "make test-browser  drive the web editor in headless Chromium"
 	@echo "make sanitize   run the test suite under ASan+UBSan"
+	@echo "make memcheck   library tests and a few renders under valgrind"
 	@echo "make bench      measure pages per second and bytes per page"
 	@echo "make install    install (PREFIX=$(PREFIX) DESTDIR=...)"
 
@@ -157,6 +158,26 @@ sanitize:
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test
 
+# The library-level tests and a few command-line renders under valgrind
+# memcheck: any error, or a definite leak not inside the system libraries'
+# caches (tests/valgrind.supp: fontconfig, Pango, GLib, Cairo), fails.
+VALGRIND = valgrind --tool=memcheck --quiet --error-exitcode=99 \
+  --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+  --suppressions=$(CURDIR)/tests/valgrind.supp
+MEMCHECK_OUT = $(BUILD)/memcheck
+memcheck: deps qrposter $(BUILD)/tests/test_units $(BUILD)/tests/test_regress
+	@rm -rf $(MEMCHECK_OUT) && mkdir -p $(MEMCHECK_OUT)
+	QRPOSTER=./$(QRPOSTER_BIN) $(VALGRIND) $(BUILD)/tests/test_units
+	$(VALGRIND) $(BUILD)/tests/test_regress
+	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) render -s code=NYP-R1 -s "name=New York Penn" -o $(MEMCHECK_OUT)/r.pdf
+	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) render -t car-card -s code=A-1 -s name=Acela --dpi 50 -o $(MEMCHECK_OUT)/c.png
+	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) qr -o $(MEMCHECK_OUT)/q.svg https://example.org/
+	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) batch -q -j 1 -d templates/samples/stations.csv --combine $(MEMCHECK_OUT)/run.pdf
+	printf 'code,name\nA1,esc\033x\n' > $(MEMCHECK_OUT)/bad.csv; \
+	  QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) batch -q -d $(MEMCHECK_OUT)/bad.csv -o '$(MEMCHECK_OUT)/{{code}}.pdf'; \
+	  test $$? -eq 1
+	@echo "memcheck: no errors, no leaks from qrposter's code"
+
 # Fuzzing: libFuzzer harnesses in tests/fuzz/, built with clang against
 # the library sources (ASan+UBSan), seeded from tests/fuzz/corpus/<name>/.
 # Crashes are saved under build-fuzz/crashes/; keep each as a regression
@@ -179,6 +200,9 @@ build-fuzz/obj/web_assets.o: $(BUILD)/web_assets.c src/serve.h
 build-fuzz/obj/%.o: src/%.c src/*.h
 	@mkdir -p build-fuzz/obj
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# Keep the objects between runs (make would delete them as intermediates).
+.PRECIOUS: build-fuzz/obj/%.o
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBOBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJ) $(QP_LIBS)

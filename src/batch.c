@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -51,6 +52,7 @@ typedef struct batch {
 	bool *from_set, *used;
 	const char **base;     /* defaults, then --set */
 	qp_tstr *pattern;
+	size_t fixed_dir; /* bytes of the pattern's directory before any {{ */
 	qp_format fmt;
 	const qp_tstr **qrdata; /* each QR block's payload, in item order */
 	size_t nqr;
@@ -98,30 +100,64 @@ note(const batch *b, const char *fmt, ...)
 
 /* ---- names ---------------------------------------------------------- */
 
+/* Windows device names: "con.pdf" cannot be made there. */
+static bool
+device_name(const char *s)
+{
+	static const char *const dev[] = {"con", "prn", "aux", "nul",
+	    "com", "lpt"};
+
+	for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) {
+		const char *p = s + 3;
+		if (strncasecmp(s, dev[i], 3) != 0)
+			continue;
+		if (i >= 4 && *p >= '1' && *p <= '9')
+			p++;
+		else if (i >= 4)
+			continue;
+		if (*p == '\0' || *p == '.')
+			return true;
+	}
+	return false;
+}
+
 void
 qp_batch_safe_name(const char *v, qp_buf *out)
 {
-	size_t start = out->len, n = 0;
+	const unsigned char *p = (const unsigned char *)v;
+	size_t start = out->len, n = 0, len = strlen(v);
 
-	while (*v == ' ')
-		v++;
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		unsigned char c = *p;
-		size_t clen = 1;
+	while (*p == ' ')
+		p++;
+	while (*p) {
+		size_t left = len - (size_t)(p - (const unsigned char *)v);
+		size_t clen = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ?
+		    3 : 2;
+		unsigned long cp = 0;
+		bool bad = clen > left || !qp_utf8_valid((const char *)p,
+		    clen, NULL);
 
-		if (c >= 0xC0)
-			clen = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+		if (bad)
+			clen = 1; /* not UTF-8: the byte becomes '_' */
+		else if (clen > 1) {
+			cp = *p & (0x7f >> clen);
+			for (size_t k = 1; k < clen; k++)
+				cp = cp << 6 | (p[k] & 0x3f);
+		} else
+			cp = *p;
 		if (n + clen > QP_NAME_PART_MAX)
 			break;
-		if (c < 0x20 || c == 0x7f || strchr("/\\:*?\"<>|", c)) {
+		if (bad || cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ||
+		    qp_is_bidi_control(cp) || cp == 0xfeff ||
+		    (cp < 0x80 && strchr("/\\:*?\"<>|", (int)cp))) {
+			/* One '_' for the whole character. */
 			qp_buf_addc(out, '_');
 			n++;
-			continue;
+		} else {
+			qp_buf_add(out, (const char *)p, clen);
+			n += clen;
 		}
-		for (size_t k = 0; k < clen && p[k]; k++)
-			qp_buf_addc(out, (char)p[k]);
-		n += clen;
-		p += clen - 1;
+		p += clen;
 	}
 	/* Windows drops trailing dots and spaces; so do we. */
 	while (out->len > start && (out->data[out->len - 1] == ' ' ||
@@ -131,6 +167,22 @@ qp_batch_safe_name(const char *v, qp_buf *out)
 		qp_buf_addc(out, '_');
 	else if (out->data[start] == '.')
 		out->data[start] = '_';
+	else if (device_name(out->data + start)) {
+		/* "con" -> "_con", within the limit. */
+		if (out->len - start + 1 > QP_NAME_PART_MAX) {
+			do
+				out->len--;
+			while ((out->data[out->len] & 0xc0) == 0x80);
+			while (out->data[out->len - 1] == ' ' ||
+			    out->data[out->len - 1] == '.')
+				out->len--;
+		}
+		qp_buf_addc(out, '\0');
+		memmove(out->data + start + 1, out->data + start,
+		    out->len - start - 1);
+		out->data[start] = '_';
+		out->data[out->len] = '\0';
+	}
 }
 
 bool
@@ -410,8 +462,25 @@ setup(batch *b, qp_error *err)
 		size_t off = 0;
 		if (!qp_format_from_path(o->pattern, &b->fmt, err))
 			return false;
+		if (b->fmt == QP_FMT_PNG) {
+			/* Every row has the template's page size: refuse an
+			 * impossible raster once, before any row. */
+			qp_page pg = {.w = t->page_w, .h = t->page_h};
+			double sw, sh;
+			qp_sheet_size(&pg, &o->render, &sw, &sh);
+			if (!qp_png_size_ok(sw, sh, o->render.dpi, err))
+				return false;
+		}
 		b->pattern = qp_tstr_compile(o->pattern, t->var_names,
 		    t->nvars, err, &off);
+		{
+			const char *brace = strstr(o->pattern, "{{");
+			size_t end = brace ? (size_t)(brace - o->pattern) :
+			    strlen(o->pattern);
+			while (end > 0 && o->pattern[end - 1] != '/')
+				end--;
+			b->fixed_dir = end > 0 ? end - 1 : 0;
+		}
 		if (b->pattern == NULL) {
 			qp_error_prefix(err, "--output '%s' at byte %zu",
 			    o->pattern, off + 1);
@@ -451,6 +520,7 @@ setup(batch *b, qp_error *err)
 	} else {
 		b->data_path = qp_xstrdup(o->data);
 		b->data_name = qp_xstrdup(o->data);
+		qp_outfile_protect(o->data, "the CSV data");
 	}
 	if ((d = open_data(b, err)) == NULL)
 		return false;
@@ -857,9 +927,14 @@ recv_result(int fd, qp_buf *buf, const char **f, const batch *b,
 
 /* ---- rendering ------------------------------------------------------- */
 
-/* mkdir -p for the directories of path below what already exists. */
+/*
+ * mkdir -p for the directories of path below what already exists. The
+ * first fixed bytes are the pattern's own folder (the user's choice);
+ * a directory below it is named from the data and must be a real
+ * directory, not a symbolic link leading out of the output folder.
+ */
 static bool
-make_parent_dirs(const char *path, qp_error *err)
+make_parent_dirs(const char *path, size_t fixed, qp_error *err)
 {
 	char *p = qp_xstrdup(path);
 	char *s = strrchr(p, '/');
@@ -875,9 +950,16 @@ make_parent_dirs(const char *path, qp_error *err)
 			continue;
 		char save = *q;
 		*q = '\0';
+		struct stat st;
 		if (mkdir(p, 0777) != 0 && errno != EEXIST)
 			ok = qp_fail(err, "cannot make directory '%s': %s", p,
 			    strerror(errno));
+		else if ((size_t)(q - p) > fixed && lstat(p, &st) == 0 &&
+		    !S_ISDIR(st.st_mode))
+			ok = qp_fail(err, "'%s' is %s, not a directory: a folder "
+			    "named from the data must be a real folder inside "
+			    "the output folder", p, S_ISLNK(st.st_mode) ?
+			    "a symbolic link" : "a file");
 		*q = save;
 		if (save == '\0')
 			break;
@@ -1027,7 +1109,7 @@ worker_main(batch *b, int id, int out, int ctl)
 			    b->o->verify && !layout, &err)) == NULL) {
 				send_row(&w, &rw, "error", "", "", err.msg);
 			} else {
-				bool ok = make_parent_dirs(rw.file, &err) &&
+				bool ok = make_parent_dirs(rw.file, b->fixed_dir, &err) &&
 				    qp_render_file_r(page, rw.file, b->fmt,
 				    &b->o->render, w.raster, &err) &&
 				    sha256_file(rw.file, sha, &err);

@@ -29,8 +29,12 @@ int qp_cmd_batch(int argc, char **argv);
 int qp_cmd_check(int argc, char **argv);
 int qp_cmd_serve(int argc, char **argv);
 
-/* Print "qrposter: message" to stderr. */
+/* Print "qrposter: message" to stderr, control and direction characters
+ * made visible (qp_visible): data quoted in a message never reaches the
+ * terminal raw. */
 void qp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a ready message: prefix, then msg made visible. */
+void qp_cli_puts(const char *prefix, const char *msg);
 
 /*
  * Report getopt_long's '?' (unknown option) or ':' (missing argument) as

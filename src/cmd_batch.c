@@ -145,7 +145,7 @@ on_row_error(void *arg, const char *msg)
 			u->nmore++;
 		return;
 	}
-	fprintf(stderr, "%s\n", msg);
+	qp_cli_puts("", msg);
 }
 
 static void
@@ -156,7 +156,7 @@ on_note(void *arg, const char *msg)
 	if (u->quiet)
 		return;
 	clear_bar(u);
-	fprintf(stderr, "qrposter: note: %s\n", msg);
+	qp_cli_puts("qrposter: note: ", msg);
 }
 
 static void
@@ -356,7 +356,7 @@ qp_cmd_batch(int argc, char **argv)
 	ok = qp_batch_run(&o, &hooks, &st, &err);
 	clear_bar(&u);
 	for (size_t i = 0; i < u.nlisted; i++)
-		fprintf(stderr, "%s\n", u.listed[i]);
+		qp_cli_puts("", u.listed[i]);
 	if (u.nmore)
 		fprintf(stderr, "... and %zu more bad rows (see the "
 		    "manifest)\n", u.nmore);

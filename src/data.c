@@ -32,6 +32,7 @@ struct qp_data {
 	size_t line;        /* line of the next byte */
 	size_t rec_line;    /* line the current record started on */
 	bool at_rec_start;  /* no byte of the current record seen yet */
+	bool prev_cr;       /* the last byte was a carriage return */
 	size_t rec_bytes;
 	bool rec_ready;
 
@@ -46,6 +47,7 @@ struct qp_data {
 	char **cols;
 	size_t ncols;
 	size_t nrecords; /* records returned after the header */
+	size_t max_field, max_rows;
 };
 
 static void
@@ -166,8 +168,11 @@ read_record(qp_data *d, qp_error *err)
 			return qp_fail(err, "%s:%zu: %s", d->name, d->line,
 			    csv_strerror(csv_error(&d->p))), -1;
 		}
-		if (c == '\n')
+		/* A line ends at LF, CR LF or a lone CR (old Mac files), as
+		 * for libcsv. */
+		if (c == '\r' || (c == '\n' && !d->prev_cr))
 			d->line++;
+		d->prev_cr = c == '\r';
 		if (!d->at_rec_start && ++d->rec_bytes > MAX_RECORD) {
 			d->failed = true;
 			return qp_fail(err, "%s:%zu: a record longer than %d "
@@ -204,7 +209,20 @@ record_is_blank(const qp_data *d)
 	return true;
 }
 
-/* Every field valid UTF-8 without NUL; else an error at the exact line. */
+/* Line ends in s[0..n), counted as the reader counts them. */
+static size_t
+count_lines(const char *s, size_t n)
+{
+	size_t lines = 0;
+
+	for (size_t k = 0; k < n; k++)
+		lines += s[k] == '\r' || (s[k] == '\n' && (k == 0 ||
+		    s[k - 1] != '\r'));
+	return lines;
+}
+
+/* Every field valid UTF-8 without NUL or control characters and within
+ * the length limit; else an error at the exact line. */
 static bool
 check_fields(const qp_data *d, qp_error *err)
 {
@@ -219,8 +237,7 @@ check_fields(const qp_data *d, qp_error *err)
 		if (!qp_utf8_valid(s, n, &bad) || nul) {
 			size_t at = nul && (size_t)(nul - s) < bad ?
 			    (size_t)(nul - s) : bad;
-			for (size_t k = 0; k < at; k++)
-				line += s[k] == '\n';
+			line += count_lines(s, at);
 			if (nul && (size_t)(nul - s) == at)
 				return qp_fail(err, "%s:%zu: column '%s': a NUL "
 				    "byte at byte %zu of the field", d->name,
@@ -232,8 +249,22 @@ check_fields(const qp_data *d, qp_error *err)
 			    col_name(d, i, cb, sizeof cb),
 			    (unsigned char)s[at], at + 1);
 		}
-		for (size_t k = 0; k < n; k++)
-			line += s[k] == '\n';
+		if (n > d->max_field)
+			return qp_fail(err, "%s:%zu: column '%s': a field of %zu "
+			    "bytes; the limit is %zu", d->name, line,
+			    col_name(d, i, cb, sizeof cb), n, d->max_field);
+		size_t at;
+		unsigned long cc = qp_text_control(s, n, &at);
+		if (cc) {
+			line += count_lines(s, at);
+			return qp_fail(err, "%s:%zu: column '%s': a control "
+			    "character (%s%0*lX) at byte %zu of the field; only "
+			    "tab and line breaks are allowed in data",
+			    d->name, line, col_name(d, i, cb, sizeof cb),
+			    cc < 0x80 ? "\\x" : "U+", cc < 0x80 ? 2 : 4, cc,
+			    at + 1);
+		}
+		line += count_lines(s, n);
 	}
 	return true;
 }
@@ -286,6 +317,8 @@ qp_data_open_stream(FILE *fp, const char *name, qp_error *err)
 	d->name = qp_xstrdup(name);
 	d->line = 1;
 	d->first_chunk = true;
+	d->max_field = QP_DATA_MAX_FIELD;
+	d->max_rows = QP_DATA_MAX_ROWS;
 	qp_buf_init(&d->buf);
 	if (!read_header(d, err)) {
 		qp_data_close(d);
@@ -339,6 +372,15 @@ qp_data_close(qp_data *d)
 	free(d);
 }
 
+void
+qp_data_set_limits(qp_data *d, size_t max_field, size_t max_rows)
+{
+	if (max_field)
+		d->max_field = max_field;
+	if (max_rows)
+		d->max_rows = max_rows;
+}
+
 size_t
 qp_data_ncols(const qp_data *d)
 {
@@ -381,6 +423,12 @@ qp_data_next(qp_data *d, qp_record *rec, qp_error *err)
 	} while (r == 1 && record_is_blank(d));
 	if (r <= 0)
 		return r;
+	if (d->nrecords >= d->max_rows) {
+		d->failed = true;
+		return qp_fail(err, "%s:%zu: more than %zu rows; the limit is "
+		    "%zu (split the file)", d->name, d->rec_line, d->max_rows,
+		    d->max_rows), -1;
+	}
 	if (!check_fields(d, err)) {
 		d->failed = true;
 		return -1;

@@ -4,8 +4,12 @@
  * The first record is the header: its fields name the columns. Quoting
  * follows RFC 4180 (commas, quotes and newlines inside quoted fields); a
  * UTF-8 byte order mark, CRLF line ends and blank lines are accepted.
- * Every field must be valid UTF-8 without NUL bytes, and every record
- * must have as many fields as the header. Errors read
+ * Every field must be valid UTF-8 without NUL bytes or other control
+ * characters (tab, line feed and carriage return are text; ESC, DEL, C1
+ * controls... are refused, as they cannot be printed and would reach a
+ * terminal or a file name), at most QP_DATA_MAX_FIELD bytes, and every
+ * record must have as many fields as the header; at most QP_DATA_MAX_ROWS
+ * records follow the header. Errors read
  * "FILE:LINE: message", LINE being the line the record starts on (the
  * spreadsheet row when no field holds a newline), and name the column.
  *
@@ -17,6 +21,12 @@
 #include "util.h"
 
 typedef struct qp_data qp_data;
+
+/* Limits no real list reaches (a national run is a few thousand rows);
+ * past them the file is refused with its line rather than exhausting
+ * memory or disk. */
+#define QP_DATA_MAX_FIELD (64 * 1024)
+#define QP_DATA_MAX_ROWS 1000000
 
 /* One record, valid until the next qp_data_next() or qp_data_close(). */
 typedef struct qp_record {
@@ -36,6 +46,10 @@ qp_data *qp_data_open_named(const char *path, const char *name,
  * messages. */
 qp_data *qp_data_open_stream(FILE *fp, const char *name, qp_error *err);
 void qp_data_close(qp_data *d);
+
+/* Lower (or raise) the field and row limits for the records after the
+ * header (0 keeps a limit as it is). */
+void qp_data_set_limits(qp_data *d, size_t max_field, size_t max_rows);
 
 /* Header. */
 size_t qp_data_ncols(const qp_data *d);

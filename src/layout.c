@@ -126,6 +126,14 @@ qp_bind_sets(const qp_template *t, const char *const *sets, size_t nsets,
 		if (!qp_utf8_valid(eq + 1, strlen(eq + 1), NULL))
 			return qp_fail(err, "--set %s: the value is not valid "
 			    "UTF-8", t->var_names[idx]);
+		size_t at;
+		unsigned long cc = qp_text_control(eq + 1, strlen(eq + 1), &at);
+		if (cc)
+			return qp_fail(err, "--set %s: a control character "
+			    "(%s%0*lX) at byte %zu of the value; only tab and "
+			    "line breaks are allowed", t->var_names[idx],
+			    cc < 0x80 ? "\\x" : "U+", cc < 0x80 ? 2 : 4, cc,
+			    at + 1);
 		values[idx] = eq + 1;
 	}
 	return true;

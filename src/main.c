@@ -2,6 +2,7 @@
  * main.c - qrposter's entry point: dispatch to a subcommand.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +22,54 @@ static const qp_cmd cmds[] = {
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
 void
+qp_cli_puts(const char *prefix, const char *msg)
+{
+	qp_buf b;
+
+	qp_buf_init(&b);
+	qp_buf_adds(&b, prefix);
+	qp_visible(msg, &b);
+	qp_buf_addc(&b, '\n');
+	fputs(b.data, stderr);
+	qp_buf_free(&b);
+}
+
+void
 qp_cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char msg[8192];
 
-	fputs("qrposter: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	qp_cli_puts("qrposter: ", msg);
+}
+
+/* A stop signal outside a batch (which stops cleanly on its own): remove
+ * the temporary files in flight, then die of the signal as usual. */
+static void
+on_fatal_signal(int sig)
+{
+	qp_outfile_unlink_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* Past a file size limit (ulimit -f), write() must fail with EFBIG
+	 * and be reported, not kill the process mid-file. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 void
@@ -122,6 +162,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], cmds[i].name) == 0) {
 			qp_error err;
 
+			install_signals();
 			/* Fonts first: every command lays out or draws. */
 			if (!qp_fonts_init(&err)) {
 				qp_cli_error("%s", err.msg);

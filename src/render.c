@@ -673,6 +673,43 @@ qp_raster_free(qp_raster *r)
 }
 
 static bool
+png_fits(double w, double h, double dpi, double max_pixels)
+{
+	double pw = floor(w * dpi / 72.0 + 0.5), ph = floor(h * dpi / 72.0 +
+	    0.5);
+
+	return pw * ph <= max_pixels && pw <= 32767 && ph <= 32767;
+}
+
+int
+qp_png_max_dpi(double w, double h, double max_pixels)
+{
+	double est = fmin(72.0 * sqrt(max_pixels / (w * h)),
+	    32767 * 72.0 / fmax(w, h));
+	int dpi = (int)floor(est) + 1;
+
+	/* Start just above the estimate; rounding decides the last step. */
+	while (dpi > 1 && !png_fits(w, h, dpi, max_pixels))
+		dpi--;
+	return dpi;
+}
+
+bool
+qp_png_size_ok(double w, double h, double dpi, qp_error *err)
+{
+	double pw = floor(w * dpi / 72.0 + 0.5), ph = floor(h * dpi / 72.0 +
+	    0.5);
+
+	if (png_fits(w, h, dpi, QP_MAX_PNG_PIXELS))
+		return true;
+	return qp_fail(err, "a %.1fx%.1fin page at %g DPI is %.0fx%.0f pixels "
+	    "(%.0f MB in memory); the limit is %.0f megapixels and 32767 "
+	    "pixels a side: use --dpi %d or lower", w / 72, h / 72, dpi, pw,
+	    ph, pw * ph * 4 / 1e6, QP_MAX_PNG_PIXELS / 1e6,
+	    qp_png_max_dpi(w, h, QP_MAX_PNG_PIXELS));
+}
+
+static bool
 render_png(const qp_page *page, qp_outfile *of, const qp_render_opts *o,
     qp_raster *r, qp_error *err)
 {
@@ -683,14 +720,10 @@ render_png(const qp_page *page, qp_outfile *of, const qp_render_opts *o,
 	bool ok;
 
 	qp_sheet_size(page, o, &sw, &sh);
+	if (!qp_png_size_ok(sw, sh, o->dpi, err))
+		return false;
 	pw = floor(sw * s + 0.5);
 	ph = floor(sh * s + 0.5);
-	if (pw * ph > QP_MAX_PNG_PIXELS || pw > 32767 || ph > 32767)
-		return qp_fail(err, "a %.1fx%.1fin page at %g DPI is %.0fx%.0f "
-		    "pixels (%.0f MB in memory); the limit is %.0f megapixels "
-		    "and 32767 pixels a side: lower --dpi", sw / 72, sh / 72,
-		    o->dpi, pw, ph, pw * ph * 4 / 1e6,
-		    QP_MAX_PNG_PIXELS / 1e6);
 	if (r) {
 		int stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24,
 		    (int)pw);

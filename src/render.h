@@ -89,7 +89,19 @@ bool qp_impose_scale(const qp_impose *im, const qp_render_opts *o,
 bool qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
     const qp_page *const *pages, size_t n, qp_error *err);
 
-/* Largest raster qrposter will make, in pixels (width x height). */
-#define QP_MAX_PNG_PIXELS (400.0 * 1000 * 1000)
+/* Largest raster qrposter will make, in pixels (width x height): 100
+ * megapixels is 400 MB in memory, a 24x36in poster at 300 DPI fits; a
+ * 46x60in one-sheet needs 190 DPI or less. At most 32767 pixels a side
+ * (Cairo's limit). */
+#define QP_MAX_PNG_PIXELS (100.0 * 1000 * 1000)
+
+/* The highest whole DPI (at least 1) at which a w x h point sheet stays
+ * within max_pixels and 32767 pixels a side. */
+int qp_png_max_dpi(double w, double h, double max_pixels);
+
+/* True if a w x h point sheet at dpi stays within QP_MAX_PNG_PIXELS;
+ * else false with err saying its size in pixels and memory and the --dpi
+ * that would work. */
+bool qp_png_size_ok(double w, double h, double dpi, qp_error *err);
 
 #endif

@@ -1087,10 +1087,12 @@ job_from_form(qp_server *s, const char *body, size_t len, unsigned *status,
 				*status = 400;
 				qp_fail(err, "a %.1fx%.1fin poster at %.0f DPI "
 				    "is %.0f megapixels; the limit here is %.0f: "
-				    "choose a lower resolution or download the "
+				    "choose %d DPI or lower, or download the "
 				    "PDF", j->t->page_w / 72.0,
 				    j->t->page_h / 72.0, j->dpi, px / 1e6,
-				    QP_SERVE_MAX_PIXELS / 1e6);
+				    QP_SERVE_MAX_PIXELS / 1e6, qp_png_max_dpi(
+				    j->t->page_w, j->t->page_h,
+				    QP_SERVE_MAX_PIXELS));
 				goto bad;
 			}
 		}

@@ -1308,6 +1308,53 @@ parse_root(parser *p, yaml_node_t *root)
 	return parse_blocks(p, n);
 }
 
+/*
+ * libyaml's loader recurses once per level of nesting: a template of a
+ * few thousand "[" would exhaust the stack. Walk the events first (flat,
+ * no recursion) and refuse anything deeper than a template can use. A
+ * syntax error stops the walk; the loader then reports it.
+ */
+#define MAX_DEPTH 64
+
+static bool
+check_depth(const char *path, const char *text, size_t len, qp_error *err)
+{
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	int depth = 0;
+	bool ok = true, done = false;
+
+	if (!yaml_parser_initialize(&yp))
+		return qp_fail(err, "%s: cannot start the YAML parser", path);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	while (!done && yaml_parser_parse(&yp, &ev)) {
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > MAX_DEPTH) {
+				ok = qp_fail(err, "%s:%zu:%zu: nested more than "
+				    "%d levels deep; a template needs a few",
+				    path, ev.start_mark.line + 1,
+				    ev.start_mark.column + 1, MAX_DEPTH);
+				done = true;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return ok;
+}
+
 qp_template *
 qp_template_parse(const char *path, const char *text, size_t len,
     qp_error *err)
@@ -1336,6 +1383,8 @@ qp_template_parse(const char *path, const char *text, size_t len,
 		    (unsigned char)text[bad]);
 		return NULL;
 	}
+	if (!check_depth(path, text, len, err))
+		return NULL;
 	p.t = qp_xcalloc(1, sizeof *p.t);
 	p.t->path = qp_xstrdup(path);
 	p.t->lang_var = -1;
@@ -1398,6 +1447,8 @@ qp_template_load(const char *path, qp_error *err)
 		qp_buf_add(&b, "", 0);
 	t = qp_template_parse(path, b.data, b.len, err);
 	qp_buf_free(&b);
+	if (t)
+		qp_outfile_protect(path, "the template");
 	return t;
 }
 

@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -511,6 +513,80 @@ bad:
 	return false;
 }
 
+/* Decode one UTF-8 sequence of s[0..n) into *cp; returns its length, or
+ * 0 (with *cp the byte) when s does not start a valid sequence. */
+static size_t
+utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 :
+	    s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ?
+	    4 : 0;
+
+	*cp = s[0];
+	if (len == 0 || len > n || !qp_utf8_valid((const char *)s, len, NULL))
+		return 0;
+	if (len > 1)
+		*cp = s[0] & (0x7f >> len);
+	for (size_t k = 1; k < len; k++)
+		*cp = *cp << 6 | (s[k] & 0x3f);
+	return len;
+}
+
+unsigned long
+qp_text_control(const char *s, size_t len, size_t *off)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0x7f || (c == 0xc2 && i + 1 < len && p[i + 1] < 0xa0)) {
+			if (off)
+				*off = i;
+			return c == 0xc2 ? p[i + 1] : c;
+		}
+	}
+	return 0;
+}
+
+bool
+qp_is_bidi_control(unsigned long cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void
+qp_visible(const char *s, qp_buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		unsigned long cp;
+		size_t k = utf8_decode(p + i, n - i, &cp);
+
+		if (k == 0) {
+			qp_buf_printf(out, "\\x%02X", p[i]);
+			i++;
+		} else if (cp == '\r') {
+			qp_buf_adds(out, "\\r");
+			i++;
+		} else if ((cp < 0x20 && cp != '\t' && cp != '\n') ||
+		    cp == 0x7f) {
+			qp_buf_printf(out, "\\x%02lX", cp);
+			i++;
+		} else if ((cp >= 0x80 && cp < 0xa0) || qp_is_bidi_control(cp)) {
+			qp_buf_printf(out, "<U+%04lX>", cp);
+			i += k;
+		} else {
+			qp_buf_add(out, s + i, k);
+			i += k;
+		}
+	}
+}
+
 size_t
 qp_edit_distance(const char *a, const char *b)
 {
@@ -580,15 +656,120 @@ qp_check_output_dir(const char *path, qp_error *err)
 	return ok;
 }
 
+/*
+ * Temporary files in flight, for a signal handler to remove. A slot is
+ * claimed under the lock, its path written, then marked used; the handler
+ * reads only used slots and calls only unlink().
+ */
+#define NTEMPS 64
+static struct {
+	volatile sig_atomic_t used;
+	char path[PATH_MAX];
+} temps[NTEMPS];
+static pthread_mutex_t temps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+temp_register(const char *path)
+{
+	int slot = 0;
+
+	if (strlen(path) >= PATH_MAX)
+		return 0;
+	pthread_mutex_lock(&temps_lock);
+	for (int i = 0; i < NTEMPS; i++)
+		if (!temps[i].used) {
+			strcpy(temps[i].path, path);
+			temps[i].used = 1;
+			slot = i + 1;
+			break;
+		}
+	pthread_mutex_unlock(&temps_lock);
+	return slot; /* 0: the registry is full; the file is just not listed */
+}
+
+static void
+temp_unregister(qp_outfile *o)
+{
+	if (o->slot <= 0 || o->slot > NTEMPS)
+		return;
+	pthread_mutex_lock(&temps_lock);
+	temps[o->slot - 1].used = 0;
+	pthread_mutex_unlock(&temps_lock);
+	o->slot = 0;
+}
+
+void
+qp_outfile_unlink_all(void)
+{
+	for (int i = 0; i < NTEMPS; i++)
+		if (temps[i].used)
+			(void)unlink(temps[i].path);
+}
+
+/* Inputs an output must never replace. */
+#define NPROTECT 16
+static struct {
+	dev_t dev;
+	ino_t ino;
+	char what[64];
+} protect[NPROTECT];
+static size_t nprotect;
+
+void
+qp_outfile_protect(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return;
+	pthread_mutex_lock(&temps_lock);
+	for (size_t i = 0; i < nprotect; i++)
+		if (protect[i].dev == st.st_dev && protect[i].ino == st.st_ino)
+			goto out;
+	if (nprotect < NPROTECT) {
+		protect[nprotect].dev = st.st_dev;
+		protect[nprotect].ino = st.st_ino;
+		snprintf(protect[nprotect].what, sizeof protect[0].what, "%s",
+		    what);
+		nprotect++;
+	}
+out:
+	pthread_mutex_unlock(&temps_lock);
+}
+
+/* The description of the input path resolves to, or NULL. */
+static bool
+is_protected(const char *path, char *what, size_t n)
+{
+	struct stat st;
+	bool found = false;
+
+	if (stat(path, &st) != 0)
+		return false;
+	pthread_mutex_lock(&temps_lock);
+	for (size_t i = 0; i < nprotect && !found; i++)
+		if (protect[i].dev == st.st_dev &&
+		    protect[i].ino == st.st_ino) {
+			snprintf(what, n, "%s", protect[i].what);
+			found = true;
+		}
+	pthread_mutex_unlock(&temps_lock);
+	return found;
+}
+
 bool
 qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
 {
 	const char *slash = strrchr(path, '/');
+	char what[64];
 	int fd;
 
 	memset(o, 0, sizeof *o);
 	if (!qp_check_output_dir(path, err))
 		return false;
+	if (is_protected(path, what, sizeof what))
+		return qp_fail(err, "'%s' is %s: an output must not replace an "
+		    "input (choose another output name)", path, what);
 	/* The name is cut to 64 bytes so a long output name still leaves
 	 * room for the prefix and suffix within NAME_MAX. */
 	if (slash == NULL)
@@ -604,6 +785,7 @@ qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
 		o->tmp_path = NULL;
 		return false;
 	}
+	o->slot = temp_register(o->tmp_path);
 	/* mkstemp makes 0600; an output file is an ordinary document. */
 	{
 		mode_t um = umask(0);
@@ -614,6 +796,7 @@ qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
 	if (o->fp == NULL) {
 		close(fd);
 		unlink(o->tmp_path);
+		temp_unregister(o);
 		free(o->tmp_path);
 		o->tmp_path = NULL;
 		return qp_fail(err, "cannot open '%s': %s", path,
@@ -662,9 +845,12 @@ qp_outfile_commit(qp_outfile *o, qp_error *err)
 	}
 	if (!ok) {
 		unlink(o->tmp_path);
-		qp_fail(err, "cannot write '%s': %s", o->path,
-		    strerror(e ? e : EIO));
+		qp_fail(err, "cannot write '%s': %s%s", o->path,
+		    strerror(e ? e : EIO), e == ENOSPC || e == EFBIG ||
+		    e == EDQUOT ? " (the disk or the file size limit is full; "
+		    "nothing was written)" : "");
 	}
+	temp_unregister(o);
 	free(o->tmp_path);
 	free(o->path);
 	o->tmp_path = o->path = NULL;
@@ -680,6 +866,7 @@ qp_outfile_abort(qp_outfile *o)
 	}
 	if (o->tmp_path)
 		unlink(o->tmp_path);
+	temp_unregister(o);
 	free(o->tmp_path);
 	free(o->path);
 	o->tmp_path = o->path = NULL;

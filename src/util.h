@@ -104,6 +104,26 @@ double qp_color_contrast(qp_color a, qp_color b);
  * byte. */
 bool qp_utf8_valid(const char *s, size_t len, size_t *bad_off);
 
+/*
+ * The first control character in s[0..len): C0 but tab, line feed and
+ * carriage return, DEL, or C1 (U+0080..U+009F). Returns its code point
+ * with *off its byte offset, or 0 if there is none. s must be valid UTF-8.
+ */
+unsigned long qp_text_control(const char *s, size_t len, size_t *off);
+
+/* True for the invisible characters that reorder text: U+061C, U+200E,
+ * U+200F, U+202A..U+202E and U+2066..U+2069. */
+bool qp_is_bidi_control(unsigned long cp);
+
+/*
+ * Append s to out with everything a terminal would act on made visible:
+ * control characters as \xNN (\r as \r; tab and line feed kept), C1
+ * controls and direction controls as <U+XXXX>, and bytes that are not
+ * UTF-8 as \xNN. Used on every message qrposter prints, so data quoted
+ * in an error can never move the cursor, change colours or reorder text.
+ */
+void qp_visible(const char *s, qp_buf *out);
+
 /* Levenshtein distance (small strings; for "did you mean"). */
 size_t qp_edit_distance(const char *a, const char *b);
 /* The candidate nearest to s (NULL if none is reasonably close). */
@@ -120,12 +140,27 @@ typedef struct qp_outfile {
 	FILE *fp;
 	bool write_failed;
 	int saved_errno;
+	int slot; /* 1 + its place in the temporary-file registry, or 0 */
 } qp_outfile;
 
 bool qp_outfile_open(qp_outfile *o, const char *path, qp_error *err);
 bool qp_outfile_write(qp_outfile *o, const void *data, size_t len);
 bool qp_outfile_commit(qp_outfile *o, qp_error *err);
 void qp_outfile_abort(qp_outfile *o);
+
+/*
+ * Remove every temporary file an open qp_outfile holds in this process.
+ * Async-signal-safe: for a SIGINT/SIGTERM handler that then re-raises the
+ * signal, so an interrupted render leaves no ".NAME.XXXXXX" behind.
+ */
+void qp_outfile_unlink_all(void);
+
+/*
+ * Mark path (an input: a template, a CSV) so that qp_outfile_open refuses
+ * to replace it: an output that resolves to the same device and inode is
+ * an error naming what. Missing files are ignored. Thread-safe.
+ */
+void qp_outfile_protect(const char *path, const char *what);
 
 /* Check that the directory part of path exists and is a directory. */
 bool qp_check_output_dir(const char *path, qp_error *err);

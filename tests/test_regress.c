@@ -4,7 +4,10 @@
  * `make sanitize`), so a fixed crash stays fixed.
  *
  * tests/fuzz/regress/fuzz_template/ holds template texts: each must load
- * or be refused with a message naming its file.
+ * or be refused with a message naming its file. fuzz_csv/ holds CSV
+ * files: each must stream records of clean fields or stop with a
+ * "FILE:LINE: " error, lines never going backwards. fuzz_names/ holds
+ * values: each must give a clean file-name part.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -17,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "batch.h"
+#include "data.h"
 #include "template.h"
 
 static char *
@@ -36,36 +41,145 @@ slurp(const char *path, size_t *len)
 	return b.data ? qp_buf_steal(&b) : qp_xstrdup("");
 }
 
-static void
-test_template_inputs(void **state)
+/* Call check(path, text, len) on every file of dir; returns how many. */
+static int
+each_input(const char *dir, void (*check)(const char *, const char *,
+    size_t))
 {
-	const char *dir = "tests/fuzz/regress/fuzz_template";
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	int count = 0;
 
-	(void)state;
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL) {
 		char *path, *text;
 		size_t len;
-		qp_template *t;
-		qp_error err = {{0}};
 
 		if (e->d_name[0] == '.')
 			continue;
 		path = qp_xasprintf("%s/%s", dir, e->d_name);
 		text = slurp(path, &len);
-		t = qp_template_parse(path, text, len, &err);
-		if (t == NULL)
-			assert_non_null(strstr(err.msg, path));
-		qp_template_free(t);
+		check(path, text, len);
 		free(text);
 		free(path);
 		count++;
 	}
 	closedir(d);
-	assert_true(count > 0);
+	return count;
+}
+
+static void
+check_template(const char *path, const char *text, size_t len)
+{
+	qp_template *t;
+	qp_error err = {{0}};
+
+	t = qp_template_parse(path, text, len, &err);
+	if (t == NULL)
+		assert_non_null(strstr(err.msg, path));
+	qp_template_free(t);
+}
+
+static void
+test_template_inputs(void **state)
+{
+	(void)state;
+	assert_true(each_input("tests/fuzz/regress/fuzz_template",
+	    check_template) > 0);
+}
+
+/* The message starts "path:LINE: " (or "path: empty file"). */
+static void
+assert_located(const char *msg, const char *path)
+{
+	const char *p = msg + strlen(path);
+
+	assert_memory_equal(msg, path, strlen(path));
+	assert_int_equal(*p++, ':');
+	if (strncmp(p, " empty file", 11) == 0)
+		return;
+	assert_true(*p >= '1' && *p <= '9');
+	while (*p >= '0' && *p <= '9')
+		p++;
+	assert_memory_equal(p, ": ", 2);
+}
+
+static void
+check_field(const char *s, size_t n)
+{
+	assert_int_equal(strlen(s), n);
+	assert_true(qp_utf8_valid(s, n, NULL));
+	assert_true(n <= QP_DATA_MAX_FIELD);
+	assert_int_equal(qp_text_control(s, n, NULL), 0);
+}
+
+static void
+check_csv(const char *path, const char *text, size_t len)
+{
+	FILE *fp = fopen(path, "rb");
+	qp_data *d;
+	qp_error err = {{0}};
+	qp_record rec;
+	size_t last = 0, rows = 0;
+	int r;
+
+	(void)text;
+	(void)len;
+	assert_non_null(fp);
+	if ((d = qp_data_open_stream(fp, path, &err)) == NULL) {
+		assert_located(err.msg, path);
+		fclose(fp);
+		return;
+	}
+	qp_data_set_limits(d, QP_DATA_MAX_FIELD, 50); /* as the harness */
+	for (size_t i = 0; i < qp_data_ncols(d); i++)
+		check_field(qp_data_col(d, i), strlen(qp_data_col(d, i)));
+	while ((r = qp_data_next(d, &rec, &err)) == 1) {
+		assert_int_equal(rec.index, rows++);
+		assert_true(rec.line > last);
+		last = rec.line;
+		for (size_t i = 0; i < qp_data_ncols(d); i++)
+			check_field(rec.fields[i], rec.lens[i]);
+	}
+	if (r < 0)
+		assert_located(err.msg, path);
+	qp_data_close(d);
+	fclose(fp);
+}
+
+static void
+test_csv_inputs(void **state)
+{
+	(void)state;
+	assert_true(each_input("tests/fuzz/regress/fuzz_csv", check_csv) > 0);
+}
+
+static void
+check_name(const char *path, const char *text, size_t len)
+{
+	qp_buf b;
+	unsigned char c0, cn;
+
+	(void)path;
+	(void)len;
+	qp_buf_init(&b);
+	qp_batch_safe_name(text, &b); /* up to the first NUL, as batch */
+	assert_true(b.len > 0 && b.len <= QP_NAME_PART_MAX);
+	assert_true(qp_utf8_valid(b.data, b.len, NULL));
+	assert_int_equal(qp_text_control(b.data, b.len, NULL), 0);
+	assert_null(strpbrk(b.data, "/\\:*?\"<>|\t\n\r"));
+	c0 = (unsigned char)b.data[0];
+	cn = (unsigned char)b.data[b.len - 1];
+	assert_true(c0 != '.' && c0 != ' ' && cn != '.' && cn != ' ');
+	qp_buf_free(&b);
+}
+
+static void
+test_name_inputs(void **state)
+{
+	(void)state;
+	assert_true(each_input("tests/fuzz/regress/fuzz_names",
+	    check_name) > 0);
 }
 
 int
@@ -73,6 +187,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_template_inputs),
+		cmocka_unit_test(test_csv_inputs),
+		cmocka_unit_test(test_name_inputs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
