@@ -818,6 +818,21 @@ done:
 	return ok;
 }
 
+/*
+ * Append where a failed block stands in its template. Callers already
+ * name the template (render, check) or the CSV row (batch), so the line
+ * and column are what is missing.
+ */
+static void
+block_where(qp_error *err, const qp_block *b)
+{
+	size_t n = strlen(err->msg);
+
+	snprintf(err->msg + n, sizeof err->msg - n,
+	    " (the block is at line %d, column %d of the template)", b->line,
+	    b->col);
+}
+
 qp_page *
 qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
     const char *const *values, struct qp_diag_list *diags, qp_error *err)
@@ -902,6 +917,8 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 		}
 		if (ok)
 			continue;
+		/* Say where the block is, so the template can be fixed. */
+		block_where(err, b);
 		if (diags == NULL)
 			goto fail;
 		qp_diag_add(diags, QP_DIAG_ERROR, b->id, "%s", err->msg);
