@@ -1,15 +1,16 @@
 #!/bin/sh
 # make bench: qrposter batch against a bare-library reference (ref.c), on
 # CSVs of N locations generated at run time from the station list in
-# $BENCH_DATA (default /work/shared/data/stations.csv; not copied into the
-# repository). Prints pages/s, KB/page, peak memory (the largest process,
+# $BENCH_DATA (default: the project's shared/data/stations.csv beside the
+# repository, as CI and the developers' machines lay it out; not copied
+# into the repository). Prints pages/s, KB/page, peak memory (the largest process,
 # from /usr/bin/time) and ratios to the faster reference variant.
 #
 #   QRPOSTER=./qrposter REF=build/bench-ref sh tests/bench/bench.sh [N...]
 set -eu
 QRPOSTER=${QRPOSTER:-./qrposter}
 REF=${REF:-build/bench-ref}
-DATA=${BENCH_DATA:-/work/shared/data/stations.csv}
+DATA=${BENCH_DATA:-../shared/data/stations.csv}
 PNG_N=${BENCH_PNG_N:-24}
 OUT=${BENCH_OUT:-tests/bench/out}
 export QRPOSTER_DATADIR=${QRPOSTER_DATADIR:-$(pwd)}
