@@ -1223,6 +1223,78 @@ manifest_row(manifest *m, const char *const *f, const char *sha)
 	free(status);
 }
 
+/* Count a worker's result and add its manifest line. */
+static void
+record_result(batch *b, manifest *m, const char *const *f)
+{
+	if (strcmp(f[F_STATUS], "error") == 0) {
+		b->st->failed++;
+		row_error(b, f[F_MSG]);
+	} else if (strcmp(f[F_STATUS], "skip") == 0)
+		b->st->skipped++;
+	else
+		b->st->written++;
+	manifest_row(m, f, f[F_SHA]);
+}
+
+typedef struct pending {
+	size_t index;
+	char *data; /* the result's NUL-separated fields */
+	size_t len;
+} pending;
+
+static int
+pending_cmp(const void *a, const void *c)
+{
+	const pending *x = a, *y = c;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * After a stop the parent has recorded rows in order up to the first a
+ * worker did not finish; other workers may have finished later rows
+ * (their files are in place) before they left. Read every result still
+ * in the pipes, until each worker has closed its end, and record them in
+ * CSV order, so the manifest lists exactly the files there are.
+ */
+static void
+drain_results(batch *b, manifest *m, const int *out, pid_t *pids,
+    qp_buf *buf)
+{
+	pending *pv = NULL;
+	size_t np = 0;
+	const char *f[NF];
+
+	for (int i = 0; i < b->jobs; i++) {
+		while (out[i] >= 0 && recv_result(out[i], buf, f, b, pids)) {
+			long idx;
+
+			if (!qp_parse_int(f[F_INDEX], 0, LONG_MAX, &idx))
+				continue;
+			pv = qp_xrealloc(pv, (np + 1) * sizeof *pv);
+			pv[np].index = (size_t)idx;
+			pv[np].data = qp_xmalloc(buf->len + 1);
+			memcpy(pv[np].data, buf->data, buf->len + 1);
+			pv[np].len = buf->len;
+			np++;
+		}
+	}
+	if (np > 1)
+		qsort(pv, np, sizeof *pv, pending_cmp);
+	for (size_t k = 0; k < np; k++) {
+		size_t off = 0;
+
+		for (int i = 0; i < NF; i++) {
+			f[i] = off < pv[k].len ? pv[k].data + off : "";
+			off += strlen(f[i]) + 1;
+		}
+		record_result(b, m, f);
+		free(pv[k].data);
+	}
+	free(pv);
+}
+
 static bool
 run_files(batch *b, qp_error *err)
 {
@@ -1344,14 +1416,7 @@ run_files(batch *b, qp_error *err)
 	for (pos = 0; pos < b->total; pos++) {
 		if (!recv_result(out[pos % (size_t)b->jobs], &buf, f, b, pids))
 			break;
-		if (strcmp(f[F_STATUS], "error") == 0) {
-			b->st->failed++;
-			row_error(b, f[F_MSG]);
-		} else if (strcmp(f[F_STATUS], "skip") == 0)
-			b->st->skipped++;
-		else
-			b->st->written++;
-		manifest_row(&m, f, f[F_SHA]);
+		record_result(b, &m, f);
 		progress(b, "rendering", pos + 1);
 	}
 	if (pos < b->total) {
@@ -1361,6 +1426,7 @@ run_files(batch *b, qp_error *err)
 			goto done;
 		}
 		b->st->interrupted = true;
+		drain_results(b, &m, out, pids, &buf);
 	}
 	if (!manifest_close(&m, NULL, err))
 		goto done;

@@ -42,6 +42,13 @@ void qp_cli_puts(const char *prefix, const char *msg);
  */
 void qp_cli_bad_option(const char *cmd, char **argv, int c);
 
+/*
+ * Make dir (one level, in the working directory) when a command writes to
+ * its default place there and it is missing. An -o the user gives must
+ * name an existing folder instead: a typo must not create a tree.
+ */
+void qp_cli_default_dir(const char *dir);
+
 /* Growable list of --set values. */
 typedef struct qp_sets {
 	const char **v;

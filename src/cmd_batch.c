@@ -315,8 +315,10 @@ qp_cmd_batch(int argc, char **argv)
 		    "not both (run twice for both)");
 		goto done;
 	}
-	if (o.pattern == NULL && o.combine == NULL)
+	if (o.pattern == NULL && o.combine == NULL) {
 		o.pattern = DEFAULT_PATTERN;
+		qp_cli_default_dir("output");
+	}
 	if (o.impose.cols) {
 		if (o.combine == NULL) {
 			qp_cli_error("--impose: needs --combine FILE.pdf");

@@ -71,7 +71,8 @@ qp_cmd_render(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *tmpl_arg = DEFAULT_TEMPLATE, *out = DEFAULT_OUTPUT;
+	static const char default_out[] = DEFAULT_OUTPUT;
+	const char *tmpl_arg = DEFAULT_TEMPLATE, *out = default_out;
 	qp_render_opts o = QP_RENDER_OPTS_DEFAULT;
 	qp_sets sets = {0};
 	qp_template *t = NULL;
@@ -112,6 +113,8 @@ qp_cmd_render(int argc, char **argv)
 		qp_cli_error("render: unexpected argument '%s'", argv[optind]);
 		goto done;
 	}
+	if (out == default_out)
+		qp_cli_default_dir("output");
 	/* Everything about the output is checked before any work. */
 	if (!qp_format_from_path(out, &fmt, &err) ||
 	    !qp_check_output_dir(out, &err)) {
@@ -198,7 +201,8 @@ qp_cmd_qr(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *out = "output/qr.pdf", *text;
+	static const char default_qr_out[] = "output/qr.pdf";
+	const char *out = default_qr_out, *text;
 	qp_render_opts o = QP_RENDER_OPTS_DEFAULT;
 	double size = 2 * QP_PT_PER_IN;
 	int ecc = 1, quiet = 4, c;
@@ -259,6 +263,8 @@ qp_cmd_qr(int argc, char **argv)
 		qp_cli_error("qr: TEXT is not valid UTF-8");
 		return QP_EXIT_USAGE;
 	}
+	if (out == default_qr_out)
+		qp_cli_default_dir("output");
 	if (!qp_format_from_path(out, &fmt, &err) ||
 	    !qp_check_output_dir(out, &err)) {
 		qp_cli_error("--output: %s", err.msg);

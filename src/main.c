@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "fonts.h"
@@ -86,6 +87,13 @@ qp_cli_bad_option(const char *cmd, char **argv, int c)
 	else
 		qp_cli_error("%s: unknown option '%s' (see 'qrposter %s "
 		    "--help')", cmd, arg, cmd);
+}
+
+void
+qp_cli_default_dir(const char *dir)
+{
+	/* EEXIST (or a file of that name) is reported by the output check. */
+	(void)mkdir(dir, 0777);
 }
 
 void

@@ -698,6 +698,26 @@ temp_unregister(qp_outfile *o)
 	o->slot = 0;
 }
 
+/* Hold the signals that stop a run (their handlers remove temporaries)
+ * across a step that must not be cut in two; release re-delivers them. */
+static void
+stop_signals_hold(sigset_t *saved)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, saved);
+}
+
+static void
+stop_signals_release(const sigset_t *saved)
+{
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
 void
 qp_outfile_unlink_all(void)
 {
@@ -762,6 +782,7 @@ qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
 {
 	const char *slash = strrchr(path, '/');
 	char what[64];
+	sigset_t saved;
 	int fd;
 
 	memset(o, 0, sizeof *o);
@@ -777,15 +798,21 @@ qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
 	else
 		o->tmp_path = qp_xasprintf("%.*s/.%.64s.XXXXXX",
 		    (int)(slash - path), path, slash + 1);
+	/* A stop between creating the file and listing it would leave it
+	 * behind: hold SIGINT/SIGTERM/SIGHUP for those two steps. */
+	stop_signals_hold(&saved);
 	fd = mkstemp(o->tmp_path);
 	if (fd < 0) {
+		int e = errno;
+		stop_signals_release(&saved);
 		qp_fail(err, "cannot create a file beside '%s': %s", path,
-		    strerror(errno));
+		    strerror(e));
 		free(o->tmp_path);
 		o->tmp_path = NULL;
 		return false;
 	}
 	o->slot = temp_register(o->tmp_path);
+	stop_signals_release(&saved);
 	/* mkstemp makes 0600; an output file is an ordinary document. */
 	{
 		mode_t um = umask(0);
@@ -822,6 +849,7 @@ qp_outfile_write(qp_outfile *o, const void *data, size_t len)
 bool
 qp_outfile_commit(qp_outfile *o, qp_error *err)
 {
+	sigset_t saved;
 	bool ok = true;
 	int e = 0;
 
@@ -839,18 +867,23 @@ qp_outfile_commit(qp_outfile *o, qp_error *err)
 		e = errno;
 	}
 	o->fp = NULL;
+	/* Rename and unlist together: a stop in between would unlink a
+	 * name that no longer exists, which is harmless, but a stop just
+	 * before the rename must find the temporary still listed. */
+	stop_signals_hold(&saved);
 	if (ok && rename(o->tmp_path, o->path) != 0) {
 		ok = false;
 		e = errno;
 	}
-	if (!ok) {
+	if (!ok)
 		unlink(o->tmp_path);
+	temp_unregister(o);
+	stop_signals_release(&saved);
+	if (!ok)
 		qp_fail(err, "cannot write '%s': %s%s", o->path,
 		    strerror(e ? e : EIO), e == ENOSPC || e == EFBIG ||
 		    e == EDQUOT ? " (the disk or the file size limit is full; "
 		    "nothing was written)" : "");
-	}
-	temp_unregister(o);
 	free(o->tmp_path);
 	free(o->path);
 	o->tmp_path = o->path = NULL;
