@@ -99,6 +99,26 @@ qp_fonts_init(qp_error *err)
 }
 
 bool
+qp_fonts_add_files(const char *const *files, size_t n, qp_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		FcFontSet *fs = FcFontSetCreate();
+		FcBool ok;
+
+		/* Scan first: a file that holds no font is the user's error,
+		 * which FcConfigAppFontAddFile would not tell apart. */
+		ok = FcFileScan(fs, NULL, NULL, NULL,
+		    (const FcChar8 *)files[i], FcTrue) && fs->nfont > 0;
+		FcFontSetDestroy(fs);
+		if (!ok || !FcConfigAppFontAddFile(NULL,
+		    (const FcChar8 *)files[i]))
+			return qp_fail(err, "'%s' is not a font file fontconfig "
+			    "can read", files[i]);
+	}
+	return true;
+}
+
+bool
 qp_font_family_exists(const char *family)
 {
 	FcPattern *pat = FcPatternCreate();

@@ -23,6 +23,13 @@ const char *qp_datadir(void);
 /* Register <datadir>/fonts with fontconfig. Call once, before layout. */
 bool qp_fonts_init(qp_error *err);
 
+/*
+ * Register font files a template brings (its `fonts:` list) with
+ * fontconfig, before any layout context is made. A file fontconfig cannot
+ * read as a font is an error naming it.
+ */
+bool qp_fonts_add_files(const char *const *files, size_t n, qp_error *err);
+
 /* True if fontconfig knows a font whose family is exactly family. */
 bool qp_font_family_exists(const char *family);
 

@@ -7,6 +7,7 @@
  * were silently ignored would print a poster nobody asked for.
  */
 #include "template.h"
+#include "fonts.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -1258,12 +1259,54 @@ parse_languages(parser *p, yaml_node_t *root)
 	return true;
 }
 
+/*
+ * fonts: [file, ...] - font files the template brings, relative to the
+ * template's folder; qp_template_load() registers them with fontconfig.
+ * A file that is not there is an error at its line and column.
+ */
+static bool
+parse_fonts(parser *p, yaml_node_t *n)
+{
+	qp_template *t = p->t;
+	yaml_node_item_t *it;
+	const char *slash = strrchr(p->path, '/');
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return perr(p, n, 0, "fonts must be a list of font files");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	    it++) {
+		yaml_node_t *v = node(p, *it);
+		const char *f = scalar(v);
+		struct stat st;
+		char *path;
+
+		if (f == NULL || *f == '\0')
+			return perr(p, v, 0, "each entry of fonts is a font "
+			    "file's path");
+		if (f[0] == '/' || slash == NULL)
+			path = qp_xstrdup(f);
+		else
+			path = qp_xasprintf("%.*s/%s", (int)(slash - p->path),
+			    p->path, f);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			perr(p, v, 0, "font file '%s' does not exist (paths "
+			    "are relative to the template's folder)", f);
+			free(path);
+			return false;
+		}
+		t->font_files = qp_xrealloc(t->font_files,
+		    (t->nfont_files + 1) * sizeof *t->font_files);
+		t->font_files[t->nfont_files++] = path;
+	}
+	return true;
+}
+
 static bool
 parse_root(parser *p, yaml_node_t *root)
 {
 	static const char *const keys[] = {"qrposter", "name", "description",
 	    "title", "subject", "page", "variables", "blocks",
-	    "min_text_size", "languages", "strings"};
+	    "min_text_size", "languages", "strings", "fonts"};
 	qp_template *t = p->t;
 	yaml_node_t *n;
 	const char *s;
@@ -1292,6 +1335,9 @@ parse_root(parser *p, yaml_node_t *root)
 		return false;
 	if (!get_len(p, root, "min_text_size", "template", false, 0,
 	    &t->min_text_size, NULL))
+		return false;
+	if ((n = get(p, root, "fonts")) != NULL && !is_null(n) &&
+	    !parse_fonts(p, n))
 		return false;
 	if ((n = get(p, root, "variables")) != NULL && !is_null(n) &&
 	    !parse_variables(p, n))
@@ -1447,6 +1493,12 @@ qp_template_load(const char *path, qp_error *err)
 		qp_buf_add(&b, "", 0);
 	t = qp_template_parse(path, b.data, b.len, err);
 	qp_buf_free(&b);
+	if (t && !qp_fonts_add_files((const char *const *)t->font_files,
+	    t->nfont_files, err)) {
+		qp_error_prefix(err, "%s", path);
+		qp_template_free(t);
+		return NULL;
+	}
 	if (t)
 		qp_outfile_protect(path, "the template");
 	return t;
@@ -1494,6 +1546,9 @@ qp_template_free(qp_template *t)
 	free(t->langs);
 	free(t->name);
 	free(t->description);
+	for (size_t i = 0; i < t->nfont_files; i++)
+		free(t->font_files[i]);
+	free(t->font_files);
 	free(t->path);
 	free(t);
 }

@@ -119,6 +119,8 @@ typedef struct qp_template {
 	const char **var_names; /* nvars names, for vars.h */
 	qp_block *blocks;
 	size_t nblocks;
+	char **font_files; /* fonts the template brings (resolved paths) */
+	size_t nfont_files;
 } qp_template;
 
 /* Load and validate a template file. NULL on error, err says file:l:c. */
