@@ -125,7 +125,6 @@ qp_cmd_check(int argc, char **argv)
 	const char **base = NULL, **values = NULL;
 	long *colvar = NULL;
 	bool *given = NULL;
-	char *tpath = NULL;
 	run r = {0};
 	qp_error err;
 	int c, rc = QP_EXIT_USAGE;
@@ -159,8 +158,7 @@ qp_cmd_check(int argc, char **argv)
 		goto done;
 	}
 	rc = QP_EXIT_ERROR;
-	if ((tpath = qp_template_find(tmpl_arg, &err)) == NULL ||
-	    (t = qp_template_load(tpath, &err)) == NULL) {
+	if ((t = qp_template_open(tmpl_arg, &err)) == NULL) {
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}
@@ -253,7 +251,6 @@ done:
 	free(values);
 	free(base);
 	qp_template_free(t);
-	free(tpath);
 	qp_sets_free(&sets);
 	return rc;
 }

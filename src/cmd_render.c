@@ -79,7 +79,6 @@ qp_cmd_render(int argc, char **argv)
 	qp_layout_ctx *ctx = NULL;
 	qp_page *page = NULL;
 	const char **values = NULL;
-	char *tpath = NULL;
 	qp_format fmt;
 	qp_error err;
 	int c, rc = QP_EXIT_USAGE;
@@ -122,8 +121,7 @@ qp_cmd_render(int argc, char **argv)
 		goto done;
 	}
 	rc = QP_EXIT_ERROR;
-	if ((tpath = qp_template_find(tmpl_arg, &err)) == NULL ||
-	    (t = qp_template_load(tpath, &err)) == NULL) {
+	if ((t = qp_template_open(tmpl_arg, &err)) == NULL) {
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}
@@ -166,7 +164,6 @@ done:
 	qp_layout_ctx_free(ctx);
 	free(values);
 	qp_template_free(t);
-	free(tpath);
 	qp_sets_free(&sets);
 	return rc;
 }

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "fonts.h"
+#include "template.h"
 
 #include <fontconfig/fontconfig.h>
 #include <limits.h>
@@ -157,4 +158,17 @@ qp_template_find(const char *arg, qp_error *err)
 	    "of a bundled template such as restroom-letter, station-tabloid "
 	    "or car-card)", arg);
 	return NULL;
+}
+
+qp_template *
+qp_template_open(const char *arg, qp_error *err)
+{
+	char *path = qp_template_find(arg, err);
+	qp_template *t;
+
+	if (path == NULL)
+		return NULL;
+	t = qp_template_load(path, err);
+	free(path);
+	return t;
 }

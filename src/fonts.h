@@ -40,4 +40,10 @@ bool qp_font_family_exists(const char *family);
  */
 char *qp_template_find(const char *arg, qp_error *err);
 
+/*
+ * qp_template_find() then qp_template_load(): the template a command's
+ * -t argument names, or NULL with err set.
+ */
+struct qp_template *qp_template_open(const char *arg, qp_error *err);
+
 #endif
