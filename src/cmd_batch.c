@@ -11,6 +11,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "datadir.h"
 #include "fonts.h"
 
 #define DEFAULT_PATTERN "output/{{code}}.pdf"

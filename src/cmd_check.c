@@ -10,6 +10,7 @@
 #include "check.h"
 #include "cli.h"
 #include "data.h"
+#include "datadir.h"
 #include "fonts.h"
 
 /* More language/choice combinations than this per row: defaults only. */

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "datadir.h"
 #include "fonts.h"
 #include "qr.h"
 

@@ -1,86 +1,15 @@
 /*
- * fonts.c - data directory discovery and bundled font registration.
+ * fonts.c - bundled and template-declared fonts, registered with
+ * fontconfig.
  */
 #define _GNU_SOURCE
 #include "fonts.h"
-#include "template.h"
+#include "datadir.h"
 
 #include <fontconfig/fontconfig.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#ifndef QP_DATADIR
-#define QP_DATADIR "/usr/local/share/qrposter"
-#endif
-
-static bool
-is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool
-is_file(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool
-has_data(const char *dir)
-{
-	char a[PATH_MAX + 16], b[PATH_MAX + 16];
-
-	snprintf(a, sizeof a, "%s/templates", dir);
-	snprintf(b, sizeof b, "%s/fonts", dir);
-	return is_dir(a) && is_dir(b);
-}
-
-const char *
-qp_datadir(void)
-{
-	static char dir[PATH_MAX];
-	char exe[PATH_MAX], cand[PATH_MAX + 32];
-	const char *env;
-	ssize_t n;
-
-	if (dir[0])
-		return dir;
-	env = getenv("QRPOSTER_DATADIR");
-	if (env && *env) {
-		snprintf(dir, sizeof dir, "%s", env);
-		return dir;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			if (has_data(exe)) {
-				snprintf(dir, sizeof dir, "%s", exe);
-				return dir;
-			}
-			snprintf(cand, sizeof cand, "%s/../share/qrposter", exe);
-			if (has_data(cand) && realpath(cand, dir) != NULL)
-				return dir;
-			/* A build directory inside the source tree. */
-			snprintf(cand, sizeof cand, "%s/..", exe);
-			if (has_data(cand) && realpath(cand, dir) != NULL)
-				return dir;
-		}
-	}
-	snprintf(dir, sizeof dir, "%s", QP_DATADIR);
-	return dir;
-}
 
 bool
 qp_fonts_init(qp_error *err)
@@ -88,7 +17,7 @@ qp_fonts_init(qp_error *err)
 	char fonts[PATH_MAX + 16];
 
 	snprintf(fonts, sizeof fonts, "%s/fonts", qp_datadir());
-	if (!is_dir(fonts))
+	if (!qp_is_dir(fonts))
 		return qp_fail(err, "bundled fonts not found in '%s' (set "
 		    "QRPOSTER_DATADIR to the directory holding fonts/ and "
 		    "templates/)", fonts);
@@ -135,40 +64,4 @@ qp_font_family_exists(const char *family)
 	FcObjectSetDestroy(os);
 	FcPatternDestroy(pat);
 	return found;
-}
-
-char *
-qp_template_find(const char *arg, qp_error *err)
-{
-	char *p;
-
-	if (is_file(arg))
-		return qp_xstrdup(arg);
-	if (strchr(arg, '/') == NULL) {
-		size_t n = strlen(arg);
-		bool has_ext = n > 5 && strcmp(arg + n - 5, ".yaml") == 0;
-
-		p = qp_xasprintf("%s/templates/%s%s", qp_datadir(), arg,
-		    has_ext ? "" : ".yaml");
-		if (is_file(p))
-			return p;
-		free(p);
-	}
-	qp_fail(err, "%s: template not found (give a file path, or the name "
-	    "of a bundled template such as restroom-letter, station-tabloid "
-	    "or car-card)", arg);
-	return NULL;
-}
-
-qp_template *
-qp_template_open(const char *arg, qp_error *err)
-{
-	char *path = qp_template_find(arg, err);
-	qp_template *t;
-
-	if (path == NULL)
-		return NULL;
-	t = qp_template_load(path, err);
-	free(path);
-	return t;
 }

@@ -1,0 +1,243 @@
+/*
+ * batch_manifest.c - what identifies a run's output (hashes of the
+ * inputs and files), the manifest written as rows finish, and the
+ * previous run's manifest read back to resume.
+ */
+#define _GNU_SOURCE
+#include "batch_int.h"
+
+/* ---- hashing --------------------------------------------------------- */
+
+static void
+hex_digest(GChecksum *c, char out[65])
+{
+	snprintf(out, 65, "%s", g_checksum_get_string(c));
+}
+
+bool
+bt_sha256_file(const char *path, char out[65], qp_error *err)
+{
+	GChecksum *c;
+	FILE *fp = fopen(path, "rb");
+	unsigned char buf[65536];
+	size_t n;
+	bool ok;
+
+	if (fp == NULL)
+		return qp_fail(err, "cannot read '%s': %s", path,
+		    strerror(errno));
+	c = g_checksum_new(G_CHECKSUM_SHA256);
+	while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+		g_checksum_update(c, buf, n);
+	ok = !ferror(fp);
+	fclose(fp);
+	if (ok)
+		hex_digest(c, out);
+	else
+		qp_fail(err, "cannot read '%s'", path);
+	g_checksum_free(c);
+	return ok;
+}
+
+/* Everything but the row that decides the bytes of an output. */
+bool
+bt_make_signature(batch *b, qp_error *err)
+{
+	const qp_batch_opts *o = b->o;
+	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+	char tsum[65], buf[512];
+
+	if (!bt_sha256_file(b->t->path, tsum, err)) {
+		g_checksum_free(c);
+		return false;
+	}
+	snprintf(buf, sizeof buf, "qrposter %s\ntemplate %s\ndpi %.6f\n"
+	    "bleed %.6f\nmarks %d\nimpose %dx%d %.6fx%.6f\nsde %lld\n"
+	    "links %d\n", QP_VERSION, tsum, o->render.dpi, o->render.bleed,
+	    o->render.marks, o->impose.cols, o->impose.rows, o->impose.sheet_w,
+	    o->impose.sheet_h, qp_source_date_epoch(), !o->no_links);
+	g_checksum_update(c, (const guchar *)buf, strlen(buf));
+	hex_digest(c, b->sig);
+	g_checksum_free(c);
+	return true;
+}
+
+void
+bt_row_key(const batch *b, row *r)
+{
+	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(c, (const guchar *)b->sig, 64);
+	g_checksum_update(c, (const guchar *)r->file, strlen(r->file) + 1);
+	for (size_t i = 0; i < b->t->nvars; i++) {
+		const char *v = r->values[i] ? r->values[i] : "";
+		g_checksum_update(c, (const guchar *)b->t->var_names[i],
+		    strlen(b->t->var_names[i]) + 1);
+		g_checksum_update(c, (const guchar *)(r->values[i] ? "=" : "!"),
+		    1);
+		g_checksum_update(c, (const guchar *)v, strlen(v) + 1);
+	}
+	hex_digest(c, r->key);
+	g_checksum_free(c);
+}
+
+/* ---- the manifest ---------------------------------------------------- */
+
+
+static void
+csv_field(qp_buf *out, const char *s, bool last)
+{
+	bool q = strpbrk(s, ",\"\r\n") != NULL || (*s && (s[0] == ' ' ||
+	    s[strlen(s) - 1] == ' '));
+
+	if (q) {
+		qp_buf_addc(out, '"');
+		for (; *s; s++) {
+			if (*s == '"')
+				qp_buf_addc(out, '"');
+			qp_buf_addc(out, *s);
+		}
+		qp_buf_addc(out, '"');
+	} else
+		qp_buf_adds(out, s);
+	qp_buf_adds(out, last ? "\n" : ",");
+}
+
+
+bool
+bt_manifest_open(manifest *m, const char *path, qp_error *err)
+{
+	memset(m, 0, sizeof *m);
+	if (!qp_outfile_open(&m->of, path, err))
+		return false;
+	m->open = true;
+	qp_buf_init(&m->line);
+	for (size_t i = 0; i < NMCOLS; i++)
+		csv_field(&m->line, manifest_cols[i], i + 1 == NMCOLS);
+	qp_outfile_write(&m->of, m->line.data, m->line.len);
+	m->pos = (long)m->line.len;
+	return true;
+}
+
+/* fields: NMCOLS strings. A NULL sha256 is filled in by manifest_close. */
+void
+bt_manifest_add(manifest *m, const char *const *f)
+{
+	qp_buf_reset(&m->line);
+	for (size_t i = 0; i < NMCOLS; i++) {
+		if (i == 6 && f[i] == NULL) {
+			m->sha_off = qp_xrealloc(m->sha_off, (m->nsha + 1) *
+			    sizeof *m->sha_off);
+			m->sha_off[m->nsha++] = m->pos + (long)m->line.len;
+			csv_field(&m->line, "0000000000000000000000000000000"
+			    "000000000000000000000000000000000", false);
+			continue;
+		}
+		csv_field(&m->line, f[i] ? f[i] : "", i + 1 == NMCOLS);
+	}
+	qp_outfile_write(&m->of, m->line.data, m->line.len);
+	m->pos += (long)m->line.len;
+}
+
+bool
+bt_manifest_close(manifest *m, const char *sha, qp_error *err)
+{
+	bool ok = true;
+
+	if (!m->open)
+		return true;
+	if (m->nsha && sha) {
+		for (size_t i = 0; i < m->nsha && ok; i++)
+			if (fflush(m->of.fp) != 0 ||
+			    fseek(m->of.fp, m->sha_off[i], SEEK_SET) != 0 ||
+			    fwrite(sha, 1, 64, m->of.fp) != 64)
+				ok = false;
+		if (!ok) {
+			qp_outfile_abort(&m->of);
+			qp_fail(err, "cannot write the manifest");
+		}
+	}
+	if (ok)
+		ok = qp_outfile_commit(&m->of, err);
+	qp_buf_free(&m->line);
+	free(m->sha_off);
+	m->open = false;
+	return ok;
+}
+
+void
+bt_manifest_abort(manifest *m)
+{
+	if (!m->open)
+		return;
+	qp_outfile_abort(&m->of);
+	qp_buf_free(&m->line);
+	free(m->sha_off);
+	m->open = false;
+}
+
+/* The previous run's manifest, read alongside the rows (both are in CSV
+ * order) to decide what can be skipped. */
+
+void
+bt_old_open(old_manifest *om, const char *path)
+{
+	qp_error err;
+
+	memset(om, 0, sizeof *om);
+	if (access(path, R_OK) != 0 ||
+	    (om->d = qp_data_open(path, &err)) == NULL) {
+		om->end = true;
+		return;
+	}
+	for (size_t i = 0; i < NMCOLS; i++)
+		if ((om->c[i] = qp_data_col_index(om->d,
+		    manifest_cols[i])) < 0) {
+			om->end = true;
+			return;
+		}
+}
+
+/* The old entry for CSV record index, or NULL. */
+const qp_record *
+bt_old_find(old_manifest *om, size_t index)
+{
+	qp_error err;
+
+	while (!om->end) {
+		long rn;
+
+		if (!om->have) {
+			if (qp_data_next(om->d, &om->rec, &err) != 1) {
+				om->end = true;
+				break;
+			}
+			om->have = true;
+		}
+		if (!qp_parse_int(om->rec.fields[om->c[0]], 1, LONG_MAX,
+		    &rn)) {
+			om->end = true;
+			break;
+		}
+		if ((size_t)rn - 1 < index) {
+			om->have = false;
+			continue;
+		}
+		if ((size_t)rn - 1 == index)
+			return &om->rec;
+		break;
+	}
+	return NULL;
+}
+
+void
+bt_old_close(old_manifest *om)
+{
+	qp_data_close(om->d);
+}
+
+const char *
+bt_old_field(const old_manifest *om, const qp_record *r, int i)
+{
+	return r->fields[om->c[i]];
+}

@@ -1,0 +1,320 @@
+/*
+ * util_file.c - outputs written to a temporary and renamed when complete,
+ * removed on a stop signal; inputs an output must never replace; paths.
+ */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool
+qp_check_output_dir(const char *path, qp_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	struct stat st;
+	bool ok;
+
+	if (slash == NULL)
+		return true;
+	dir = slash == path ? qp_xstrdup("/") :
+	    qp_xstrndup(path, (size_t)(slash - path));
+	ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+	if (!ok)
+		qp_fail(err, "output directory '%s' does not exist", dir);
+	free(dir);
+	return ok;
+}
+
+/*
+ * Temporary files in flight, for a signal handler to remove. A slot is
+ * claimed under the lock, its path written, then marked used; the handler
+ * reads only used slots and calls only unlink().
+ */
+#define NTEMPS 64
+static struct {
+	volatile sig_atomic_t used;
+	char path[PATH_MAX];
+} temps[NTEMPS];
+static pthread_mutex_t temps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+temp_register(const char *path)
+{
+	int slot = 0;
+
+	if (strlen(path) >= PATH_MAX)
+		return 0;
+	pthread_mutex_lock(&temps_lock);
+	for (int i = 0; i < NTEMPS; i++)
+		if (!temps[i].used) {
+			strcpy(temps[i].path, path);
+			temps[i].used = 1;
+			slot = i + 1;
+			break;
+		}
+	pthread_mutex_unlock(&temps_lock);
+	return slot; /* 0: the registry is full; the file is just not listed */
+}
+
+static void
+temp_unregister(qp_outfile *o)
+{
+	if (o->slot <= 0 || o->slot > NTEMPS)
+		return;
+	pthread_mutex_lock(&temps_lock);
+	temps[o->slot - 1].used = 0;
+	pthread_mutex_unlock(&temps_lock);
+	o->slot = 0;
+}
+
+/* Hold the signals that stop a run (their handlers remove temporaries)
+ * across a step that must not be cut in two; release re-delivers them. */
+static void
+stop_signals_hold(sigset_t *saved)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, saved);
+}
+
+static void
+stop_signals_release(const sigset_t *saved)
+{
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+void
+qp_outfile_unlink_all(void)
+{
+	for (int i = 0; i < NTEMPS; i++)
+		if (temps[i].used)
+			(void)unlink(temps[i].path);
+}
+
+/* Inputs an output must never replace. */
+#define NPROTECT 16
+static struct {
+	dev_t dev;
+	ino_t ino;
+	char what[64];
+} protect[NPROTECT];
+static size_t nprotect;
+
+void
+qp_outfile_protect(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return;
+	pthread_mutex_lock(&temps_lock);
+	for (size_t i = 0; i < nprotect; i++)
+		if (protect[i].dev == st.st_dev && protect[i].ino == st.st_ino)
+			goto out;
+	if (nprotect < NPROTECT) {
+		protect[nprotect].dev = st.st_dev;
+		protect[nprotect].ino = st.st_ino;
+		snprintf(protect[nprotect].what, sizeof protect[0].what, "%s",
+		    what);
+		nprotect++;
+	}
+out:
+	pthread_mutex_unlock(&temps_lock);
+}
+
+/* The description of the input path resolves to, or NULL. */
+static bool
+is_protected(const char *path, char *what, size_t n)
+{
+	struct stat st;
+	bool found = false;
+
+	if (stat(path, &st) != 0)
+		return false;
+	pthread_mutex_lock(&temps_lock);
+	for (size_t i = 0; i < nprotect && !found; i++)
+		if (protect[i].dev == st.st_dev &&
+		    protect[i].ino == st.st_ino) {
+			snprintf(what, n, "%s", protect[i].what);
+			found = true;
+		}
+	pthread_mutex_unlock(&temps_lock);
+	return found;
+}
+
+bool
+qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	char what[64];
+	sigset_t saved;
+	int fd;
+
+	memset(o, 0, sizeof *o);
+	if (!qp_check_output_dir(path, err))
+		return false;
+	if (is_protected(path, what, sizeof what))
+		return qp_fail(err, "'%s' is %s: an output must not replace an "
+		    "input (choose another output name)", path, what);
+	/* The name is cut to 64 bytes so a long output name still leaves
+	 * room for the prefix and suffix within NAME_MAX. */
+	if (slash == NULL)
+		o->tmp_path = qp_xasprintf(".%.64s.XXXXXX", path);
+	else
+		o->tmp_path = qp_xasprintf("%.*s/.%.64s.XXXXXX",
+		    (int)(slash - path), path, slash + 1);
+	/* A stop between creating the file and listing it would leave it
+	 * behind: hold SIGINT/SIGTERM/SIGHUP for those two steps. */
+	stop_signals_hold(&saved);
+	fd = mkstemp(o->tmp_path);
+	if (fd < 0) {
+		int e = errno;
+		stop_signals_release(&saved);
+		qp_fail(err, "cannot create a file beside '%s': %s", path,
+		    strerror(e));
+		free(o->tmp_path);
+		o->tmp_path = NULL;
+		return false;
+	}
+	o->slot = temp_register(o->tmp_path);
+	stop_signals_release(&saved);
+	/* mkstemp makes 0600; an output file is an ordinary document. */
+	{
+		mode_t um = umask(0);
+		umask(um);
+		(void)fchmod(fd, 0666 & ~um);
+	}
+	o->fp = fdopen(fd, "wb");
+	if (o->fp == NULL) {
+		close(fd);
+		unlink(o->tmp_path);
+		temp_unregister(o);
+		free(o->tmp_path);
+		o->tmp_path = NULL;
+		return qp_fail(err, "cannot open '%s': %s", path,
+		    strerror(errno));
+	}
+	o->path = qp_xstrdup(path);
+	return true;
+}
+
+bool
+qp_outfile_write(qp_outfile *o, const void *data, size_t len)
+{
+	if (o->write_failed)
+		return false;
+	if (len && fwrite(data, 1, len, o->fp) != len) {
+		o->write_failed = true;
+		o->saved_errno = errno;
+		return false;
+	}
+	return true;
+}
+
+bool
+qp_outfile_commit(qp_outfile *o, qp_error *err)
+{
+	sigset_t saved;
+	bool ok = true;
+	int e = 0;
+
+	if (o->fp == NULL)
+		return qp_fail(err, "'%s' was not opened", o->path);
+	if (o->write_failed) {
+		ok = false;
+		e = o->saved_errno;
+	} else if (fflush(o->fp) != 0 || fsync(fileno(o->fp)) != 0) {
+		ok = false;
+		e = errno;
+	}
+	if (fclose(o->fp) != 0 && ok) {
+		ok = false;
+		e = errno;
+	}
+	o->fp = NULL;
+	/* Rename and unlist together: a stop in between would unlink a
+	 * name that no longer exists, which is harmless, but a stop just
+	 * before the rename must find the temporary still listed. */
+	stop_signals_hold(&saved);
+	if (ok && rename(o->tmp_path, o->path) != 0) {
+		ok = false;
+		e = errno;
+	}
+	if (!ok)
+		unlink(o->tmp_path);
+	temp_unregister(o);
+	stop_signals_release(&saved);
+	if (!ok)
+		qp_fail(err, "cannot write '%s': %s%s", o->path,
+		    strerror(e ? e : EIO), e == ENOSPC || e == EFBIG ||
+		    e == EDQUOT ? " (the disk or the file size limit is full; "
+		    "nothing was written)" : "");
+	free(o->tmp_path);
+	free(o->path);
+	o->tmp_path = o->path = NULL;
+	return ok;
+}
+
+void
+qp_outfile_abort(qp_outfile *o)
+{
+	if (o->fp) {
+		fclose(o->fp);
+		o->fp = NULL;
+	}
+	if (o->tmp_path)
+		unlink(o->tmp_path);
+	temp_unregister(o);
+	free(o->tmp_path);
+	free(o->path);
+	o->tmp_path = o->path = NULL;
+}
+
+const char *
+qp_path_ext(const char *path, char *buf, size_t bufsz)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	if (bufsz == 0)
+		return "";
+	buf[0] = '\0';
+	if (dot == NULL || (slash && dot < slash) || dot == path ||
+	    (slash && dot == slash + 1))
+		return buf;
+	for (i = 0; dot[1 + i] && i + 1 < bufsz; i++) {
+		char c = dot[1 + i];
+		buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+long long
+qp_source_date_epoch(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	long v;
+
+	if (s && qp_parse_int(s, 0, LONG_MAX, &v))
+		return v;
+	/* 2026-01-01T00:00:00Z: a fixed, honest-looking date. */
+	return 1767225600LL;
+}
