@@ -144,7 +144,7 @@ test: deps qrposter $(TEST_BIN)
 test-browser: deps qrposter
 	@command -v npm >/dev/null || { SUDO=; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
-	@[ -d tests/browser/node_modules/playwright-core ] || \
+	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/axe-core ] || \
 	  (cd tests/browser && npm ci --no-audit --no-fund)
 	QRPOSTER=$(abspath $(QRPOSTER_BIN)) QRPOSTER_DATADIR=$(CURDIR) node tests/browser/editor.test.mjs
 

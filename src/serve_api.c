@@ -97,6 +97,15 @@ template_json(qp_buf *b, const char *name, const qp_template *t,
 			srv_json_str(b, v->def);
 			qp_buf_adds(b, ",\"description\":");
 			srv_json_str(b, v->desc);
+			if (v->nchoices) {
+				qp_buf_adds(b, ",\"choices\":[");
+				for (size_t k = 0; k < v->nchoices; k++) {
+					if (k)
+						qp_buf_addc(b, ',');
+					srv_json_str(b, v->choices[k]);
+				}
+				qp_buf_addc(b, ']');
+			}
 			qp_buf_printf(b, ",\"required\":%s}",
 			    v->def ? "false" : "true");
 		}

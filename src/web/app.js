@@ -43,6 +43,18 @@ function describe(v) {
   return { label, hint: d.charAt(0).toUpperCase() + d.slice(1).replace(/\.$/, '') };
 }
 
+// A menu entry for a choice: a language tag reads as its name
+// ("ar" -> "Arabic (ar)"), anything else as given.
+function choiceLabel(v, c) {
+  if (/(^|_)lang/.test(v.name) && typeof Intl.DisplayNames === 'function') {
+    try {
+      const n = new Intl.DisplayNames(['en'], { type: 'language' }).of(c);
+      if (n && n !== c) return `${n} (${c})`;
+    } catch (e) { /* not a language tag: show it as it is */ }
+  }
+  return c;
+}
+
 async function getJSON(url) {
   const r = await fetch(url, { cache: 'no-store' });
   const body = await r.json().catch(() => ({}));
@@ -62,7 +74,7 @@ async function loadTemplates() {
   const sel = $('template');
   sel.textContent = '';
   for (const t of data.templates) {
-    sel.append(el('option', { value: t.name }, `${t.title} — ${fmtSize(t)}`));
+    sel.append(el('option', { value: t.name }, t.title));
   }
   // The restroom poster is the one most people start from.
   if (data.templates.some((t) => t.name === 'restroom-letter')) sel.value = 'restroom-letter';
@@ -103,21 +115,31 @@ function buildFields(t) {
     const lab = el('label', { for: id }, label);
     if (v.required) lab.append(' ', el('span', { class: 'required-mark' }, '(required)'));
     wrap.append(lab);
-    const input = el('input', {
-      type: 'text', id, name: 'var.' + v.name, autocomplete: 'off',
-      spellcheck: v.name === 'name' ? 'true' : 'false',
+    const common = {
+      id, name: 'var.' + v.name,
       'aria-describedby': `${id}-hint ${id}-error`,
       'aria-required': v.required ? 'true' : null,
       'data-var': v.name,
-    });
+    };
     if (!(v.name in state.values)) state.values[v.name] = v.default || '';
+    let input;
+    if (v.choices && v.choices.length) {
+      // A variable with a fixed set of values is a menu, not free text.
+      input = el('select', common);
+      if (v.required) input.append(el('option', { value: '' }, 'Choose…'));
+      for (const c of v.choices) input.append(el('option', { value: c }, choiceLabel(v, c)));
+      if (!v.choices.includes(state.values[v.name])) state.values[v.name] = v.default || '';
+    } else {
+      input = el('input', { ...common, type: 'text', autocomplete: 'off',
+        spellcheck: v.name === 'name' ? 'true' : 'false' });
+    }
     input.value = state.values[v.name];
     const row = el('div', { class: 'field-row' });
     row.append(input);
     let reset = null;
     if (v.default !== null) {
       reset = el('button', { type: 'button', class: 'reset',
-        'aria-label': `Put back the standard ${label.toLowerCase()}` }, 'Use standard');
+        'aria-label': `Use standard ${label.toLowerCase()}` }, 'Use standard');
       reset.addEventListener('click', () => {
         input.value = v.default;
         onInput(v.name, input.value, reset, v.default);
@@ -133,7 +155,8 @@ function buildFields(t) {
     if (v.required && EXAMPLES[v.name]) hints.push(`For example: ${v.name === 'code' ? 'NYP-R1' : 'New York Penn Station, restroom 1'}`);
     wrap.append(el('p', { class: 'hint', id: `${id}-hint` }, hints.join(' ')));
     wrap.append(el('p', { class: 'field-error', id: `${id}-error` }));
-    input.addEventListener('input', () => onInput(v.name, input.value, reset, v.default));
+    input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input',
+      () => onInput(v.name, input.value, reset, v.default));
     (v.required ? loc : txt).append(wrap);
   }
   $('location-fields').hidden = loc.childElementCount === 0;
@@ -144,6 +167,7 @@ function onInput(name, value, reset, def) {
   state.values[name] = value;
   if (reset) reset.hidden = value === def;
   setFieldError(name, '');
+  if ($('download-status').classList.contains('bad')) setStatus('download-status', '');
   schedulePreview(DEBOUNCE_MS);
 }
 
@@ -294,7 +318,9 @@ async function download(format) {
     return;
   }
   const buttons = [$('download-pdf'), $('download-png')];
-  buttons.forEach((b) => { b.disabled = true; });
+  if (state.downloading) return;
+  state.downloading = true;
+  buttons.forEach((b) => b.setAttribute('aria-disabled', 'true'));
   setStatus('download-status', `Making the ${format.toUpperCase()}…`);
   try {
     const r = await fetch('/api/poster', { method: 'POST', body });
@@ -311,7 +337,8 @@ async function download(format) {
   } catch (e) {
     setStatus('download-status', 'The editor cannot reach qrposter. Is it still running?', true);
   } finally {
-    buttons.forEach((b) => { b.disabled = false; });
+    state.downloading = false;
+    buttons.forEach((b) => b.removeAttribute('aria-disabled'));
   }
 }
 

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const top = resolve(here, '..', '..');
@@ -79,6 +80,22 @@ function stopServer(proc) {
   });
 }
 
+// axe-core (npm), evaluated in the page through the DevTools protocol, so
+// the page's Content-Security-Policy (no inline script) stays as it is.
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const axeStates = [];
+
+async function axeCheck(page, state) {
+  const has = await page.evaluate(() => typeof window.axe === 'object');
+  if (!has) await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id} (${v.impact}) x${v.nodes.length}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  axeStates.push(state);
+  check(found.length === 0, `axe-core, ${state}: ${found.join('; ')}`);
+}
+
 async function previewVersion(page) {
   return Number(await page.getAttribute('#preview', 'data-version') || 0);
 }
@@ -134,6 +151,22 @@ async function main() {
       check(await page.inputValue('#f-hotline') === '1-888-373-7888', 'hotline default shown');
     });
 
+    await step('no print-run links before a print run, none in the tab order', async () => {
+      check(!(await page.isVisible('#batch-pdf')) && !(await page.isVisible('#batch-manifest')),
+        'print-run download links are visible before any run');
+      const seen = new Set();
+      await page.focus('#template');
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        seen.add(await page.evaluate(() => document.activeElement.id));
+      }
+      check(!seen.has('batch-pdf') && !seen.has('batch-manifest'), `tab reaches hidden links: ${[...seen]}`);
+    });
+
+    await step('axe-core finds nothing on a fresh page', async () => {
+      await axeCheck(page, 'fresh page');
+    });
+
     await step('every field has a label and a description', async () => {
       const bad = await page.$$eval('input, select', (els) => els
         .filter((e) => e.type !== 'hidden' && e.type !== 'file')
@@ -172,6 +205,11 @@ async function main() {
       check(after !== before, 'preview image did not change');
       const status = await page.textContent('#preview-status');
       check(/up to date/.test(status), `status: ${status}`);
+    });
+
+    await step('axe-core finds nothing once "Use standard" buttons show', async () => {
+      check(await page.isVisible('#f-hotline + .reset'), 'Use standard button shown');
+      await axeCheck(page, 'changed hotline');
     });
 
     await step('screenshot (laptop)', async () => {
@@ -224,6 +262,7 @@ async function main() {
       const m = readFileSync(join(out, 'manifest.csv'), 'utf8');
       check(m.includes('NYP-R1') && m.includes('CHI-3'), 'manifest lists the rows');
       await page.screenshot({ path: join(out, 'editor-batch.png'), fullPage: true });
+      await axeCheck(page, 'print run done');
     });
 
     await step('a hotline too long for the poster gets a message beside the field', async () => {
@@ -234,6 +273,7 @@ async function main() {
       const msg = await page.textContent('#f-hotline-error');
       check(/too long/.test(msg), `message: ${msg}`);
       await page.screenshot({ path: join(out, 'editor-error.png'), fullPage: false });
+      await axeCheck(page, 'field error');
       const v = await previewVersion(page);
       await page.click('#f-hotline + .reset');   // "Use standard"
       await waitPreviewAfter(page, v);
@@ -246,6 +286,80 @@ async function main() {
       const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(over <= 0, `page is ${over}px wider than the screen`);
       await page.screenshot({ path: join(out, 'editor-tablet.png'), fullPage: false });
+      await axeCheck(page, 'tablet');
+      await page.setViewportSize({ width: 1280, height: 900 });
+    });
+
+    await step('a missing box: the message goes when the box is filled', async () => {
+      await page.fill('#f-code', '');
+      await page.click('#download-pdf');
+      await page.waitForFunction(() => /first/.test(document.getElementById('download-status').textContent),
+        null, { timeout: STEP_MS });
+      check(await page.getAttribute('#f-code', 'aria-invalid') === 'true', 'the empty box is marked');
+      check(await page.evaluate(() => document.activeElement.id) === 'f-code', 'focus moved to the empty box');
+      await page.fill('#f-code', 'NYP-R1');
+      check(await page.textContent('#download-status') === '', 'the "fill in first" message stayed after the box was filled');
+      check(await page.getAttribute('#f-code', 'aria-invalid') === null, 'the box is still marked invalid');
+    });
+
+    await step('after a download from the keyboard, focus stays on the button', async () => {
+      await page.focus('#download-pdf');
+      const [dl] = await Promise.all([
+        page.waitForEvent('download', { timeout: STEP_MS }),
+        page.keyboard.press('Enter'),
+      ]);
+      await dl.path();
+      await page.waitForFunction(() => /Downloaded/.test(document.getElementById('download-status').textContent),
+        null, { timeout: STEP_MS });
+      const active = await page.evaluate(() => document.activeElement.id || document.activeElement.tagName);
+      check(active === 'download-pdf', `focus is on ${active}`);
+    });
+
+    await step('a variable with choices is a menu (the third language)', async () => {
+      const v = await previewVersion(page);
+      await page.selectOption('#template', 'multilingual-tabloid');
+      await waitPreviewAfter(page, v);
+      check(await page.evaluate(() => document.getElementById('f-lang2').tagName) === 'SELECT', 'lang2 is not a menu');
+      const opts = await page.$$eval('#f-lang2 option', (o) => o.map((x) => [x.value, x.textContent]));
+      check(opts.some(([val, txt]) => val === 'ko' && /Korean/.test(txt)), `options: ${JSON.stringify(opts)}`);
+      const v2 = await previewVersion(page);
+      await page.selectOption('#f-lang2', 'ko');
+      await waitPreviewAfter(page, v2);
+      await axeCheck(page, 'multilingual template');
+      const v3 = await previewVersion(page);
+      await page.selectOption('#template', 'restroom-letter');
+      await waitPreviewAfter(page, v3);
+    });
+
+    await step('on a phone, a focused box is not covered and the poster menu is not cut off', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(200);
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(over <= 0, `page is ${over}px wider than the screen`);
+      for (const id of ['f-code', 'f-name', 'f-hotline']) {
+        await page.focus('#' + id);
+        await page.waitForTimeout(100);
+        const r = await page.evaluate((i) => {
+          const e = document.getElementById(i);
+          const b = e.getBoundingClientRect();
+          const hit = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+          return { top: b.top, bottom: b.bottom, h: window.innerHeight, covered: hit !== e && !e.contains(hit) };
+        }, id);
+        check(r.top >= 0 && r.bottom <= r.h, `${id} is off screen when focused: ${JSON.stringify(r)}`);
+        check(!r.covered, `${id} is covered by something else when focused`);
+      }
+      const pinned = await page.evaluate(() => getComputedStyle(document.querySelector('.preview-side')).position);
+      check(pinned !== 'sticky' && pinned !== 'fixed', `the preview is pinned (${pinned}) over the form`);
+      const cut = await page.evaluate(() => {
+        const s = document.getElementById('template');
+        const c = document.createElement('canvas').getContext('2d');
+        c.font = getComputedStyle(s).font;
+        const text = s.options[s.selectedIndex].textContent;
+        return c.measureText(text).width - (s.clientWidth - 40);
+      });
+      check(cut <= 0, `the poster menu's text is ${Math.round(cut)}px wider than the menu`);
+      await page.screenshot({ path: join(out, 'editor-phone.png'), fullPage: false });
+      await axeCheck(page, 'phone');
     });
 
     await step('no request left the machine and no script errors', async () => {
