@@ -120,19 +120,19 @@ TEST_LIBS = -lcmocka
 
 # helpers.c is optional: a test may carry its own static helpers.
 TEST_HELPERS = $(wildcard tests/helpers.c)
-$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/helpers.h) $(BUILD)/libqrposter.a
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/*.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 # test_batch carries its own helpers (run a command, decode a QR code with
 # libzbar), so it builds with or without tests/helpers.c.
-$(BUILD)/tests/test_batch: tests/test_batch.c $(BUILD)/libqrposter.a
+$(BUILD)/tests/test_batch: tests/test_batch.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 # The server test is a plain HTTP client of `qrposter serve`: it needs
 # the library's serve.h helpers, not the shared test helpers.
-$(BUILD)/tests/test_serve: tests/test_serve.c $(BUILD)/libqrposter.a
+$(BUILD)/tests/test_serve: tests/test_serve.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
