@@ -222,15 +222,16 @@ setup(batch *b, qp_error *err)
 			b->fixed_dir = end > 0 ? end - 1 : 0;
 		}
 		if (b->pattern == NULL) {
-			qp_error_prefix(err, "--output '%s' at byte %zu",
-			    o->pattern, off + 1);
+			qp_error_prefix(err, "the output pattern '%s' at byte "
+			    "%zu", o->pattern, off + 1);
 			return false;
 		}
-		if (qp_tstr_is_constant(b->pattern))
-			return qp_fail(err, "--output '%s' names no variable, "
-			    "so every row would write the same file; use e.g. "
-			    "'output/{{code}}.pdf', or --combine FILE.pdf",
+		if (qp_tstr_is_constant(b->pattern)) {
+			qp_fail(err, "the output pattern '%s' names no "
+			    "variable, so every row would write the same file",
 			    o->pattern);
+			return qp_error_hint(err, QP_HINT_PATTERN, 0, NULL);
+		}
 	}
 	if (o->combine) {
 		b->combine_path = o->shard_n > 1 ? shard_suffix(o->combine,
@@ -275,10 +276,9 @@ setup(batch *b, qp_error *err)
 				qp_buf_adds(&cols, qp_data_col(d, k));
 			}
 			qp_fail(err, "%s:1: no column '%s', which the template "
-			    "%s needs and has no default for (columns: %s); add "
-			    "the column or give -s %s=VALUE", b->data_name,
-			    t->var_names[i], t->path, cols.data,
-			    t->var_names[i]);
+			    "%s needs and has no default for (columns: %s)",
+			    b->data_name, t->var_names[i], t->path, cols.data);
+			qp_error_hint(err, QP_HINT_UNSET, 0, t->var_names[i]);
 			qp_buf_free(&cols);
 			bt_close_data(d);
 			return false;
@@ -370,8 +370,8 @@ bt_row_prepare(const batch *b, const qp_record *rec, size_t pos, row *r,
 		free(offs);
 		qp_buf_free(&names);
 		if (!ok) {
-			qp_error_prefix(err, "%s:%zu: --output", b->data_name,
-			    rec->line);
+			qp_error_prefix(err, "%s:%zu: the output pattern",
+			    b->data_name, rec->line);
 			qp_buf_free(&buf);
 			return false;
 		}
@@ -405,10 +405,10 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 	b.st = st;
 	b.spool_fd = -1;
 	if ((o->pattern == NULL) == (o->combine == NULL))
-		return qp_fail(err, "give either --output PATTERN (a file per "
-		    "row) or --combine FILE.pdf (one document)");
+		return qp_fail(err, "a batch writes either a file per row (an "
+		    "output pattern) or one combined PDF, not both or neither");
 	if (o->impose.cols && o->combine == NULL)
-		return qp_fail(err, "--impose needs --combine FILE.pdf");
+		return qp_fail(err, "imposing needs a combined PDF");
 	if (!setup(&b, err))
 		goto done;
 	b.jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;

@@ -189,8 +189,8 @@ bt_row_layout(worker *w, const row *r, bool verify, qp_error *err)
 		}
 	if (verify && !qp_verify_page(w->ver, page,
 	    (const char *const *)r->payloads, b->nqr, err)) {
-		qp_error_prefix(err, "%s:%zu: --verify", b->data_name,
-		    r->line);
+		qp_error_prefix(err, "%s:%zu: verifying the QR code",
+		    b->data_name, r->line);
 		qp_page_free(page);
 		return NULL;
 	}
@@ -554,16 +554,18 @@ bt_run_files(batch *b, qp_error *err)
 			}
 		if (clashes) {
 			qp_fail(err, "%zu row%s would overwrite another's "
-			    "output; make --output '%s' distinct (e.g. add "
-			    "another column); nothing was written", clashes,
+			    "output; make the output pattern '%s' distinct "
+			    "(e.g. add another column); nothing was written",
+			    clashes,
 			    clashes == 1 ? "" : "s", o->pattern);
 			goto done;
 		}
 	}
 	if (nerr && !o->keep_going) {
-		qp_fail(err, "%zu of %zu row%s %s errors; nothing was written "
-		    "(--keep-going makes the good rows)", nerr, b->total,
-		    b->total == 1 ? "" : "s", nerr == 1 ? "has" : "have");
+		qp_fail(err, "%zu of %zu row%s %s errors; nothing was written",
+		    nerr, b->total, b->total == 1 ? "" : "s",
+		    nerr == 1 ? "has" : "have");
+		qp_error_hint(err, QP_HINT_KEEP_GOING, (long)nerr, NULL);
 		goto done;
 	}
 	if (bt_stopping(b)) {

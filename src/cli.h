@@ -35,6 +35,16 @@ int qp_cmd_serve(int argc, char **argv);
 void qp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same for a ready message: prefix, then msg made visible. */
 void qp_cli_puts(const char *prefix, const char *msg);
+/*
+ * Print a library error as one "qrposter: " line ("where: " first when
+ * where is not NULL), with its hint in the words of command cmd: the
+ * flag that gets past it ("use --dpi 190 or lower", "--set ..."). The
+ * library's messages name no flag; this is where they are added.
+ */
+void qp_cli_fail(const char *cmd, const char *where, const qp_error *err);
+/* The exit status for a library error: a bad --set is a bad command
+ * line (2), anything else a failure (1). */
+int qp_cli_status(const qp_error *err);
 
 /*
  * Report getopt_long's '?' (unknown option) or ':' (missing argument) as

@@ -246,7 +246,8 @@ qp_cmd_batch(int argc, char **argv)
 	v = sysconf(_SC_NPROCESSORS_ONLN);
 	o.jobs = v > 0 ? (int)v : 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:d:o:s:j:qh", longopts,
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:d:o:s:j:qh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 't': tmpl_arg = optarg; break;
@@ -258,7 +259,7 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_IMPOSE:
 			if (!qp_batch_parse_impose(optarg, &o.impose.cols,
 			    &o.impose.rows, &err)) {
-				qp_cli_error("%s", err.msg);
+				qp_cli_error("--impose %s", err.msg);
 				goto done;
 			}
 			break;
@@ -275,7 +276,7 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_SHARD:
 			if (!qp_batch_parse_shard(optarg, &o.shard_k,
 			    &o.shard_n, &err)) {
-				qp_cli_error("%s", err.msg);
+				qp_cli_error("--shard %s", err.msg);
 				goto done;
 			}
 			break;
@@ -298,7 +299,7 @@ qp_cmd_batch(int argc, char **argv)
 			rc = QP_EXIT_OK;
 			goto done;
 		default:
-			batch_usage(stderr);
+			qp_cli_bad_option("batch", argv, c);
 			goto done;
 		}
 	}
@@ -364,7 +365,8 @@ qp_cmd_batch(int argc, char **argv)
 		fprintf(stderr, "... and %zu more bad rows (see the "
 		    "manifest)\n", u.nmore);
 	if (!ok) {
-		qp_cli_error("%s", err.msg);
+		qp_cli_fail("batch", NULL, &err);
+		rc = qp_cli_status(&err);
 		goto done;
 	}
 	if (st.interrupted) {

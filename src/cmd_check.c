@@ -131,7 +131,8 @@ qp_cmd_check(int argc, char **argv)
 	int c, rc = QP_EXIT_USAGE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:d:s:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:d:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': tmpl_arg = optarg; break;
 		case 'd': data = optarg; break;
@@ -145,7 +146,7 @@ qp_cmd_check(int argc, char **argv)
 			rc = QP_EXIT_OK;
 			goto done;
 		default:
-			check_usage(stderr);
+			qp_cli_bad_option("check", argv, c);
 			goto done;
 		}
 	}
@@ -154,8 +155,8 @@ qp_cmd_check(int argc, char **argv)
 		goto done;
 	}
 	if (tmpl_arg == NULL) {
-		qp_cli_error("check: give a template with -t");
-		check_usage(stderr);
+		qp_cli_error("check: give a template with -t (see 'qrposter "
+		    "check --help')");
 		goto done;
 	}
 	rc = QP_EXIT_ERROR;
@@ -167,8 +168,8 @@ qp_cmd_check(int argc, char **argv)
 	values = qp_xcalloc(t->nvars + 1, sizeof *values);
 	given = qp_xcalloc(t->nvars + 1, sizeof *given);
 	if (!qp_bind_sets(t, sets.v, sets.n, base, &err)) {
-		qp_cli_error("%s", err.msg);
-		rc = QP_EXIT_USAGE;
+		qp_cli_fail("check", NULL, &err);
+		rc = qp_cli_status(&err);
 		goto done;
 	}
 	for (size_t i = 0; i < sets.n; i++) {

@@ -53,7 +53,7 @@ finish_render(const qp_page *page, const char *out, qp_format fmt,
 	qp_error err;
 
 	if (!qp_render_file(page, out, fmt, o, &err)) {
-		qp_cli_error("%s", err.msg);
+		qp_cli_fail("render", NULL, &err);
 		return QP_EXIT_ERROR;
 	}
 	return QP_EXIT_OK;
@@ -128,13 +128,13 @@ qp_cmd_render(int argc, char **argv)
 	}
 	values = qp_xcalloc(t->nvars + 1, sizeof *values);
 	if (!qp_bind_sets(t, sets.v, sets.n, values, &err)) {
-		qp_cli_error("%s", err.msg);
-		rc = QP_EXIT_USAGE;
+		qp_cli_fail("render", NULL, &err);
+		rc = qp_cli_status(&err);
 		goto done;
 	}
 	ctx = qp_layout_ctx_new();
 	if ((page = qp_layout_page(ctx, t, values, &err)) == NULL) {
-		qp_cli_error("%s: %s", t->path, err.msg);
+		qp_cli_fail("render", t->path, &err);
 		goto done;
 	}
 	/* The preflight (check.h) runs before every render: its errors
@@ -269,7 +269,7 @@ qp_cmd_qr(int argc, char **argv)
 		return QP_EXIT_USAGE;
 	}
 	if ((page = qp_layout_qr_only(text, ecc, size, quiet, &err)) == NULL) {
-		qp_cli_error("%s", err.msg);
+		qp_cli_fail("qr", NULL, &err);
 		return QP_EXIT_ERROR;
 	}
 	if (fmt == QP_FMT_PNG) {

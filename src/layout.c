@@ -107,33 +107,41 @@ qp_bind_sets(const qp_template *t, const char *const *sets, size_t nsets,
 		char *key;
 		long idx;
 
-		if (eq == NULL || eq == sets[i])
-			return qp_fail(err, "--set '%s': expected KEY=VALUE",
-			    sets[i]);
+		if (eq == NULL || eq == sets[i]) {
+			qp_fail(err, "'%s': expected KEY=VALUE", sets[i]);
+			return qp_error_hint(err, QP_HINT_SET, 0, NULL);
+		}
 		key = qp_xstrndup(sets[i], (size_t)(eq - sets[i]));
 		idx = qp_template_var(t, key);
 		if (idx < 0) {
 			const char *near = qp_nearest(key, t->var_names,
 			    t->nvars);
-			qp_fail(err, "--set %s: the template %s has no variable "
+			qp_fail(err, "%s: the template %s has no variable "
 			    "'%s'%s%s%s", sets[i], t->path, key,
 			    near ? " (did you mean '" : "", near ? near : "",
 			    near ? "'?)" : "");
+			qp_error_hint(err, QP_HINT_SET, 0, key);
 			free(key);
 			return false;
 		}
 		free(key);
-		if (!qp_utf8_valid(eq + 1, strlen(eq + 1), NULL))
-			return qp_fail(err, "--set %s: the value is not valid "
-			    "UTF-8", t->var_names[idx]);
+		if (!qp_utf8_valid(eq + 1, strlen(eq + 1), NULL)) {
+			qp_fail(err, "%s: the value is not valid UTF-8",
+			    t->var_names[idx]);
+			return qp_error_hint(err, QP_HINT_SET, 0,
+			    t->var_names[idx]);
+		}
 		size_t at;
 		unsigned long cc = qp_text_control(eq + 1, strlen(eq + 1), &at);
-		if (cc)
-			return qp_fail(err, "--set %s: a control character "
-			    "(%s%0*lX) at byte %zu of the value; only tab and "
-			    "line breaks are allowed", t->var_names[idx],
+		if (cc) {
+			qp_fail(err, "%s: a control character (%s%0*lX) at byte "
+			    "%zu of the value; only tab and line breaks are "
+			    "allowed", t->var_names[idx],
 			    cc < 0x80 ? "\\x" : "U+", cc < 0x80 ? 2 : 4, cc,
 			    at + 1);
+			return qp_error_hint(err, QP_HINT_SET, 0,
+			    t->var_names[idx]);
+		}
 		values[idx] = eq + 1;
 	}
 	return true;
@@ -856,9 +864,9 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 		long l;
 
 		if (lang == NULL) {
-			qp_fail(err, "variable 'lang' has no value (give it "
-			    "with -s lang=%s or a CSV column 'lang')",
-			    t->langs[0]);
+			qp_fail(err, "variable 'lang' has no value (the "
+			    "template's first language is %s)", t->langs[0]);
+			qp_error_hint(err, QP_HINT_UNSET, 0, "lang");
 			goto fail;
 		}
 		if ((l = qp_template_lang(t, lang)) < 0) {

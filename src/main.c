@@ -36,6 +36,50 @@ qp_cli_puts(const char *prefix, const char *msg)
 }
 
 void
+qp_cli_fail(const char *cmd, const char *where, const qp_error *err)
+{
+	qp_buf b;
+
+	qp_buf_init(&b);
+	if (err->hint == QP_HINT_SET)
+		qp_buf_adds(&b, "--set ");
+	if (where)
+		qp_buf_printf(&b, "%s: ", where);
+	qp_buf_adds(&b, err->msg);
+	switch (err->hint) {
+	case QP_HINT_UNSET:
+		if (strcmp(cmd, "render") == 0)
+			qp_buf_printf(&b, " (give it with -s %s=VALUE)",
+			    err->name);
+		else
+			qp_buf_printf(&b, " (add a column '%s' or give -s "
+			    "%s=VALUE)", err->name, err->name);
+		break;
+	case QP_HINT_MAX_DPI:
+		qp_buf_printf(&b, ": use --dpi %ld or lower", err->num);
+		break;
+	case QP_HINT_KEEP_GOING:
+		qp_buf_adds(&b, " (--keep-going makes the good rows)");
+		break;
+	case QP_HINT_PATTERN:
+		qp_buf_adds(&b, "; use e.g. -o 'output/{{code}}.pdf', or "
+		    "--combine FILE.pdf");
+		break;
+	case QP_HINT_NONE:
+	case QP_HINT_SET:
+		break;
+	}
+	qp_cli_puts("qrposter: ", b.data);
+	qp_buf_free(&b);
+}
+
+int
+qp_cli_status(const qp_error *err)
+{
+	return err->hint == QP_HINT_SET ? QP_EXIT_USAGE : QP_EXIT_ERROR;
+}
+
+void
 qp_cli_error(const char *fmt, ...)
 {
 	va_list ap;

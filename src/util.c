@@ -31,6 +31,20 @@ qp_fail(qp_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);
+	err->hint = QP_HINT_NONE;
+	err->num = 0;
+	err->name[0] = '\0';
+	return false;
+}
+
+bool
+qp_error_hint(qp_error *err, qp_hint hint, long num, const char *name)
+{
+	if (err == NULL)
+		return false;
+	err->hint = hint;
+	err->num = num;
+	snprintf(err->name, sizeof err->name, "%s", name ? name : "");
 	return false;
 }
 

@@ -260,9 +260,10 @@ qp_tstr_expand(const qp_tstr *t, const char *const *values,
 		v = values[s->var];
 		if (v == NULL) {
 			qp_buf_free(&tmp);
-			return qp_fail(err, "variable '%s' has no value (give "
-			    "it with -s %s=VALUE or a CSV column '%s')",
-			    names[s->var], names[s->var], names[s->var]);
+			qp_fail(err, "variable '%s' has no value",
+			    names[s->var]);
+			return qp_error_hint(err, QP_HINT_UNSET, 0,
+			    names[s->var]);
 		}
 		qp_buf_reset(&tmp);
 		qp_buf_adds(&tmp, v);

@@ -125,7 +125,7 @@ test_golden(void **state)
 	char *tpath = qp_xasprintf("templates/%s.yaml", name);
 	char *gpath = golden_path(name);
 	char *want, *now;
-	qp_error err = {{0}};
+	qp_error err = {0};
 
 	if (!th_exists(tpath))
 		fail_msg("%s exists but bundled template %s is missing", gpath,
@@ -153,7 +153,7 @@ test_dump_locale_independent(void **state)
 {
 	static const char *const locales[] = {"fr_FR.UTF-8", "fr_FR.utf8",
 	    "de_DE.UTF-8", "de_DE.utf8"};
-	qp_error err = {{0}};
+	qp_error err = {0};
 	char *c = dump_template("restroom-letter", &err), *fr;
 	const char *got = NULL;
 
@@ -221,7 +221,7 @@ regenerate(char **names, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char *tpath = qp_xasprintf("templates/%s.yaml", names[i]);
 		char *gpath = golden_path(names[i]);
-		qp_error err = {{0}};
+		qp_error err = {0};
 		char *now = th_exists(tpath) ? dump_template(names[i], &err) :
 		    NULL;
 

@@ -360,7 +360,7 @@ test_row_limit(void **state)
 {
 	const char csv[] = "code\nA\nB\nC\n";
 	FILE *fp = fmemopen((void *)csv, sizeof csv - 1, "rb");
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_record rec;
 	qp_data *d;
 

@@ -64,7 +64,7 @@ static void
 check_template(const char *path, const char *text, size_t len)
 {
 	qp_template *t;
-	qp_error err = {{0}};
+	qp_error err = {0};
 
 	t = qp_template_parse(path, text, len, &err);
 	if (t == NULL)
@@ -102,7 +102,7 @@ check_csv(const char *path, const char *text, size_t len)
 {
 	FILE *fp = fopen(path, "rb");
 	qp_data *d;
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_record rec;
 	size_t last = 0, rows = 0;
 	int r;

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <pango/pango.h>
 
+#include "batch.h"
 #include "helpers.h"
 #include "layout.h"
 #include "qr.h"
@@ -95,7 +96,7 @@ test_length(void **state)
 {
 	const lenrow *c = *state;
 	qp_len l = {QP_LEN_ABS, -12345};
-	qp_error err = {{0}};
+	qp_error err = {0};
 	bool ok = qp_parse_len(c->s, c->pct, &l, &err);
 
 	if (ok != c->ok)
@@ -131,7 +132,7 @@ test_distance(void **state)
 {
 	const distrow *c = *state;
 	double m = -1;
-	qp_error err = {{0}};
+	qp_error err = {0};
 	bool ok = qp_parse_metres(c->s, &m, &err);
 
 	if (ok != c->ok)
@@ -262,7 +263,7 @@ test_bad_color(void **state)
 {
 	const char *s = *(const char *const *)*state;
 	qp_color c;
-	qp_error err = {{0}};
+	qp_error err = {0};
 	bool ok = qp_parse_color(s, &c, &err);
 
 	if (ok)
@@ -349,7 +350,7 @@ static const char *const names[] = {"code", "name", "hotline"};
 static char *
 expand(const char *src, const char *const *values, qp_escape esc)
 {
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_tstr *t = qp_tstr_compile(src, names, 3, &err, NULL);
 	qp_buf b;
 
@@ -430,7 +431,7 @@ static void
 test_tstr_error(void **state)
 {
 	const tstrerr *c = *state;
-	qp_error err = {{0}};
+	qp_error err = {0};
 	size_t off = 999;
 	qp_tstr *t = qp_tstr_compile(c->src, names, 3, &err, &off);
 
@@ -508,7 +509,7 @@ test_template_parse_ok(void **state)
 	    "    box: {x: center, y: 3in, w: 4in}\n"
 	    "    data: \"https://x.org/?loc={{code|url}}\"\n"
 	    "    ecc: H\n";
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_template *t = parse(text, &err);
 
 	(void)state;
@@ -540,7 +541,7 @@ test_template_parse_ok(void **state)
 static void
 test_template_landscape(void **state)
 {
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_template *t = parse("page: {size: letter, orientation: landscape}\n"
 	    "blocks:\n  - {type: rect, box: {x: 0, y: 0, w: 10in, h: 1in}}\n",
 	    &err);
@@ -600,7 +601,7 @@ static void
 test_template_error(void **state)
 {
 	const tplerr *c = *state;
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_template *t = parse(c->text, &err);
 	bool parsed = t != NULL;
 
@@ -649,7 +650,7 @@ test_page_size_parse(void **state)
 static void
 test_qr_encode(void **state)
 {
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_qr *q;
 	char *big = malloc(3001);
 
@@ -773,6 +774,51 @@ test_utf8_and_nearest(void **state)
 	assert_null(qp_nearest("background", cands, 3));
 }
 
+/* ---- library messages name no command-line flag ---- */
+
+/* The library says what is wrong and hands the number or name the fix
+ * needs to the caller, which names its own flag (cli.h qp_cli_fail). */
+static void
+test_messages_name_no_flag(void **state)
+{
+	const char *text = BASE_HEAD "  - type: text\n"
+	    "    box: {x: 0, y: 0, w: 1in, h: 1in}\n    text: \"{{code}}\"\n";
+	const char *bad_set[] = {"code"}, *unknown[] = {"nosuch=1"};
+	qp_error err = {0};
+	qp_template *t = parse(text, &err);
+	const char **values;
+	int c, r;
+	long k, n;
+
+	(void)state;
+	assert_non_null(t);
+	values = calloc(t->nvars + 1, sizeof *values);
+	assert_non_null(values);
+	/* A PNG too large: the highest DPI that fits (46x60in: 190). */
+	assert_false(qp_png_size_ok(46 * 72, 60 * 72, 300, &err));
+	assert_null(strstr(err.msg, "--"));
+	assert_int_equal(err.hint, QP_HINT_MAX_DPI);
+	assert_int_equal(err.num, 190);
+	/* A bad KEY=VALUE. */
+	assert_false(qp_bind_sets(t, bad_set, 1, values, &err));
+	assert_null(strstr(err.msg, "--"));
+	assert_int_equal(err.hint, QP_HINT_SET);
+	assert_false(qp_bind_sets(t, unknown, 1, values, &err));
+	assert_null(strstr(err.msg, "--"));
+	assert_int_equal(err.hint, QP_HINT_SET);
+	assert_string_equal(err.name, "nosuch");
+	/* Option values parsed below the CLI. */
+	assert_false(qp_batch_parse_impose("2by2", &c, &r, &err));
+	assert_null(strstr(err.msg, "--"));
+	assert_false(qp_batch_parse_shard("9/3", &k, &n, &err));
+	assert_null(strstr(err.msg, "--"));
+	/* A message without a hint carries none from before. */
+	qp_fail(&err, "plain");
+	assert_int_equal(err.hint, QP_HINT_NONE);
+	free(values);
+	qp_template_free(t);
+}
+
 /* ---- frees accept NULL ---- */
 
 static void
@@ -838,6 +884,7 @@ main(void)
 	th_suite_add(&s, test_outfile, dir_setup, dir_teardown, NULL, "%s",
 	    "test_outfile");
 	ADD(test_utf8_and_nearest);
+	ADD(test_messages_name_no_flag);
 	ADD(test_free_null);
 	return th_suite_run(&s, "units", NULL, NULL);
 }
