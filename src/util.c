@@ -160,6 +160,23 @@ qp_buf_init(qp_buf *b)
 	b->cap = 0;
 }
 
+void *
+qp_grow(void *p, size_t *cap, size_t n, size_t elem)
+{
+	size_t c = *cap ? *cap : 16, bytes;
+
+	if (n <= *cap && p != NULL)
+		return p;
+	while (c < n)
+		if (__builtin_mul_overflow(c, 2, &c))
+			oom();
+	if (__builtin_mul_overflow(c, elem ? elem : 1, &bytes))
+		oom();
+	p = qp_xrealloc(p, bytes);
+	*cap = c;
+	return p;
+}
+
 static void
 buf_grow(qp_buf *b, size_t extra)
 {

@@ -56,6 +56,13 @@ void *qp_xrealloc(void *p, size_t n);
 char *qp_xstrdup(const char *s);
 char *qp_xstrndup(const char *s, size_t n);
 char *qp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The one way an array grows: returns p (or its reallocation) with room
+ * for at least n elements of elem bytes, *cap (elements) doubled as
+ * often as needed from at least 16; a size that overflows size_t is out
+ * of memory. Use as `v = qp_grow(v, &cap, n + 1, sizeof *v)`.
+ */
+void *qp_grow(void *p, size_t *cap, size_t n, size_t elem);
 
 /* Growable NUL-terminated byte string. */
 typedef struct qp_buf {

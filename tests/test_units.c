@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <pango/pango.h>
@@ -774,6 +777,45 @@ test_utf8_and_nearest(void **state)
 	assert_null(qp_nearest("background", cands, 3));
 }
 
+/* ---- array growth ---- */
+
+static void
+test_grow(void **state)
+{
+	size_t cap = 0;
+	int *v = NULL;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	v = qp_grow(v, &cap, 1, sizeof *v);
+	assert_non_null(v);
+	assert_int_equal(cap, 16);
+	v[15] = 15;
+	v = qp_grow(v, &cap, 16, sizeof *v); /* fits: unchanged */
+	assert_int_equal(cap, 16);
+	v = qp_grow(v, &cap, 17, sizeof *v);
+	assert_int_equal(cap, 32);
+	assert_int_equal(v[15], 15);
+	v = qp_grow(v, &cap, 1000, sizeof *v);
+	assert_int_equal(cap, 1024);
+	free(v);
+	/* A size past SIZE_MAX is out of memory (abort), never a short
+	 * allocation that later writes overrun. */
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t c = 0;
+		freopen("/dev/null", "w", stderr);
+		qp_grow(NULL, &c, SIZE_MAX / 4 + 1, 8);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 /* ---- library messages name no command-line flag ---- */
 
 /* The library says what is wrong and hands the number or name the fix
@@ -884,6 +926,7 @@ main(void)
 	th_suite_add(&s, test_outfile, dir_setup, dir_teardown, NULL, "%s",
 	    "test_outfile");
 	ADD(test_utf8_and_nearest);
+	ADD(test_grow);
 	ADD(test_messages_name_no_flag);
 	ADD(test_free_null);
 	return th_suite_run(&s, "units", NULL, NULL);
