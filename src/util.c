@@ -180,15 +180,14 @@ qp_grow(void *p, size_t *cap, size_t n, size_t elem)
 static void
 buf_grow(qp_buf *b, size_t extra)
 {
-	size_t need = b->len + extra + 1;
+	size_t need;
 
+	if (__builtin_add_overflow(b->len, extra, &need) ||
+	    __builtin_add_overflow(need, 1, &need))
+		oom();
 	if (need <= b->cap)
 		return;
-	size_t cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap *= 2;
-	b->data = qp_xrealloc(b->data, cap);
-	b->cap = cap;
+	b->data = qp_grow(b->data, &b->cap, need, 1);
 }
 
 void
