@@ -244,9 +244,10 @@ bench: qrposter $(BUILD)/bench-ref
 	QRPOSTER=./$(QRPOSTER_BIN) REF=$(BUILD)/bench-ref sh tests/bench/bench.sh $(BENCH_N)
 
 install: qrposter
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/templates/laws $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
 	install -m 755 qrposter $(DESTDIR)$(BINDIR)/qrposter
 	install -m 644 templates/*.yaml templates/*.md $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 templates/laws/*.yaml $(DESTDIR)$(DATADIR)/templates/laws/
 	for f in templates/samples/*; do [ ! -f "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/samples/; done
 	install -m 644 fonts/*.ttf fonts/*.txt $(DESTDIR)$(DATADIR)/fonts/
 	install -m 644 src/qrposter.1 $(DESTDIR)$(MANDIR)/qrposter.1

@@ -470,106 +470,23 @@ parse_root(parser *p, yaml_node_t *root)
 	return parse_blocks(p, n);
 }
 
-/*
- * libyaml's loader recurses once per level of nesting: a template of a
- * few thousand "[" would exhaust the stack. Walk the events first (flat,
- * no recursion) and refuse anything deeper than a template can use. A
- * syntax error stops the walk; the loader then reports it.
- */
-#define MAX_DEPTH 64
-
-static bool
-check_depth(const char *path, const char *text, size_t len, qp_error *err)
-{
-	yaml_parser_t yp;
-	yaml_event_t ev;
-	int depth = 0;
-	bool ok = true, done = false;
-
-	if (!yaml_parser_initialize(&yp))
-		return qp_fail(err, "%s: cannot start the YAML parser", path);
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	while (!done && yaml_parser_parse(&yp, &ev)) {
-		switch (ev.type) {
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > MAX_DEPTH) {
-				ok = qp_fail(err, "%s:%zu:%zu: nested more than "
-				    "%d levels deep; a template needs a few",
-				    path, ev.start_mark.line + 1,
-				    ev.start_mark.column + 1, MAX_DEPTH);
-				done = true;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&yp);
-	return ok;
-}
-
 qp_template *
 qp_template_parse(const char *path, const char *text, size_t len,
     qp_error *err)
 {
-	yaml_parser_t yp;
 	parser p = {.path = path, .err = err};
 	bool ok = false;
-	size_t bad;
 
-	if (len > QP_TEMPLATE_MAX_BYTES) {
-		qp_fail(err, "%s: template is %zu bytes; the limit is %d",
-		    path, len, QP_TEMPLATE_MAX_BYTES);
-		return NULL;
-	}
-	if (!qp_utf8_valid(text, len, &bad)) {
-		size_t line = 1, col = 1;
-		for (size_t i = 0; i < bad; i++) {
-			if (text[i] == '\n') {
-				line++;
-				col = 1;
-			} else if (((unsigned char)text[i] & 0xc0) != 0x80)
-				col++;
-		}
-		qp_fail(err, "%s:%zu:%zu: invalid UTF-8 (byte 0x%02X); save the "
-		    "template as UTF-8", path, line, col,
-		    (unsigned char)text[bad]);
-		return NULL;
-	}
-	if (!check_depth(path, text, len, err))
+	if (!tp_doc_load(path, text, len, QP_TEMPLATE_MAX_BYTES, "template",
+	    &p.doc, err))
 		return NULL;
 	p.t = qp_xcalloc(1, sizeof *p.t);
 	p.t->path = qp_xstrdup(path);
 	p.t->lang_var = -1;
-	if (!yaml_parser_initialize(&yp)) {
-		qp_fail(err, "%s: cannot start the YAML parser", path);
-		qp_template_free(p.t);
-		return NULL;
-	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&yp, &p.doc)) {
-		qp_fail(err, "%s:%zu:%zu: YAML syntax error: %s%s%s", path,
-		    yp.problem_mark.line + 1, yp.problem_mark.column + 1,
-		    yp.problem ? yp.problem : "unknown problem",
-		    yp.context ? " " : "", yp.context ? yp.context : "");
-		yaml_parser_delete(&yp);
-		qp_template_free(p.t);
-		return NULL;
-	}
 	ok = parse_root(&p, yaml_document_get_root_node(&p.doc));
 	free(p.smaps);
 	free(p.skeys);
 	yaml_document_delete(&p.doc);
-	yaml_parser_delete(&yp);
 	if (!ok) {
 		qp_template_free(p.t);
 		return NULL;
@@ -580,33 +497,11 @@ qp_template_parse(const char *path, const char *text, size_t len,
 qp_template *
 qp_template_load(const char *path, qp_error *err)
 {
-	FILE *fp = fopen(path, "rb");
 	qp_buf b;
-	char chunk[8192];
-	size_t n;
 	qp_template *t;
 
-	if (fp == NULL) {
-		qp_fail(err, "%s: cannot open template: %s", path,
-		    strerror(errno));
+	if (!tp_read_file(path, "template", QP_TEMPLATE_MAX_BYTES, &b, err))
 		return NULL;
-	}
-	qp_buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		qp_buf_add(&b, chunk, n);
-		if (b.len > QP_TEMPLATE_MAX_BYTES)
-			break;
-	}
-	if (ferror(fp)) {
-		qp_fail(err, "%s: cannot read template: %s", path,
-		    strerror(errno));
-		fclose(fp);
-		qp_buf_free(&b);
-		return NULL;
-	}
-	fclose(fp);
-	if (b.data == NULL)
-		qp_buf_add(&b, "", 0);
 	t = qp_template_parse(path, b.data, b.len, err);
 	qp_buf_free(&b);
 	if (t && !qp_fonts_add_files((const char *const *)t->font_files,
