@@ -137,6 +137,23 @@ long qp_template_var(const qp_template *t, const char *name);
 size_t qp_template_nlocales(const qp_template *t);
 /* Index of tag in t->langs (case-insensitive), or -1. */
 long qp_template_lang(const qp_template *t, const char *tag);
+/*
+ * The language of t a value asks for (a CSV cell, -s lang=...), matched
+ * as BCP 47 tags (qp_lang_match): "es-MX" picks es, "zh" or "zh-TW" picks
+ * zh-Hant when the template has that and no closer one, "tl" picks fil.
+ * Index into t->langs, or -1.
+ */
+long qp_template_lang_match(const qp_template *t, const char *value);
+/*
+ * The best of have[0..n) for the language tag want, or -1. Tags are
+ * compared case-insensitively with '_' read as '-', the language, script
+ * and region subtags apart: deprecated codes are replaced (iw he, in id,
+ * ji yi, mo ro, tl fil), a Chinese region implies its script (TW, HK, MO
+ * Hant; CN, SG, MY Hans); the languages must be the same, and the
+ * scripts too where both are known; then the closest script and region
+ * win (a plain "zh" prefers Hans), the first listed on a tie.
+ */
+long qp_lang_match(const char *want, const char *const *have, size_t n);
 /* True for tags of right-to-left scripts: ar, he, fa, ur, yi, ps... */
 bool qp_lang_is_rtl(const char *tag);
 /*
@@ -146,9 +163,15 @@ bool qp_lang_is_rtl(const char *tag);
  */
 bool qp_template_var_used(const qp_template *t, size_t var);
 
-/* Check a variable's value against its choices; false with err set. */
+/* Check a variable's value against its choices; false with err set.
+ * A variable that picks a language (the page's lang, or a block's
+ * lang: "{{var}}") matches its choices as BCP 47 tags (qp_lang_match). */
 bool qp_var_value_ok(const qp_template *t, size_t var, const char *value,
     qp_error *err);
+/* The choice a language value stands for ("zh-TW" -> "zh-Hant", owned by
+ * t), or value itself for any other value or variable. */
+const char *qp_var_value_canon(const qp_template *t, size_t var,
+    const char *value);
 
 /* Page size presets ("letter", "a4", "11x17in", "300x200mm"...). Sizes are
  * portrait (w <= h) except where a preset is landscape by nature. */

@@ -4,6 +4,8 @@
  */
 #include "template_int.h"
 
+#include <ctype.h>
+
 size_t
 qp_template_nlocales(const qp_template *t)
 {
@@ -17,6 +19,153 @@ qp_template_lang(const qp_template *t, const char *tag)
 		if (strcasecmp(t->langs[i], tag) == 0)
 			return (long)i;
 	return -1;
+}
+
+/* A language tag's language, script and region, lower-case. */
+typedef struct lang_parts {
+	char lang[9], script[5], region[4];
+} lang_parts;
+
+static void
+lang_split(const char *tag, lang_parts *lp)
+{
+	static const char *const alias[][2] = {{"iw", "he"}, {"in", "id"},
+	    {"ji", "yi"}, {"mo", "ro"}, {"tl", "fil"}, {"jw", "jv"}};
+	const char *p = tag;
+	int part = 0;
+
+	memset(lp, 0, sizeof *lp);
+	while (*p) {
+		size_t n = strcspn(p, "-_");
+		char sub[9];
+
+		if (n >= sizeof sub)
+			n = 0; /* a variant or extension: ignored */
+		for (size_t i = 0; i < n; i++)
+			sub[i] = (char)tolower((unsigned char)p[i]);
+		sub[n] = '\0';
+		if (part == 0) {
+			snprintf(lp->lang, sizeof lp->lang, "%s", sub);
+			part = 1;
+		} else if (part == 1 && n == 4 && isalpha((unsigned char)*sub)) {
+			memcpy(lp->script, sub, 5);
+			part = 2;
+		} else if (part <= 2 && (n == 2 || (n == 3 &&
+		    isdigit((unsigned char)*sub)))) {
+			memcpy(lp->region, sub, n + 1);
+			part = 3;
+		} else
+			part = 3;
+		p += n;
+		if (*p)
+			p++;
+	}
+	for (size_t i = 0; i < NKEYS(alias); i++)
+		if (strcmp(lp->lang, alias[i][0]) == 0)
+			snprintf(lp->lang, sizeof lp->lang, "%s", alias[i][1]);
+	if (strcmp(lp->lang, "zh") == 0 && lp->script[0] == '\0') {
+		if (!strcmp(lp->region, "tw") || !strcmp(lp->region, "hk") ||
+		    !strcmp(lp->region, "mo"))
+			memcpy(lp->script, "hant", 5);
+		else if (!strcmp(lp->region, "cn") || !strcmp(lp->region, "sg")
+		    || !strcmp(lp->region, "my"))
+			memcpy(lp->script, "hans", 5);
+	}
+}
+
+/* How well have serves want: -1 not at all, else higher is closer. */
+static int
+lang_score(const lang_parts *w, const lang_parts *h)
+{
+	int score = 0;
+
+	if (w->lang[0] == '\0' || strcmp(w->lang, h->lang) != 0)
+		return -1;
+	if (w->script[0] && h->script[0]) {
+		if (strcmp(w->script, h->script) != 0)
+			return -1;
+		score += 8;
+	} else if (w->script[0] == '\0' && h->script[0] == '\0')
+		score += 8;
+	else if (w->script[0] == '\0' && strcmp(w->lang, "zh") == 0 &&
+	    strcmp(h->script, "hans") == 0)
+		score += 5; /* plain zh: Simplified before Traditional */
+	else
+		score += 4;
+	if (strcmp(w->region, h->region) == 0)
+		score += 2;
+	else if (w->region[0] == '\0' || h->region[0] == '\0')
+		score += 1;
+	return score;
+}
+
+long
+qp_lang_match(const char *want, const char *const *have, size_t n)
+{
+	lang_parts w, h;
+	long best = -1;
+	int best_score = -1;
+
+	if (want == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(want, have[i]) == 0)
+			return (long)i;
+	lang_split(want, &w);
+	for (size_t i = 0; i < n; i++) {
+		int sc;
+
+		lang_split(have[i], &h);
+		sc = lang_score(&w, &h);
+		if (sc > best_score) {
+			best_score = sc;
+			best = (long)i;
+		}
+	}
+	return best;
+}
+
+long
+qp_template_lang_match(const qp_template *t, const char *value)
+{
+	return qp_lang_match(value, (const char *const *)t->langs, t->nlangs);
+}
+
+/* True if variable var picks a language: the page's, or a block's
+ * lang: "{{var}}". */
+static bool
+is_lang_var(const qp_template *t, size_t var)
+{
+	bool *used;
+	bool r = false;
+
+	if ((long)var == t->lang_var)
+		return true;
+	used = qp_xcalloc(t->nvars + 1, sizeof *used);
+	for (size_t i = 0; i < t->nblocks; i++)
+		if (t->blocks[i].kind == QP_BLOCK_TEXT &&
+		    t->blocks[i].u.text.lang_tstr)
+			qp_tstr_mark_used(t->blocks[i].u.text.lang_tstr, used);
+	r = used[var];
+	free(used);
+	return r;
+}
+
+const char *
+qp_var_value_canon(const qp_template *t, size_t var, const char *value)
+{
+	const qp_var *v = &t->vars[var];
+	long i;
+
+	if (value == NULL || v->nchoices == 0)
+		return value;
+	for (size_t k = 0; k < v->nchoices; k++)
+		if (strcmp(v->choices[k], value) == 0)
+			return value;
+	if (!is_lang_var(t, var))
+		return value;
+	i = qp_lang_match(value, (const char *const *)v->choices, v->nchoices);
+	return i >= 0 ? v->choices[i] : value;
 }
 
 bool
@@ -96,6 +245,10 @@ qp_var_value_ok(const qp_template *t, size_t var, const char *value,
 	for (size_t i = 0; i < v->nchoices; i++)
 		if (strcmp(v->choices[i], value) == 0)
 			return true;
+	/* A language is matched as a BCP 47 tag: zh-TW is zh-Hant. */
+	if (is_lang_var(t, var) && qp_lang_match(value,
+	    (const char *const *)v->choices, v->nchoices) >= 0)
+		return true;
 	qp_buf_init(&list);
 	for (size_t i = 0; i < v->nchoices; i++)
 		qp_buf_printf(&list, "%s%s", i ? ", " : "", v->choices[i]);
