@@ -176,12 +176,18 @@ qp_page *
 bt_row_layout(worker *w, const row *r, bool verify, qp_error *err)
 {
 	const batch *b = w->b;
-	qp_page *page = qp_layout_page(w->ctx, b->t, r->values, err);
+	qp_check_opts co = {.bleed = b->o->render.bleed};
+	qp_diag_list dl;
+	qp_page *page;
 
-	if (page == NULL) {
-		qp_error_prefix(err, "%s:%zu", b->data_name, r->line);
+	/* The poster step: layout and every check (poster.h); a row whose
+	 * poster would fail on the wall is a bad row. */
+	qp_diag_list_init(&dl);
+	if ((page = qp_poster_page(w->ctx, b->t, &r->vals, &co, &dl)) == NULL)
+		bt_row_fail(b, r->line, &dl, err);
+	qp_diag_list_clear(&dl);
+	if (page == NULL)
 		return NULL;
-	}
 	if (b->o->no_links)
 		for (size_t i = 0; i < page->nitems; i++) {
 			free(page->items[i].link);
@@ -189,8 +195,8 @@ bt_row_layout(worker *w, const row *r, bool verify, qp_error *err)
 		}
 	if (verify && !qp_verify_page(w->ver, page,
 	    (const char *const *)r->payloads, b->nqr, err)) {
-		qp_error_prefix(err, "%s:%zu: --verify", b->data_name,
-		    r->line);
+		qp_error_prefix(err, "%s:%zu: verifying the QR code",
+		    b->data_name, r->line);
 		qp_page_free(page);
 		return NULL;
 	}

@@ -112,6 +112,57 @@ qp_sets_free(qp_sets *s)
 }
 
 bool
+qp_cli_bind_sets(qp_binding *b, const qp_sets *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		qp_diag_list dl;
+		const qp_diag *d;
+		size_t klen = strcspn(s->v[i], "=");
+
+		qp_diag_list_init(&dl);
+		if (qp_binding_set(b, s->v[i], &dl)) {
+			qp_diag_list_clear(&dl);
+			continue;
+		}
+		d = &dl.v[0];
+		if (d->code == QP_D_SET_SYNTAX || d->code ==
+		    QP_D_UNKNOWN_VARIABLE)
+			qp_cli_error("--set '%s': %s", s->v[i], d->msg + d->body);
+		else
+			qp_cli_error("--set %.*s: %s", (int)klen, s->v[i],
+			    d->msg + d->body);
+		qp_diag_list_clear(&dl);
+		return false;
+	}
+	return true;
+}
+
+void
+qp_cli_findings(const char *where, const qp_diag_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const qp_diag *d = &l->v[i];
+		qp_buf b;
+
+		qp_buf_init(&b);
+		if (where)
+			qp_buf_printf(&b, "%s: ", where);
+		qp_buf_printf(&b, "%s: ", qp_severity_name(d->sev));
+		if (d->code == QP_D_VALUE_MISSING && d->nvars && !d->column) {
+			/* What to type goes before the code. */
+			size_t n = strlen(d->msg) - strlen(qp_code_name(d->code))
+			    - 3;
+			qp_buf_add(&b, d->msg, n);
+			qp_buf_printf(&b, " (give it with -s %s=VALUE or a CSV "
+			    "column '%s')%s", d->vars[0], d->vars[0], d->msg + n);
+		} else
+			qp_buf_adds(&b, d->msg);
+		qp_cli_puts("qrposter: ", b.data);
+		qp_buf_free(&b);
+	}
+}
+
+bool
 qp_cli_dpi(const char *s, double *dpi)
 {
 	if (!qp_parse_number(s, strlen(s), dpi) || *dpi < 10 || *dpi > 2400) {
