@@ -136,14 +136,19 @@ make_msg(qp_diag *d)
 	switch (d->code) {
 	case QP_D_VALUE_UTF8: /* n0 byte offset (1-based), n1 the byte */
 		lead(d, &b);
-		qp_buf_printf(&b, "not valid UTF-8 (byte 0x%02X at byte %.0f of "
+		qp_buf_printf(&b, "invalid UTF-8 (byte 0x%02X at byte %.0f of "
 		    "the value); save the text as UTF-8", (unsigned)n[1], n[0]);
 		break;
 	case QP_D_VALUE_CONTROL: /* n0 code point, n1 byte offset */
 		lead(d, &b);
-		qp_buf_adds(&b, "a control character (");
-		codepoint(&b, (unsigned long)n[0]);
-		qp_buf_printf(&b, ") at byte %.0f of the value; only tab and "
+		if (n[0] == 0)
+			qp_buf_adds(&b, "a NUL byte");
+		else {
+			qp_buf_adds(&b, "a control character (");
+			codepoint(&b, (unsigned long)n[0]);
+			qp_buf_addc(&b, ')');
+		}
+		qp_buf_printf(&b, " at byte %.0f of the value; only tab and "
 		    "line breaks are allowed", n[1]);
 		break;
 	case QP_D_VALUE_TOO_LONG: /* n0 bytes, n1 limit */
@@ -178,7 +183,7 @@ make_msg(qp_diag *d)
 			qp_buf_printf(&b, " (did you mean '%s'?)", d->s[2]);
 		break;
 	case QP_D_SET_SYNTAX: /* s0 what was given */
-		qp_buf_printf(&b, "'%s': expected NAME=VALUE", str(d, 0));
+		qp_buf_printf(&b, "'%s': expected KEY=VALUE", str(d, 0));
 		break;
 	case QP_D_COLUMN_MISSING: /* s0 the columns, s1 the template */
 		qp_buf_printf(&b, "no column '%s', which the template %s needs "
@@ -299,17 +304,19 @@ make_msg(qp_diag *d)
 		qp_buf_printf(&b, "the text is not valid Pango markup: %s",
 		    str(d, 0));
 		break;
-	case QP_D_GLYPH_MISSING: /* n0 code point */
+	case QP_D_GLYPH_MISSING: /* n0 code point, s0 the only family that
+	                           * has it, outside qrposter's set, or NULL */
 		lead(d, &b);
-		qp_buf_printf(&b, "no font covers U+%04lX; install a font that "
-		    "has it or remove the character", (unsigned long)n[0]);
-		break;
-	case QP_D_GLYPH_NOT_BUNDLED: /* n0 code point, s0 family */
-		lead(d, &b);
-		qp_buf_printf(&b, "no font covers U+%04lX (only the system font "
-		    "'%s' has it, which another machine may lack; name it in "
-		    "the block's font to use it, or remove the character)",
-		    (unsigned long)n[0], str(d, 0));
+		if (d->s[0])
+			qp_buf_printf(&b, "no font covers U+%04lX (only the "
+			    "system font '%s' has it, which another machine "
+			    "may lack; name it in the block's font to use it, "
+			    "or remove the character)", (unsigned long)d->n[0],
+			    d->s[0]);
+		else
+			qp_buf_printf(&b, "no font covers U+%04lX; install a "
+			    "font that has it or remove the character",
+			    (unsigned long)d->n[0]);
 		break;
 	case QP_D_FONT_MISSING: /* s0 family */
 		lead(d, &b);

@@ -47,8 +47,7 @@
  *   404  text-contrast         error  below WCAG 2.1 AA against its background
  *   405  text-overlap          error  two texts' ink overlaps
  *   406  markup-invalid        error  the text is not valid Pango markup
- *   407  glyph-missing         error  no font covers a character
- *   408  glyph-not-bundled     error  only a font outside qrposter's set has it
+ *   407  glyph-missing         error  no font of qrposter's covers a character
  *   409  font-missing          error  the block's font family is not installed
  *   410  font-no-family        error  the block's font names no family
  *   411  text-no-translation   error  no version of a text in the language
@@ -91,7 +90,6 @@
 	X(TEXT_OVERLAP, 405, "text-overlap", ERROR) \
 	X(MARKUP_INVALID, 406, "markup-invalid", ERROR) \
 	X(GLYPH_MISSING, 407, "glyph-missing", ERROR) \
-	X(GLYPH_NOT_BUNDLED, 408, "glyph-not-bundled", ERROR) \
 	X(FONT_MISSING, 409, "font-missing", ERROR) \
 	X(FONT_NO_FAMILY, 410, "font-no-family", ERROR) \
 	X(TEXT_NO_TRANSLATION, 411, "text-no-translation", ERROR) \

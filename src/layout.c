@@ -483,7 +483,7 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 	{
 		char *fam;
 		if ((miss = first_foreign_glyph(layout, d, &fam)) != 0) {
-			fault_set(err, QP_D_GLYPH_NOT_BUNDLED, fam, NULL);
+			fault_set(err, QP_D_GLYPH_MISSING, fam, NULL);
 			err->n[0] = miss;
 			g_free(fam);
 			goto fail;

@@ -125,9 +125,10 @@ qp_cli_bind_sets(qp_binding *b, const qp_sets *s)
 			continue;
 		}
 		d = &dl.v[0];
-		if (d->code == QP_D_SET_SYNTAX || d->code ==
-		    QP_D_UNKNOWN_VARIABLE)
-			qp_cli_error("--set '%s': %s", s->v[i], d->msg + d->body);
+		if (d->code == QP_D_SET_SYNTAX)
+			qp_cli_error("--set %s", d->msg);
+		else if (d->code == QP_D_UNKNOWN_VARIABLE)
+			qp_cli_error("--set %s: %s", s->v[i], d->msg);
 		else
 			qp_cli_error("--set %.*s: %s", (int)klen, s->v[i],
 			    d->msg + d->body);

@@ -218,6 +218,11 @@ form_parse(const char *s, size_t len, form *f, qp_error *err)
 		memcpy(f->v[f->n], vb.data, vb.len);
 		f->v[f->n][vb.len] = '\0';
 		f->len[f->n] = vb.len;
+		/* A NUL in another field (the template's name) must not
+		 * cut it short into something valid. */
+		if (strncmp(f->k[f->n], "var.", 4) != 0 &&
+		    strlen(f->v[f->n]) != vb.len)
+			f->v[f->n][0] = '\x01';
 		f->n++;
 		s = pe + 1;
 	}
@@ -300,7 +305,6 @@ static const struct {
 	{QP_D_MARKUP_INVALID, "The template's text is not valid markup (a "
 	    "problem of the template)."},
 	{QP_D_GLYPH_MISSING, NULL},    /* names the character: see below */
-	{QP_D_GLYPH_NOT_BUNDLED, NULL},
 	{QP_D_FONT_MISSING, "The template names a font that is not installed "
 	    "here (a problem of the template)."},
 	{QP_D_FONT_NO_FAMILY, "The template names a font without its family "
@@ -317,7 +321,7 @@ static const struct {
 static const char *
 plain_words(const qp_diag *d, char *buf, size_t bufsz)
 {
-	if (d->code == QP_D_GLYPH_MISSING || d->code == QP_D_GLYPH_NOT_BUNDLED) {
+	if (d->code == QP_D_GLYPH_MISSING) {
 		snprintf(buf, bufsz, "The poster's fonts have no letter for "
 		    "the character U+%04lX, so it would print as an empty box. "
 		    "Remove it, or use a template with a font for that "
