@@ -395,10 +395,11 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 	b.st = st;
 	b.spool_fd = -1;
 	if ((o->pattern == NULL) == (o->combine == NULL))
-		return qp_fail(err, "give either --output PATTERN (a file per "
-		    "row) or --combine FILE.pdf (one document)");
+		return qp_fail(err, "give either a pattern for a file per row "
+		    "or one combined PDF");
 	if (o->impose.cols && o->combine == NULL)
-		return qp_fail(err, "--impose needs --combine FILE.pdf");
+		return qp_fail(err, "imposing posters on sheets needs one "
+		    "combined PDF");
 	if (!setup(&b, err))
 		goto done;
 	b.jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;

@@ -100,13 +100,12 @@ qp_batch_parse_impose(const char *s, int *cols, int *rows, qp_error *err)
 	char *a;
 
 	if (x == NULL)
-		return qp_fail(err, "--impose '%s': expected COLSxROWS, e.g. "
-		    "2x2", s);
+		return qp_fail(err, "'%s': expected COLSxROWS, e.g. 2x2", s);
 	a = qp_xstrndup(s, (size_t)(x - s));
 	if (!qp_parse_int(a, 1, 20, &c) || !qp_parse_int(x + 1, 1, 20, &r)) {
 		free(a);
-		return qp_fail(err, "--impose '%s': expected COLSxROWS with "
-		    "1 to 20 of each, e.g. 2x2", s);
+		return qp_fail(err, "'%s': expected COLSxROWS with 1 "
+		    "to 20 of each, e.g. 2x2", s);
 	}
 	free(a);
 	*cols = (int)c;
@@ -122,13 +121,13 @@ qp_batch_parse_shard(const char *s, long *k, long *n, qp_error *err)
 	bool ok;
 
 	if (sl == NULL)
-		return qp_fail(err, "--shard '%s': expected K/N, e.g. 3/8", s);
+		return qp_fail(err, "'%s': expected K/N, e.g. 3/8", s);
 	a = qp_xstrndup(s, (size_t)(sl - s));
 	ok = qp_parse_int(sl + 1, 1, 1000000, n) &&
 	    qp_parse_int(a, 1, *n, k);
 	free(a);
 	if (!ok)
-		return qp_fail(err, "--shard '%s': expected K/N with 1 <= K "
-		    "<= N, e.g. 3/8", s);
+		return qp_fail(err, "'%s': expected K/N with 1 <= K <= N, "
+		    "e.g. 3/8", s);
 	return true;
 }

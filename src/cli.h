@@ -75,6 +75,15 @@ bool qp_cli_bind_sets(qp_binding *b, const qp_sets *s);
  */
 void qp_cli_findings(const char *where, const qp_diag_list *l);
 
+/*
+ * A PNG of the template's page (with o's bleed and marks) fits in
+ * memory at o->dpi; else the reason is printed with the --dpi to use,
+ * and false returned. t may be NULL (true).
+ */
+bool qp_cli_png_fits(const qp_template *t, const qp_render_opts *o);
+/* The same for a page of its own (qr). */
+bool qp_cli_png_fits_page(const qp_page *pg, const qp_render_opts *o);
+
 /* Parse --dpi / --bleed values strictly; false with a message printed. */
 bool qp_cli_dpi(const char *s, double *dpi);
 bool qp_cli_length(const char *opt, const char *s, double *pt);

@@ -246,7 +246,8 @@ qp_cmd_batch(int argc, char **argv)
 	v = sysconf(_SC_NPROCESSORS_ONLN);
 	o.jobs = v > 0 ? (int)v : 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:d:o:s:j:qh", longopts,
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:d:o:s:j:qh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 't': tmpl_arg = optarg; break;
@@ -258,7 +259,7 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_IMPOSE:
 			if (!qp_batch_parse_impose(optarg, &o.impose.cols,
 			    &o.impose.rows, &err)) {
-				qp_cli_error("%s", err.msg);
+				qp_cli_error("--impose %s", err.msg);
 				goto done;
 			}
 			break;
@@ -275,7 +276,7 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_SHARD:
 			if (!qp_batch_parse_shard(optarg, &o.shard_k,
 			    &o.shard_n, &err)) {
-				qp_cli_error("%s", err.msg);
+				qp_cli_error("--shard %s", err.msg);
 				goto done;
 			}
 			break;
@@ -298,7 +299,7 @@ qp_cmd_batch(int argc, char **argv)
 			rc = QP_EXIT_OK;
 			goto done;
 		default:
-			batch_usage(stderr);
+			qp_cli_bad_option("batch", argv, c);
 			goto done;
 		}
 	}
@@ -343,6 +344,33 @@ qp_cmd_batch(int argc, char **argv)
 	if ((tpath = qp_template_find(tmpl_arg, &err)) == NULL) {
 		qp_cli_error("%s", err.msg);
 		goto done;
+	}
+	/* A bad -s is a bad command line, the same line and status as in
+	 * render and check (bind.h's rule, before any row is read). */
+	{
+		qp_template *t = qp_template_load(tpath, &err);
+		qp_binding *bnd;
+		qp_format pfmt;
+		bool sets_ok;
+
+		if (t == NULL) {
+			qp_cli_error("%s", err.msg);
+			goto done;
+		}
+		bnd = qp_binding_new(t);
+		sets_ok = qp_cli_bind_sets(bnd, &sets);
+		qp_binding_free(bnd);
+		if (sets_ok && o.pattern && qp_format_from_path(o.pattern,
+		    &pfmt, &err) && pfmt == QP_FMT_PNG &&
+		    !qp_cli_png_fits(t, &o.render)) {
+			qp_template_free(t);
+			goto done;
+		}
+		qp_template_free(t);
+		if (!sets_ok) {
+			rc = QP_EXIT_USAGE;
+			goto done;
+		}
 	}
 	o.template_path = tpath;
 	o.sets = sets.v;

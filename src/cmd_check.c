@@ -149,7 +149,8 @@ qp_cmd_check(int argc, char **argv)
 	int c, rc = QP_EXIT_USAGE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:d:s:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:d:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': tmpl_arg = optarg; break;
 		case 'd': data = optarg; break;
@@ -163,7 +164,7 @@ qp_cmd_check(int argc, char **argv)
 			rc = QP_EXIT_OK;
 			goto done;
 		default:
-			check_usage(stderr);
+			qp_cli_bad_option("check", argv, c);
 			goto done;
 		}
 	}

@@ -135,6 +135,8 @@ qp_cmd_render(int argc, char **argv)
 		rc = QP_EXIT_USAGE;
 		goto done;
 	}
+	if (fmt == QP_FMT_PNG && !qp_cli_png_fits(t, &o))
+		goto done;
 	/* The poster step (poster.h) binds, lays out and runs the
 	 * preflight: its errors stop the poster, its warnings are
 	 * printed. */
@@ -258,6 +260,10 @@ qp_cmd_qr(int argc, char **argv)
 	}
 	if ((page = qp_layout_qr_only(text, ecc, size, quiet, &err)) == NULL) {
 		qp_cli_error("%s", err.msg);
+		return QP_EXIT_ERROR;
+	}
+	if (fmt == QP_FMT_PNG && !qp_cli_png_fits_page(page, &o)) {
+		qp_page_free(page);
 		return QP_EXIT_ERROR;
 	}
 	if (fmt == QP_FMT_PNG) {

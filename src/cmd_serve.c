@@ -65,7 +65,8 @@ qp_cmd_serve(int argc, char **argv)
 	int c, sig;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PORT:
 			if (!qp_parse_int(optarg, 0, 65535, &v)) {
@@ -98,7 +99,7 @@ qp_cmd_serve(int argc, char **argv)
 			serve_usage(stdout);
 			return QP_EXIT_OK;
 		default:
-			serve_usage(stderr);
+			qp_cli_bad_option("serve", argv, c);
 			return QP_EXIT_USAGE;
 		}
 	}

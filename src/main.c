@@ -164,6 +164,32 @@ qp_cli_findings(const char *where, const qp_diag_list *l)
 }
 
 bool
+qp_cli_png_fits(const qp_template *t, const qp_render_opts *o)
+{
+	qp_page pg = {0};
+
+	if (t == NULL)
+		return true;
+	pg.w = t->page_w;
+	pg.h = t->page_h;
+	return qp_cli_png_fits_page(&pg, o);
+}
+
+bool
+qp_cli_png_fits_page(const qp_page *pg, const qp_render_opts *o)
+{
+	double sw, sh;
+	qp_error err;
+
+	qp_sheet_size(pg, o, &sw, &sh);
+	if (qp_png_size_ok(sw, sh, o->dpi, &err))
+		return true;
+	qp_cli_error("%s: use --dpi %d or lower", err.msg,
+	    qp_png_max_dpi(sw, sh, QP_MAX_PNG_PIXELS));
+	return false;
+}
+
+bool
 qp_cli_dpi(const char *s, double *dpi)
 {
 	if (!qp_parse_number(s, strlen(s), dpi) || *dpi < 10 || *dpi > 2400) {

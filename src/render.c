@@ -704,9 +704,8 @@ qp_png_size_ok(double w, double h, double dpi, qp_error *err)
 		return true;
 	return qp_fail(err, "a %.1fx%.1fin page at %g DPI is %.0fx%.0f pixels "
 	    "(%.0f MB in memory); the limit is %.0f megapixels and 32767 "
-	    "pixels a side: use --dpi %d or lower", w / 72, h / 72, dpi, pw,
-	    ph, pw * ph * 4 / 1e6, QP_MAX_PNG_PIXELS / 1e6,
-	    qp_png_max_dpi(w, h, QP_MAX_PNG_PIXELS));
+	    "pixels a side", w / 72, h / 72, dpi, pw, ph, pw * ph * 4 / 1e6,
+	    QP_MAX_PNG_PIXELS / 1e6);
 }
 
 static bool
@@ -895,7 +894,7 @@ qp_impose_scale(const qp_impose *im, const qp_render_opts *o, double w,
 
 	impose_cell(im, o, &cw, &ch, &aw, &ah);
 	if (aw <= 1 || ah <= 1)
-		return qp_fail(err, "--impose %dx%d: the %.1fx%.1fin sheet has "
+		return qp_fail(err, "imposing %dx%d: the %.1fx%.1fin sheet has "
 		    "no room for %d cells with the bleed and cut marks",
 		    im->cols, im->rows, im->sheet_w / 72, im->sheet_h / 72,
 		    im->cols * im->rows);
