@@ -48,10 +48,10 @@
  *   405  text-overlap          error  two texts' ink overlaps
  *   406  markup-invalid        error  the text is not valid Pango markup
  *   407  glyph-missing         error  no font of qrposter's covers a character
- *   409  font-missing          error  the block's font family is not installed
- *   410  font-no-family        error  the block's font names no family
- *   411  text-no-translation   error  no version of a text in the language
- *   412  lang-unknown          error  a language the template does not carry
+ *   408  font-missing          error  the block's font family is not installed
+ *   409  font-no-family        error  the block's font names no family
+ *   410  text-no-translation   error  no version of a text in the language
+ *   411  lang-unknown          error  a language the template does not carry
  *   The page
  *   501  off-page              error  ink or a code outside the page
  *   502  outside-safe-area     error  (with a bleed) inside the trimmed margin
@@ -90,10 +90,10 @@
 	X(TEXT_OVERLAP, 405, "text-overlap", ERROR) \
 	X(MARKUP_INVALID, 406, "markup-invalid", ERROR) \
 	X(GLYPH_MISSING, 407, "glyph-missing", ERROR) \
-	X(FONT_MISSING, 409, "font-missing", ERROR) \
-	X(FONT_NO_FAMILY, 410, "font-no-family", ERROR) \
-	X(TEXT_NO_TRANSLATION, 411, "text-no-translation", ERROR) \
-	X(LANG_UNKNOWN, 412, "lang-unknown", ERROR) \
+	X(FONT_MISSING, 408, "font-missing", ERROR) \
+	X(FONT_NO_FAMILY, 409, "font-no-family", ERROR) \
+	X(TEXT_NO_TRANSLATION, 410, "text-no-translation", ERROR) \
+	X(LANG_UNKNOWN, 411, "lang-unknown", ERROR) \
 	X(OFF_PAGE, 501, "off-page", ERROR) \
 	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR)
 

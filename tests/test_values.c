@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "helpers.h"
 #include "vars.h"
 
@@ -499,6 +500,40 @@ test_url_add_query(void **state)
 	assert_false(qp_payload_link_ok("example.org/report?loc=A1"));
 }
 
+/* ---- the codes' table ------------------------------------------------- */
+
+/* templates/CHECKS.md lists every code of diag.h, with its number and
+ * severity, and no other. */
+static void
+test_codes_documented(void **state)
+{
+	char *doc = th_read_file("templates/CHECKS.md", NULL);
+	size_t listed = 0, defined = 0;
+
+	(void)state;
+	assert_non_null(doc);
+	for (char *p = doc; (p = strstr(p, "\n| ")) != NULL; p++) {
+		char name[64], sev[16];
+		int num;
+		qp_code c;
+
+		if (sscanf(p, "\n| %d | `%63[a-z0-9-]` | %15[a-z]", &num, name,
+		    sev) != 3)
+			continue;
+		c = qp_code_from_name(name);
+		if ((int)c != num)
+			fail_msg("CHECKS.md: %d %s, diag.h: %d", num, name,
+			    (int)c);
+		assert_string_equal(sev, qp_severity_name(qp_code_severity(c)));
+		listed++;
+	}
+	for (int n = 1; n < 1000; n++)
+		defined += qp_code_name((qp_code)n)[0] != '\0';
+	assert_true(defined > 0);
+	assert_int_equal(listed, defined);
+	free(doc);
+}
+
 /* ---- a check that fails stops a batch ------------------------------- */
 
 /* restroom-letter with its dark text made pale: #1A1A1A -> #EEEEEE. */
@@ -611,7 +646,7 @@ group_teardown(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[NCASES + 2];
+	struct CMUnitTest tests[NCASES + 3];
 
 	for (size_t i = 0; i < NCASES; i++)
 		tests[i] = (struct CMUnitTest){cases[i].name, test_value, NULL,
@@ -620,6 +655,8 @@ main(void)
 	    test_url_add_query);
 	tests[NCASES + 1] = (struct CMUnitTest)cmocka_unit_test(
 	    test_failed_check_stops_batch);
-	return _cmocka_run_group_tests("values", tests, NCASES + 2,
+	tests[NCASES + 2] = (struct CMUnitTest)cmocka_unit_test(
+	    test_codes_documented);
+	return _cmocka_run_group_tests("values", tests, NCASES + 3,
 	    group_setup, group_teardown);
 }
