@@ -91,6 +91,9 @@ typedef struct worker {
 	qp_verifier *ver;
 	qp_raster *raster;
 	int out; /* result pipe */
+	/* Warnings already noted, "code block" (each is noted once). */
+	char **warned;
+	size_t nwarned;
 } worker;
 
 /* batch.c */
@@ -118,6 +121,7 @@ const char * bt_old_field(const old_manifest *om, const qp_record *r, int i);
 /* batch_worker.c */
 const char * bt_row_code(const batch *b, const row *r);
 qp_page * bt_row_layout(worker *w, const row *r, bool verify, qp_error *err);
+void bt_worker_clear(worker *w);
 void bt_row_error(const batch *b, const char *msg);
 void bt_progress(const batch *b, const char *phase, size_t done);
 bool bt_run_files(batch *b, qp_error *err);
