@@ -34,7 +34,7 @@ BUILD ?= build
 OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
+.PHONY: all deps test golden test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
 
 all: qrposter
 
@@ -43,6 +43,7 @@ help:
 	@echo "make deps       install the Debian packages it needs (root)"
 	@echo "make sample     render the bundled samples into output/"
 	@echo "make test       run the test suite"
+	@echo "make golden     rewrite tests/golden/ after a deliberate layout change"
 	@echo "make test-browser  drive the web editor in headless Chromium"
 	@echo "make sanitize   run the test suite under ASan+UBSan"
 	@echo "make memcheck   library tests and a few renders under valgrind"
@@ -120,24 +121,31 @@ TEST_LIBS = -lcmocka
 
 # helpers.c is optional: a test may carry its own static helpers.
 TEST_HELPERS = $(wildcard tests/helpers.c)
-$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/helpers.h) $(BUILD)/libqrposter.a
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(wildcard tests/*.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 # test_batch carries its own helpers (run a command, decode a QR code with
 # libzbar), so it builds with or without tests/helpers.c.
-$(BUILD)/tests/test_batch: tests/test_batch.c $(BUILD)/libqrposter.a
+$(BUILD)/tests/test_batch: tests/test_batch.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 # The server test is a plain HTTP client of `qrposter serve`: it needs
 # the library's serve.h helpers, not the shared test helpers.
-$(BUILD)/tests/test_serve: tests/test_serve.c $(BUILD)/libqrposter.a
+$(BUILD)/tests/test_serve: tests/test_serve.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 test: deps qrposter $(TEST_BIN)
 	@QRPOSTER=./$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
+
+# Rewrite tests/golden/NAME.txt, the text dump of each bundled template's
+# display list that `make test` compares (tests/test_golden.c), after a
+# deliberate layout change; review and commit the diff with the change.
+golden: $(BUILD)/tests/test_golden
+	@mkdir -p tests/golden
+	QRPOSTER_DATADIR=$(CURDIR) $(BUILD)/tests/test_golden --regenerate
 
 # The web editor in a real browser: Debian's Chromium driven by
 # playwright-core (npm; it never downloads a browser of its own).

@@ -165,17 +165,9 @@ setup(batch *b, qp_error *err)
 	if ((b->t = t = qp_template_load(o->template_path, err)) == NULL)
 		return false;
 	b->bind = qp_binding_new(t);
-	for (size_t i = 0; i < o->nsets; i++) {
-		qp_diag_list dl;
-
-		qp_diag_list_init(&dl);
-		if (!qp_binding_set(b->bind, o->sets[i], &dl)) {
-			qp_fail(err, "%s", dl.v[0].msg);
-			qp_diag_list_clear(&dl);
+	for (size_t i = 0; i < o->nsets; i++)
+		if (!qp_binding_set_err(b->bind, o->sets[i], err))
 			return false;
-		}
-		qp_diag_list_clear(&dl);
-	}
 	if (o->pattern) {
 		size_t off = 0;
 		if (!qp_format_from_path(o->pattern, &b->fmt, err))
@@ -200,15 +192,16 @@ setup(batch *b, qp_error *err)
 			b->fixed_dir = end > 0 ? end - 1 : 0;
 		}
 		if (b->pattern == NULL) {
-			qp_error_prefix(err, "the output name '%s' at byte %zu",
-			    o->pattern, off + 1);
+			qp_error_prefix(err, "the output pattern '%s' at byte "
+			    "%zu", o->pattern, off + 1);
 			return false;
 		}
-		if (qp_tstr_is_constant(b->pattern))
-			return qp_fail(err, "the output name '%s' names no "
-			    "variable, so every row would write the same file "
-			    "(e.g. 'output/{{code}}.pdf'; or one combined PDF)",
+		if (qp_tstr_is_constant(b->pattern)) {
+			qp_fail(err, "the output pattern '%s' names no "
+			    "variable, so every row would write the same file",
 			    o->pattern);
+			return qp_error_hint(err, QP_HINT_PATTERN, 0, NULL);
+		}
 		/* A value a file name needs is needed like any other. */
 		qp_binding_use(b->bind, b->pattern);
 	}
@@ -251,6 +244,9 @@ setup(batch *b, qp_error *err)
 		qp_binding_columns(b->bind, d, &dl);
 		if ((e = qp_diag_first_error(&dl)) != NULL) {
 			qp_fail(err, "%s:1: %s", b->data_name, e->msg);
+			if (e->code == QP_D_COLUMN_MISSING)
+				qp_error_hint(err, QP_HINT_UNSET, 0,
+				    e->vars[0]);
 			qp_diag_list_clear(&dl);
 			bt_close_data(d);
 			return false;
@@ -360,7 +356,7 @@ bt_row_prepare(const batch *b, const qp_record *rec, size_t pos, row *r,
 		free(offs);
 		qp_buf_free(&names);
 		if (!ok) {
-			qp_error_prefix(err, "%s:%zu: the output name",
+			qp_error_prefix(err, "%s:%zu: the output pattern",
 			    b->data_name, rec->line);
 			qp_buf_free(&buf);
 			return false;
@@ -395,11 +391,10 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 	b.st = st;
 	b.spool_fd = -1;
 	if ((o->pattern == NULL) == (o->combine == NULL))
-		return qp_fail(err, "give either a pattern for a file per row "
-		    "or one combined PDF");
+		return qp_fail(err, "a batch writes either a file per row (an "
+		    "output pattern) or one combined PDF, not both or neither");
 	if (o->impose.cols && o->combine == NULL)
-		return qp_fail(err, "imposing posters on sheets needs one "
-		    "combined PDF");
+		return qp_fail(err, "imposing needs a combined PDF");
 	if (!setup(&b, err))
 		goto done;
 	b.jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;

@@ -191,9 +191,10 @@ bt_run_combined(batch *b, qp_error *err)
 		goto done;
 	}
 	if (nerr && !o->keep_going) {
-		qp_fail(err, "%zu of %zu row%s %s errors; nothing was written "
-		    "(--keep-going makes the good rows)", nerr, b->total,
-		    b->total == 1 ? "" : "s", nerr == 1 ? "has" : "have");
+		qp_fail(err, "%zu of %zu row%s %s errors; nothing was written",
+		    nerr, b->total, b->total == 1 ? "" : "s",
+		    nerr == 1 ? "has" : "have");
+		qp_error_hint(err, QP_HINT_KEEP_GOING, (long)nerr, NULL);
 		goto done;
 	}
 	b->st->failed = nerr;

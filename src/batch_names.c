@@ -104,8 +104,8 @@ qp_batch_parse_impose(const char *s, int *cols, int *rows, qp_error *err)
 	a = qp_xstrndup(s, (size_t)(x - s));
 	if (!qp_parse_int(a, 1, 20, &c) || !qp_parse_int(x + 1, 1, 20, &r)) {
 		free(a);
-		return qp_fail(err, "'%s': expected COLSxROWS with 1 "
-		    "to 20 of each, e.g. 2x2", s);
+		return qp_fail(err, "'%s': expected COLSxROWS with 1 to 20 of "
+		    "each, e.g. 2x2", s);
 	}
 	free(a);
 	*cols = (int)c;
@@ -127,7 +127,7 @@ qp_batch_parse_shard(const char *s, long *k, long *n, qp_error *err)
 	    qp_parse_int(a, 1, *n, k);
 	free(a);
 	if (!ok)
-		return qp_fail(err, "'%s': expected K/N with 1 <= K <= N, "
-		    "e.g. 3/8", s);
+		return qp_fail(err, "'%s': expected K/N with 1 <= K <= N, e.g. "
+		    "3/8", s);
 	return true;
 }

@@ -609,16 +609,18 @@ bt_run_files(batch *b, qp_error *err)
 			}
 		if (clashes) {
 			qp_fail(err, "%zu row%s would overwrite another's "
-			    "output; make --output '%s' distinct (e.g. add "
-			    "another column); nothing was written", clashes,
+			    "output; make the output pattern '%s' distinct "
+			    "(e.g. add another column); nothing was written",
+			    clashes,
 			    clashes == 1 ? "" : "s", o->pattern);
 			goto done;
 		}
 	}
 	if (nerr && !o->keep_going) {
-		qp_fail(err, "%zu of %zu row%s %s errors; nothing was written "
-		    "(--keep-going makes the good rows)", nerr, b->total,
-		    b->total == 1 ? "" : "s", nerr == 1 ? "has" : "have");
+		qp_fail(err, "%zu of %zu row%s %s errors; nothing was written",
+		    nerr, b->total, b->total == 1 ? "" : "s",
+		    nerr == 1 ? "has" : "have");
+		qp_error_hint(err, QP_HINT_KEEP_GOING, (long)nerr, NULL);
 		goto done;
 	}
 	if (bt_stopping(b)) {

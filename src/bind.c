@@ -222,6 +222,32 @@ qp_binding_set(qp_binding *b, const char *kv, qp_diag_list *out)
 }
 
 bool
+qp_binding_set_err(qp_binding *b, const char *kv, qp_error *err)
+{
+	qp_diag_list dl;
+	const qp_diag *d;
+	size_t klen = strcspn(kv, "=");
+	char name[64];
+
+	qp_diag_list_init(&dl);
+	if (qp_binding_set(b, kv, &dl)) {
+		qp_diag_list_clear(&dl);
+		return true;
+	}
+	d = &dl.v[0];
+	snprintf(name, sizeof name, "%.*s", (int)klen, kv);
+	if (d->code == QP_D_SET_SYNTAX)
+		qp_fail(err, "%s", d->msg);
+	else if (d->code == QP_D_UNKNOWN_VARIABLE)
+		qp_fail(err, "%s: %s", kv, d->msg);
+	else
+		qp_fail(err, "%s: %s", name, d->msg + d->body);
+	qp_error_hint(err, QP_HINT_SET, 0, name);
+	qp_diag_list_clear(&dl);
+	return false;
+}
+
+bool
 qp_binding_columns(qp_binding *b, const qp_data *d, qp_diag_list *out)
 {
 	const qp_template *t = b->t;

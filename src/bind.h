@@ -72,6 +72,14 @@ bool qp_binding_set(qp_binding *b, const char *kv, qp_diag_list *out);
  * is len bytes and may hold NUL. */
 bool qp_binding_set_value(qp_binding *b, const char *name, const char *value,
     size_t len, qp_diag_list *out);
+/*
+ * qp_binding_set for a caller that reports one error: false with err
+ * "NAME: ... [code]" (or "'TEXT': expected KEY=VALUE [set-syntax]",
+ * "KEY=VALUE: the template ... [unknown-variable]"), the words that
+ * follow "--set " on the command line, and the hint QP_HINT_SET.
+ */
+bool qp_binding_set_err(qp_binding *b, const char *kv, qp_error *err);
+
 /* True if -s (or a form field) gave variable i a non-empty value. */
 bool qp_binding_is_set(const qp_binding *b, size_t i);
 

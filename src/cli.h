@@ -36,6 +36,16 @@ int qp_cmd_serve(int argc, char **argv);
 void qp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same for a ready message: prefix, then msg made visible. */
 void qp_cli_puts(const char *prefix, const char *msg);
+/*
+ * Print a library error as one "qrposter: " line ("where: " first when
+ * where is not NULL), with its hint in the words of command cmd: the
+ * flag that gets past it ("use --dpi 190 or lower", "--set ..."). The
+ * library's messages name no flag; this is where they are added.
+ */
+void qp_cli_fail(const char *cmd, const char *where, const qp_error *err);
+/* The exit status for a library error: a bad --set is a bad command
+ * line (2), anything else a failure (1). */
+int qp_cli_status(const qp_error *err);
 
 /*
  * Report getopt_long's '?' (unknown option) or ':' (missing argument) as
@@ -62,27 +72,19 @@ void qp_sets_free(qp_sets *s);
 /*
  * Give b every -s value; a bad one (set-syntax, unknown-variable, the
  * value rule) is printed as "qrposter: --set NAME: ... [code]", the
- * same line in every command, and false returned: the command exits
- * with QP_EXIT_USAGE.
+ * same line in every command (qp_cli_fail), and false returned: the
+ * command exits with QP_EXIT_USAGE.
  */
-bool qp_cli_bind_sets(qp_binding *b, const qp_sets *s);
+bool qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s);
 
 /*
  * Print findings to stderr, one line each: "qrposter: WHERE: error: MSG"
  * (or "warning: "), with what to type added where the finding is about
- * a value (a variable with no value: "give it with -s NAME=VALUE").
- * where may be NULL.
+ * a value (a variable with no value: the hint qp_cli_fail gives for
+ * it). where may be NULL.
  */
-void qp_cli_findings(const char *where, const qp_diag_list *l);
-
-/*
- * A PNG of the template's page (with o's bleed and marks) fits in
- * memory at o->dpi; else the reason is printed with the --dpi to use,
- * and false returned. t may be NULL (true).
- */
-bool qp_cli_png_fits(const qp_template *t, const qp_render_opts *o);
-/* The same for a page of its own (qr). */
-bool qp_cli_png_fits_page(const qp_page *pg, const qp_render_opts *o);
+void qp_cli_findings(const char *cmd, const char *where,
+    const qp_diag_list *l);
 
 /* Parse --dpi / --bleed values strictly; false with a message printed. */
 bool qp_cli_dpi(const char *s, double *dpi);

@@ -345,33 +345,6 @@ qp_cmd_batch(int argc, char **argv)
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}
-	/* A bad -s is a bad command line, the same line and status as in
-	 * render and check (bind.h's rule, before any row is read). */
-	{
-		qp_template *t = qp_template_load(tpath, &err);
-		qp_binding *bnd;
-		qp_format pfmt;
-		bool sets_ok;
-
-		if (t == NULL) {
-			qp_cli_error("%s", err.msg);
-			goto done;
-		}
-		bnd = qp_binding_new(t);
-		sets_ok = qp_cli_bind_sets(bnd, &sets);
-		qp_binding_free(bnd);
-		if (sets_ok && o.pattern && qp_format_from_path(o.pattern,
-		    &pfmt, &err) && pfmt == QP_FMT_PNG &&
-		    !qp_cli_png_fits(t, &o.render)) {
-			qp_template_free(t);
-			goto done;
-		}
-		qp_template_free(t);
-		if (!sets_ok) {
-			rc = QP_EXIT_USAGE;
-			goto done;
-		}
-	}
 	o.template_path = tpath;
 	o.sets = sets.v;
 	o.nsets = sets.n;
@@ -392,7 +365,8 @@ qp_cmd_batch(int argc, char **argv)
 		fprintf(stderr, "... and %zu more bad rows (see the "
 		    "manifest)\n", u.nmore);
 	if (!ok) {
-		qp_cli_error("%s", err.msg);
+		qp_cli_fail("batch", NULL, &err);
+		rc = qp_cli_status(&err);
 		goto done;
 	}
 	if (st.interrupted) {

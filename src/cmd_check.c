@@ -173,8 +173,8 @@ qp_cmd_check(int argc, char **argv)
 		goto done;
 	}
 	if (tmpl_arg == NULL) {
-		qp_cli_error("check: give a template with -t");
-		check_usage(stderr);
+		qp_cli_error("check: give a template with -t (see 'qrposter "
+		    "check --help')");
 		goto done;
 	}
 	rc = QP_EXIT_ERROR;
@@ -183,7 +183,7 @@ qp_cmd_check(int argc, char **argv)
 		goto done;
 	}
 	r.b = qp_binding_new(t);
-	if (!qp_cli_bind_sets(r.b, &sets)) {
+	if (!qp_cli_bind_sets("check", r.b, &sets)) {
 		rc = QP_EXIT_USAGE;
 		goto done;
 	}

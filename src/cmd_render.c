@@ -53,7 +53,7 @@ finish_render(const qp_page *page, const char *out, qp_format fmt,
 	qp_error err;
 
 	if (!qp_render_file(page, out, fmt, o, &err)) {
-		qp_cli_error("%s", err.msg);
+		qp_cli_fail("render", NULL, &err);
 		return QP_EXIT_ERROR;
 	}
 	return QP_EXIT_OK;
@@ -131,12 +131,10 @@ qp_cmd_render(int argc, char **argv)
 		goto done;
 	}
 	b = qp_binding_new(t);
-	if (!qp_cli_bind_sets(b, &sets)) {
+	if (!qp_cli_bind_sets("render", b, &sets)) {
 		rc = QP_EXIT_USAGE;
 		goto done;
 	}
-	if (fmt == QP_FMT_PNG && !qp_cli_png_fits(t, &o))
-		goto done;
 	/* The poster step (poster.h) binds, lays out and runs the
 	 * preflight: its errors stop the poster, its warnings are
 	 * printed. */
@@ -144,7 +142,7 @@ qp_cmd_render(int argc, char **argv)
 	qp_diag_list_init(&dl);
 	ctx = qp_layout_ctx_new();
 	page = qp_poster_make(ctx, b, NULL, &co, &values, &dl);
-	qp_cli_findings(t->path, &dl);
+	qp_cli_findings("render", t->path, &dl);
 	qp_diag_list_clear(&dl);
 	if (page == NULL)
 		goto done;
@@ -259,11 +257,7 @@ qp_cmd_qr(int argc, char **argv)
 		return QP_EXIT_USAGE;
 	}
 	if ((page = qp_layout_qr_only(text, ecc, size, quiet, &err)) == NULL) {
-		qp_cli_error("%s", err.msg);
-		return QP_EXIT_ERROR;
-	}
-	if (fmt == QP_FMT_PNG && !qp_cli_png_fits_page(page, &o)) {
-		qp_page_free(page);
+		qp_cli_fail("qr", NULL, &err);
 		return QP_EXIT_ERROR;
 	}
 	if (fmt == QP_FMT_PNG) {

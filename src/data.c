@@ -56,9 +56,10 @@ on_field(void *s, size_t n, void *data)
 	qp_data *d = data;
 
 	if (d->nf == d->capf) {
-		d->capf = d->capf ? 2 * d->capf : 16;
-		d->off = qp_xrealloc(d->off, d->capf * sizeof *d->off);
-		d->len = qp_xrealloc(d->len, d->capf * sizeof *d->len);
+		/* Two arrays of one capacity: both grow to the same. */
+		size_t cap = d->capf;
+		d->off = qp_grow(d->off, &cap, d->nf + 1, sizeof *d->off);
+		d->len = qp_grow(d->len, &d->capf, d->nf + 1, sizeof *d->len);
 	}
 	d->off[d->nf] = d->buf.len;
 	d->len[d->nf] = n;
@@ -450,10 +451,7 @@ qp_data_next(qp_data *d, qp_record *rec, qp_error *err)
 		    d->nf == 1 ? "" : "s", d->ncols, d->ncols == 1 ? "" : "s"),
 		    -1;
 	}
-	if (d->capp < d->nf) {
-		d->capp = d->nf;
-		d->ptrs = qp_xrealloc(d->ptrs, d->capp * sizeof *d->ptrs);
-	}
+	d->ptrs = qp_grow(d->ptrs, &d->capp, d->nf, sizeof *d->ptrs);
 	for (size_t i = 0; i < d->nf; i++)
 		d->ptrs[i] = d->buf.data + d->off[i];
 	rec->index = d->nrecords++;

@@ -31,6 +31,22 @@ qp_code_name(qp_code code)
 	return "";
 }
 
+size_t
+qp_diag_code_at(const char *msg)
+{
+	size_t n = strlen(msg);
+	const char *open = n ? strrchr(msg, '[') : NULL;
+	char name[64];
+
+	if (open == NULL || open == msg || open[-1] != ' ' || msg[n - 1] != ']' ||
+	    (size_t)(msg + n - 1 - open - 1) >= sizeof name)
+		return n;
+	snprintf(name, sizeof name, "%.*s", (int)(msg + n - 1 - open - 1),
+	    open + 1);
+	return qp_code_from_name(name) != QP_D_NONE ?
+	    (size_t)(open - 1 - msg) : n;
+}
+
 qp_code
 qp_code_from_name(const char *name)
 {

@@ -165,6 +165,11 @@ void qp_diag_list_move(qp_diag_list *dst, qp_diag_list *src);
 /* The first error in l, or NULL. */
 const qp_diag *qp_diag_first_error(const qp_diag_list *l);
 
+/* The offset in msg of its trailing " [code]" (a finding's message),
+ * or strlen(msg) if it has none: where a caller inserts words of its
+ * own ("(give it with -s code=VALUE)") so that the code stays last. */
+size_t qp_diag_code_at(const char *msg);
+
 /* "value-control", ... ("" for an unknown code). */
 const char *qp_code_name(qp_code code);
 /* The code called name, or QP_D_NONE. */

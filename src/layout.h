@@ -91,4 +91,14 @@ qp_page *qp_layout_qr_only(const char *payload, int ecc, double size,
 
 void qp_page_free(qp_page *page);
 
+/*
+ * Append a readable text dump of page to out (layout_dump.c): the page,
+ * then each item with its block's id and line, its box in points to
+ * 0.01, and for text the fitted size to 1/8 pt, font, extent and lines
+ * as broken; for QR codes version, ECC, modules, quiet zone, module size
+ * and colours. Deterministic and locale-independent: the golden files
+ * in tests/golden/ are these dumps.
+ */
+void qp_page_dump(const qp_page *page, qp_buf *out);
+
 #endif

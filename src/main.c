@@ -35,6 +35,60 @@ qp_cli_puts(const char *prefix, const char *msg)
 	qp_buf_free(&b);
 }
 
+/* The hint of an error in the words of command cmd. */
+static void
+hint_words(const char *cmd, const qp_error *err, qp_buf *b)
+{
+	switch (err->hint) {
+	case QP_HINT_UNSET:
+		if (strcmp(cmd, "render") == 0)
+			qp_buf_printf(b, " (give it with -s %s=VALUE)",
+			    err->name);
+		else
+			qp_buf_printf(b, " (add a column '%s' or give -s "
+			    "%s=VALUE)", err->name, err->name);
+		break;
+	case QP_HINT_MAX_DPI:
+		qp_buf_printf(b, ": use --dpi %ld or lower", err->num);
+		break;
+	case QP_HINT_KEEP_GOING:
+		qp_buf_adds(b, " (--keep-going makes the good rows)");
+		break;
+	case QP_HINT_PATTERN:
+		qp_buf_adds(b, "; use e.g. -o 'output/{{code}}.pdf', or "
+		    "--combine FILE.pdf");
+		break;
+	case QP_HINT_NONE:
+	case QP_HINT_SET:
+		break;
+	}
+}
+
+void
+qp_cli_fail(const char *cmd, const char *where, const qp_error *err)
+{
+	/* A finding's code stays last: the hint goes before it. */
+	size_t at = qp_diag_code_at(err->msg);
+	qp_buf b;
+
+	qp_buf_init(&b);
+	if (err->hint == QP_HINT_SET)
+		qp_buf_adds(&b, "--set ");
+	if (where)
+		qp_buf_printf(&b, "%s: ", where);
+	qp_buf_add(&b, err->msg, at);
+	hint_words(cmd, err, &b);
+	qp_buf_adds(&b, err->msg + at);
+	qp_cli_puts("qrposter: ", b.data);
+	qp_buf_free(&b);
+}
+
+int
+qp_cli_status(const qp_error *err)
+{
+	return err->hint == QP_HINT_SET ? QP_EXIT_USAGE : QP_EXIT_ERROR;
+}
+
 void
 qp_cli_error(const char *fmt, ...)
 {
@@ -112,81 +166,42 @@ qp_sets_free(qp_sets *s)
 }
 
 bool
-qp_cli_bind_sets(qp_binding *b, const qp_sets *s)
+qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		qp_diag_list dl;
-		const qp_diag *d;
-		size_t klen = strcspn(s->v[i], "=");
+	qp_error err;
 
-		qp_diag_list_init(&dl);
-		if (qp_binding_set(b, s->v[i], &dl)) {
-			qp_diag_list_clear(&dl);
-			continue;
+	for (size_t i = 0; i < s->n; i++)
+		if (!qp_binding_set_err(b, s->v[i], &err)) {
+			qp_cli_fail(cmd, NULL, &err);
+			return false;
 		}
-		d = &dl.v[0];
-		if (d->code == QP_D_SET_SYNTAX)
-			qp_cli_error("--set %s", d->msg);
-		else if (d->code == QP_D_UNKNOWN_VARIABLE)
-			qp_cli_error("--set %s: %s", s->v[i], d->msg);
-		else
-			qp_cli_error("--set %.*s: %s", (int)klen, s->v[i],
-			    d->msg + d->body);
-		qp_diag_list_clear(&dl);
-		return false;
-	}
 	return true;
 }
 
 void
-qp_cli_findings(const char *where, const qp_diag_list *l)
+qp_cli_findings(const char *cmd, const char *where, const qp_diag_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const qp_diag *d = &l->v[i];
+		qp_error err;
 		qp_buf b;
 
+		/* A variable with no value: what to type, as for a library
+		 * error with that hint. */
+		if (d->code == QP_D_VALUE_MISSING && d->nvars && !d->column) {
+			qp_fail(&err, "%s: %s", qp_severity_name(d->sev),
+			    d->msg);
+			qp_error_hint(&err, QP_HINT_UNSET, 0, d->vars[0]);
+			qp_cli_fail(cmd, where, &err);
+			continue;
+		}
 		qp_buf_init(&b);
 		if (where)
 			qp_buf_printf(&b, "%s: ", where);
-		qp_buf_printf(&b, "%s: ", qp_severity_name(d->sev));
-		if (d->code == QP_D_VALUE_MISSING && d->nvars && !d->column) {
-			/* What to type goes before the code. */
-			size_t n = strlen(d->msg) - strlen(qp_code_name(d->code))
-			    - 3;
-			qp_buf_add(&b, d->msg, n);
-			qp_buf_printf(&b, " (give it with -s %s=VALUE or a CSV "
-			    "column '%s')%s", d->vars[0], d->vars[0], d->msg + n);
-		} else
-			qp_buf_adds(&b, d->msg);
+		qp_buf_printf(&b, "%s: %s", qp_severity_name(d->sev), d->msg);
 		qp_cli_puts("qrposter: ", b.data);
 		qp_buf_free(&b);
 	}
-}
-
-bool
-qp_cli_png_fits(const qp_template *t, const qp_render_opts *o)
-{
-	qp_page pg = {0};
-
-	if (t == NULL)
-		return true;
-	pg.w = t->page_w;
-	pg.h = t->page_h;
-	return qp_cli_png_fits_page(&pg, o);
-}
-
-bool
-qp_cli_png_fits_page(const qp_page *pg, const qp_render_opts *o)
-{
-	double sw, sh;
-	qp_error err;
-
-	qp_sheet_size(pg, o, &sw, &sh);
-	if (qp_png_size_ok(sw, sh, o->dpi, &err))
-		return true;
-	qp_cli_error("%s: use --dpi %d or lower", err.msg,
-	    qp_png_max_dpi(sw, sh, QP_MAX_PNG_PIXELS));
-	return false;
 }
 
 bool

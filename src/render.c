@@ -702,10 +702,12 @@ qp_png_size_ok(double w, double h, double dpi, qp_error *err)
 
 	if (png_fits(w, h, dpi, QP_MAX_PNG_PIXELS))
 		return true;
-	return qp_fail(err, "a %.1fx%.1fin page at %g DPI is %.0fx%.0f pixels "
+	qp_fail(err, "a %.1fx%.1fin page at %g DPI is %.0fx%.0f pixels "
 	    "(%.0f MB in memory); the limit is %.0f megapixels and 32767 "
 	    "pixels a side", w / 72, h / 72, dpi, pw, ph, pw * ph * 4 / 1e6,
 	    QP_MAX_PNG_PIXELS / 1e6);
+	return qp_error_hint(err, QP_HINT_MAX_DPI,
+	    qp_png_max_dpi(w, h, QP_MAX_PNG_PIXELS), NULL);
 }
 
 static bool

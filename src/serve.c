@@ -458,12 +458,12 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 		s->loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
 		flags |= MHD_USE_IPv6;
 	} else {
-		qp_fail(err, "--bind '%s': not an IPv4 or IPv6 address (e.g. "
-		    "127.0.0.1 or ::1)", s->bind);
+		qp_fail(err, "bind address '%s': not an IPv4 or IPv6 address "
+		    "(e.g. 127.0.0.1 or ::1)", s->bind);
 		goto fail;
 	}
 	if (o->port > 65535) {
-		qp_fail(err, "--port %u: ports go up to 65535", o->port);
+		qp_fail(err, "port %u: ports go up to 65535", o->port);
 		goto fail;
 	}
 	s->tdir = o->templates ? qp_xstrdup(o->templates) :
@@ -502,7 +502,7 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		qp_fail(err, "cannot listen on %s port %u (is the port in use? "
-		    "try --port with another number)", s->bind, o->port);
+		    "try another port)", s->bind, o->port);
 		goto fail;
 	}
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);

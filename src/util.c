@@ -31,6 +31,20 @@ qp_fail(qp_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);
+	err->hint = QP_HINT_NONE;
+	err->num = 0;
+	err->name[0] = '\0';
+	return false;
+}
+
+bool
+qp_error_hint(qp_error *err, qp_hint hint, long num, const char *name)
+{
+	if (err == NULL)
+		return false;
+	err->hint = hint;
+	err->num = num;
+	snprintf(err->name, sizeof err->name, "%s", name ? name : "");
 	return false;
 }
 
@@ -146,18 +160,34 @@ qp_buf_init(qp_buf *b)
 	b->cap = 0;
 }
 
+void *
+qp_grow(void *p, size_t *cap, size_t n, size_t elem)
+{
+	size_t c = *cap ? *cap : 16, bytes;
+
+	if (n <= *cap && p != NULL)
+		return p;
+	while (c < n)
+		if (__builtin_mul_overflow(c, 2, &c))
+			oom();
+	if (__builtin_mul_overflow(c, elem ? elem : 1, &bytes))
+		oom();
+	p = qp_xrealloc(p, bytes);
+	*cap = c;
+	return p;
+}
+
 static void
 buf_grow(qp_buf *b, size_t extra)
 {
-	size_t need = b->len + extra + 1;
+	size_t need;
 
+	if (__builtin_add_overflow(b->len, extra, &need) ||
+	    __builtin_add_overflow(need, 1, &need))
+		oom();
 	if (need <= b->cap)
 		return;
-	size_t cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap *= 2;
-	b->data = qp_xrealloc(b->data, cap);
-	b->cap = cap;
+	b->data = qp_grow(b->data, &b->cap, need, 1);
 }
 
 void

@@ -14,15 +14,35 @@
 
 #define QP_VERSION "0.1.0"
 
-/* One error message a user can act on: what, where, why. */
+/*
+ * What the caller can change to get past an error, for the layer that
+ * knows the caller's own words: the command line turns it into a flag
+ * ("use --dpi 190 or lower", cmd_*.c), the web editor into a form field.
+ * Library messages never name a command-line flag; they carry the hint.
+ */
+typedef enum qp_hint {
+	QP_HINT_NONE = 0,
+	QP_HINT_SET,        /* a KEY=VALUE the caller gave is wrong */
+	QP_HINT_UNSET,      /* variable `name` has no value: give it one */
+	QP_HINT_MAX_DPI,    /* too many pixels: `num` is the most DPI that fits */
+	QP_HINT_KEEP_GOING, /* rows failed; the good ones could still be made */
+	QP_HINT_PATTERN,    /* the output pattern gives every row one name */
+} qp_hint;
+
+/* One error message a user can act on: what, where, why; and the hint. */
 typedef struct qp_error {
 	char msg[1024];
+	qp_hint hint;
+	long num;      /* the number the hint is about */
+	char name[64]; /* the name the hint is about */
 } qp_error;
 
-/* Fill err (may be NULL) with a printf-style message; returns false so a
- * caller can write `return qp_fail(err, ...)`. */
+/* Fill err (may be NULL) with a printf-style message and no hint;
+ * returns false so a caller can write `return qp_fail(err, ...)`. */
 bool qp_fail(qp_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Give err's message a hint (err may be NULL); returns false. */
+bool qp_error_hint(qp_error *err, qp_hint hint, long num, const char *name);
 
 /* Prefix an existing message: "prefix: old message". */
 void qp_error_prefix(qp_error *err, const char *fmt, ...)
@@ -36,6 +56,13 @@ void *qp_xrealloc(void *p, size_t n);
 char *qp_xstrdup(const char *s);
 char *qp_xstrndup(const char *s, size_t n);
 char *qp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The one way an array grows: returns p (or its reallocation) with room
+ * for at least n elements of elem bytes, *cap (elements) doubled as
+ * often as needed from at least 16; a size that overflows size_t is out
+ * of memory. Use as `v = qp_grow(v, &cap, n + 1, sizeof *v)`.
+ */
+void *qp_grow(void *p, size_t *cap, size_t n, size_t elem);
 
 /* Growable NUL-terminated byte string. */
 typedef struct qp_buf {

@@ -484,6 +484,7 @@ qp_tstr_expand_why(const qp_tstr *t, const char *const *values,
 		if (v == NULL) {
 			qp_buf_free(&tmp);
 			qp_fail(err, "variable '%s' has no value", names[s->var]);
+			qp_error_hint(err, QP_HINT_UNSET, 0, names[s->var]);
 			return fault(why, QP_EXPAND_NO_VALUE, s->var);
 		}
 		qp_buf_reset(&tmp);
@@ -511,6 +512,8 @@ qp_tstr_expand_why(const qp_tstr *t, const char *const *values,
 				if (values[fl->var] == NULL) {
 					qp_buf_free(&tmp);
 					qp_fail(err, "variable '%s' has no value",
+					    names[fl->var]);
+					qp_error_hint(err, QP_HINT_UNSET, 0,
 					    names[fl->var]);
 					return fault(why, QP_EXPAND_NO_VALUE,
 					    fl->var);

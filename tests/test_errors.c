@@ -7,6 +7,10 @@
  * "qrposter: " that says what is wrong and where (file:line:column, the
  * block, or the option), and an output directory with no file in it -
  * not the output, not an empty one, not a hidden temporary.
+ *
+ * Then the same mistakes across commands (one case per command and
+ * mistake): each gets the same exit status and the same one line,
+ * whichever command it was made in.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +23,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "suite.h"
 
 #define D "tests/data/"
 
@@ -341,21 +346,164 @@ test_base_fixture_renders(void **state)
 	free(out);
 }
 
+/* ---- the same mistake in every command ---- */
+
+enum { RENDER, CHECK, BATCH, SERVE, QR, NCMDS };
+
+static const char *const cmd_names[NCMDS] = {"render", "check", "batch",
+    "serve", "qr"};
+
+/* What each command needs to get as far as reading its options; "@OUT"
+ * is a file in the case's directory, "@PAT" a batch pattern there. */
+static const char *const cmd_base[NCMDS][8] = {
+	[RENDER] = {"render", "-t", "templates/restroom-letter.yaml", "-o",
+	    "@OUT"},
+	[CHECK] = {"check", "-t", "templates/restroom-letter.yaml"},
+	[BATCH] = {"batch", "-q", "-t", "templates/restroom-letter.yaml",
+	    "-d", "templates/samples/stations.csv", "-o", "@PAT"},
+	[SERVE] = {"serve", "--port", "0"},
+	[QR] = {"qr", "https://x.test/", "-o", "@OUT"},
+};
+
+/*
+ * A mistake: the arguments that make it in each command it applies to
+ * (NULL: it cannot be made there), and the one line every command must
+ * answer with, "@CMD" standing for the command's name. Exit status 2.
+ */
+typedef struct mistake {
+	const char *name;
+	const char *args[NCMDS][3];
+	const char *line;
+} mistake;
+
+static const mistake mistakes[] = {
+	{"unknown long option", {{"--colour"}, {"--colour"}, {"--colour"},
+	    {"--colour"}, {"--colour"}},
+	    "qrposter: @CMD: unknown option '--colour' (see 'qrposter @CMD "
+	    "--help')\n"},
+	{"unknown short option", {{"-Z"}, {"-Z"}, {"-Z"}, {"-Z"}, {"-Z"}},
+	    "qrposter: @CMD: unknown option '-Z' (see 'qrposter @CMD "
+	    "--help')\n"},
+	{"option without its value", {{"--bleed"}, {"--bleed"}, {"--bleed"},
+	    {"--bind"}, {"--ecc"}},
+	    NULL /* names the option: below */},
+	{"-s without '='", {{"-s", "code"}, {"-s", "code"}, {"-s", "code"}},
+	    "qrposter: --set 'code': expected KEY=VALUE\n"},
+	{"-s of an unknown variable", {{"-s", "nosuch=1"}, {"-s",
+	    "nosuch=1"}, {"-s", "nosuch=1"}},
+	    "qrposter: --set nosuch=1: the template "
+	    "templates/restroom-letter.yaml has no variable 'nosuch'\n"},
+	{"-s of a misspelt variable", {{"-s", "nmae=1"}, {"-s", "nmae=1"},
+	    {"-s", "nmae=1"}},
+	    "qrposter: --set nmae=1: the template "
+	    "templates/restroom-letter.yaml has no variable 'nmae' (did you "
+	    "mean 'name'?)\n"},
+	{"-s value with a control character", {{"-s", "name=a\x1b[2Jb"},
+	    {"-s", "name=a\x1b[2Jb"}, {"-s", "name=a\x1b[2Jb"}},
+	    "qrposter: --set name: a control character (\\x1B) at byte 2 of "
+	    "the value; only tab and line breaks are allowed\n"},
+};
+
+typedef struct cell {
+	const mistake *m;
+	int cmd;
+} cell;
+
+/* s with every "@CMD" replaced by cmd, malloc'd. */
+static char *
+subst_cmd(const char *s, const char *cmd)
+{
+	size_t n = strlen(s) + 1;
+	char *out, *w;
+
+	for (const char *p = s; (p = strstr(p, "@CMD")) != NULL; p += 4)
+		n += strlen(cmd);
+	out = w = malloc(n);
+	assert_non_null(out);
+	while (*s) {
+		if (strncmp(s, "@CMD", 4) == 0) {
+			w += sprintf(w, "%s", cmd);
+			s += 4;
+		} else
+			*w++ = *s++;
+	}
+	*w = '\0';
+	return out;
+}
+
+static void
+test_mistake(void **state)
+{
+	void **pair = *state;
+	const cell *c = pair[0];
+	const char *dir = pair[1];
+	const char *cmd = cmd_names[c->cmd];
+	char *out = th_path(dir, "out.pdf"), *pat = th_path(dir, "{{code}}.pdf");
+	char *want, stray[256] = "";
+	const char *argv[20];
+	size_t n = 0;
+	th_run r;
+	int rc;
+
+	argv[n++] = th_bin();
+	for (size_t i = 0; i < 8 && cmd_base[c->cmd][i]; i++) {
+		const char *a = cmd_base[c->cmd][i];
+		argv[n++] = !strcmp(a, "@OUT") ? out : !strcmp(a, "@PAT") ?
+		    pat : a;
+	}
+	for (size_t i = 0; i < 3 && c->m->args[c->cmd][i]; i++)
+		argv[n++] = c->m->args[c->cmd][i];
+	argv[n] = NULL;
+	if (c->m->line)
+		want = subst_cmd(c->m->line, cmd);
+	else {
+		/* The option that lacks its value is named as given. */
+		want = malloc(256);
+		assert_non_null(want);
+		snprintf(want, 256, "qrposter: %s: option '%s' needs a value "
+		    "(see 'qrposter %s --help')\n", cmd, argv[n - 1], cmd);
+	}
+	rc = th_run_argv(&r, argv, NULL);
+	print_message("[   INFO   ] %s %s: exit %d, stderr: %s", cmd,
+	    c->m->name, rc, r.err);
+	if (strcmp(r.err, want) != 0)
+		print_error("want: %s", want);
+	assert_int_equal(rc, 2);
+	assert_string_equal(r.err, want);
+	assert_string_equal(r.out, "");
+	if (!th_dir_only(dir, NULL, stray, sizeof stray))
+		print_error("left behind: %s\n", stray);
+	assert_true(th_dir_only(dir, NULL, NULL, 0));
+	th_run_free(&r);
+	free(want);
+	free(pat);
+	free(out);
+}
+
+#define NMISTAKES (sizeof mistakes / sizeof mistakes[0])
+
 int
 main(void)
 {
-	struct CMUnitTest tests[NCASES + 2];
+	static cell cells[NMISTAKES * NCMDS];
+	size_t ncells = 0;
+	th_suite s = {0};
 
-	for (size_t i = 0; i < NCASES; i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = test_case;
-		tests[i].setup_func = setup;
-		tests[i].teardown_func = teardown;
-		tests[i].initial_state = (void *)&cases[i];
-	}
-	tests[NCASES] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_base_fixture_renders, setup, teardown);
-	tests[NCASES + 1] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_failure_keeps_existing_output, setup, teardown);
-	return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
+	for (size_t i = 0; i < NCASES; i++)
+		th_suite_add(&s, test_case, setup, teardown, &cases[i], "%s",
+		    cases[i].name);
+	th_suite_add(&s, test_base_fixture_renders, setup, teardown, NULL,
+	    "%s", "test_base_fixture_renders");
+	th_suite_add(&s, test_failure_keeps_existing_output, setup, teardown,
+	    NULL, "%s", "test_failure_keeps_existing_output");
+	for (size_t i = 0; i < NMISTAKES; i++)
+		for (int k = 0; k < NCMDS; k++) {
+			if (mistakes[i].args[k][0] == NULL)
+				continue;
+			cells[ncells] = (cell){&mistakes[i], k};
+			th_suite_add(&s, test_mistake, setup, teardown,
+			    &cells[ncells++], "%s: %s", cmd_names[k],
+			    mistakes[i].name);
+		}
+	return th_suite_run(&s, "errors", NULL, NULL);
 }

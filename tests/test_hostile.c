@@ -6,6 +6,9 @@
  * a table of hostile values; symbolic links, inputs named as outputs, a
  * full disk and stop signals.
  *
+ * Each row of the command-line and escaper tables is its own test case,
+ * named after the row, so one failure does not hide the others.
+ *
  * Every case runs in a fresh directory DIR holding its inputs and an
  * output folder DIR/out; afterwards DIR may hold nothing new but what is
  * inside DIR/out (the check that nothing is written beside it).
@@ -31,6 +34,7 @@
 #include "batch.h"
 #include "data.h"
 #include "helpers.h"
+#include "suite.h"
 #include "util.h"
 #include "vars.h"
 
@@ -205,9 +209,11 @@ has_raw_controls(const char *s)
 	return false;
 }
 
+/* One row of cases[]: state is the row. */
 static void
-run_case(const hcase *c)
+test_case(void **state)
 {
+	const hcase *c = *state;
 	char *dir = th_tmpdir_new();
 	char *out = th_path(dir, "out");
 	const char *argv[20];
@@ -216,7 +222,6 @@ run_case(const hcase *c)
 	char stray[256] = "";
 	th_run r;
 
-	print_message("case: %s\n", c->name);
 	assert_int_equal(mkdir(out, 0777), 0);
 	if (c->csv || c->gen) {
 		char *p = th_path(dir, "in.csv");
@@ -271,19 +276,13 @@ run_case(const hcase *c)
 	th_tmpdir_remove(dir);
 }
 
-static void
-test_cases(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		run_case(&cases[i]);
-}
-
 /* ---- escapers by context -------------------------------------------- */
 
-static const struct {
+typedef struct evalue {
 	const char *in, *markup, *url, *name, *visible;
-} values[] = {
+} evalue;
+
+static const evalue values[] = {
 	{"<span foreground=\"red\">", "&lt;span foreground=&quot;red&quot;&gt;",
 	    "%3Cspan%20foreground%3D%22red%22%3E", "_span foreground=_red__",
 	    "<span foreground=\"red\">"},
@@ -311,27 +310,26 @@ static const struct {
 	    "a:b*c|d\\e"},
 };
 
+/* One row of values[]: each escaper on the same hostile value. */
 static void
 test_escapers(void **state)
 {
-	(void)state;
-	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-		qp_buf b;
+	const evalue *v = *state;
+	qp_buf b;
 
-		qp_buf_init(&b);
-		qp_markup_escape(values[i].in, &b);
-		assert_string_equal(b.data ? b.data : "", values[i].markup);
-		qp_buf_reset(&b);
-		qp_url_encode(values[i].in, &b);
-		assert_string_equal(b.data ? b.data : "", values[i].url);
-		qp_buf_reset(&b);
-		qp_batch_safe_name(values[i].in, &b);
-		assert_string_equal(b.data, values[i].name);
-		qp_buf_reset(&b);
-		qp_visible(values[i].in, &b);
-		assert_string_equal(b.data ? b.data : "", values[i].visible);
-		qp_buf_free(&b);
-	}
+	qp_buf_init(&b);
+	qp_markup_escape(v->in, &b);
+	assert_string_equal(b.data ? b.data : "", v->markup);
+	qp_buf_reset(&b);
+	qp_url_encode(v->in, &b);
+	assert_string_equal(b.data ? b.data : "", v->url);
+	qp_buf_reset(&b);
+	qp_batch_safe_name(v->in, &b);
+	assert_string_equal(b.data, v->name);
+	qp_buf_reset(&b);
+	qp_visible(v->in, &b);
+	assert_string_equal(b.data ? b.data : "", v->visible);
+	qp_buf_free(&b);
 }
 
 static void
@@ -362,7 +360,7 @@ test_row_limit(void **state)
 {
 	const char csv[] = "code\nA\nB\nC\n";
 	FILE *fp = fmemopen((void *)csv, sizeof csv - 1, "rb");
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_record rec;
 	qp_data *d;
 
@@ -656,21 +654,27 @@ test_signal_render_png(void **state)
 	th_tmpdir_remove(dir);
 }
 
+#define NELEM(a) (sizeof (a) / sizeof (a)[0])
+#define ADD(s, fn) th_suite_add(s, fn, NULL, NULL, NULL, "%s", #fn)
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_escapers),
-		cmocka_unit_test(test_name_limits),
-		cmocka_unit_test(test_row_limit),
-		cmocka_unit_test(test_symlink_output_file),
-		cmocka_unit_test(test_symlink_data_folder),
-		cmocka_unit_test(test_output_is_template),
-		cmocka_unit_test(test_full_disk),
-		cmocka_unit_test(test_signal_batch),
-		cmocka_unit_test(test_signal_render_png),
-	};
+	th_suite s = {0};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	for (size_t i = 0; i < NELEM(cases); i++)
+		th_suite_add(&s, test_case, NULL, NULL, &cases[i], "case: %s",
+		    cases[i].name);
+	for (size_t i = 0; i < NELEM(values); i++)
+		th_suite_add(&s, test_escapers, NULL, NULL, &values[i],
+		    "escapers: '%s'", values[i].in);
+	ADD(&s, test_name_limits);
+	ADD(&s, test_row_limit);
+	ADD(&s, test_symlink_output_file);
+	ADD(&s, test_symlink_data_folder);
+	ADD(&s, test_output_is_template);
+	ADD(&s, test_full_disk);
+	ADD(&s, test_signal_batch);
+	ADD(&s, test_signal_render_png);
+	return th_suite_run(&s, "hostile", NULL, NULL);
 }

@@ -7,7 +7,8 @@
  * to fail (a code too small for 10 m, pale grey text, a 10pt line under
  * a 16pt minimum, an emoji) and on every bundled template, which must
  * pass clean. Self-contained (own static helpers), run from the top of
- * the source tree with QRPOSTER naming the binary.
+ * the source tree with QRPOSTER naming the binary. Tables run one case
+ * per row (language, template, fault), named after it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include "fonts.h"
 #include "layout.h"
 #include "qr.h"
+#include "suite.h"
 #include "template.h"
 
 static char lt_dir[] = "/tmp/qp-test-lang-XXXXXX";
@@ -174,9 +176,11 @@ bilingual_letter_has_both(void **state)
  * PDF maps it to both; the extraction's visual-to-logical pass swaps
  * them), so "الاتجار" is not a fair probe but "بالبشر" is.
  */
-static const struct {
+typedef struct langrow {
 	const char *lang, *probe1, *probe2;
-} lang2[] = {
+} langrow;
+
+static const langrow lang2[] = {
 	{"ar", "بالبشر", "مساعدة"},
 	{"zh-Hant", "人口走私", "獲得幫助"},
 	{"vi", "Buôn Người", "NHẬN SỰ GIÚP ĐỠ"},
@@ -187,36 +191,32 @@ static const struct {
 static void
 multilingual_tabloid_each_lang2(void **state)
 {
-	(void)state;
-	for (size_t i = 0; i < sizeof lang2 / sizeof lang2[0]; i++) {
-		char *sets = qp_xasprintf("-s lang2=%s", lang2[i].lang);
-		char *t = lt_render_text("multilingual-tabloid", sets);
+	const langrow *l = *state;
+	char *sets = qp_xasprintf("-s lang2=%s", l->lang);
+	char *t = lt_render_text("multilingual-tabloid", sets);
 
-		lt_assert_has(t, "Human Trafficking");
-		lt_assert_has(t, "Trata de personas");
-		lt_assert_has(t, lang2[i].probe1);
-		lt_assert_has(t, lang2[i].probe2);
-		free(t);
-		free(sets);
-	}
+	lt_assert_has(t, "Human Trafficking");
+	lt_assert_has(t, "Trata de personas");
+	lt_assert_has(t, l->probe1);
+	lt_assert_has(t, l->probe2);
+	free(t);
+	free(sets);
 }
 
 static void
 notice_ca_each_lang3(void **state)
 {
-	(void)state;
-	for (size_t i = 1; i < sizeof lang2 / sizeof lang2[0]; i++) {
-		char *sets = qp_xasprintf("-s lang3=%s", lang2[i].lang);
-		char *t = lt_render_text("notice-ca", sets);
+	const langrow *l = *state;
+	char *sets = qp_xasprintf("-s lang3=%s", l->lang);
+	char *t = lt_render_text("notice-ca", sets);
 
-		lt_assert_has(t, "California Coalition to Abolish Slavery");
-		lt_assert_has(t, "Victims of slavery and human trafficking are "
-		    "protected under United States and California law.");
-		lt_assert_has(t, "SOLICITAR AYUDA");
-		lt_assert_has(t, lang2[i].probe2);
-		free(t);
-		free(sets);
-	}
+	lt_assert_has(t, "California Coalition to Abolish Slavery");
+	lt_assert_has(t, "Victims of slavery and human trafficking are "
+	    "protected under United States and California law.");
+	lt_assert_has(t, "SOLICITAR AYUDA");
+	lt_assert_has(t, l->probe2);
+	free(t);
+	free(sets);
 }
 
 static void
@@ -311,37 +311,37 @@ lt_item_lang(const qp_item *it)
 	return lang;
 }
 
+/* The multilingual templates and the variable that picks a language;
+ * main() makes one case per template and choice of that variable. */
+static const struct {
+	const char *tmpl, *var;
+} glyph_templates[] = {
+	{"bilingual-letter", NULL},
+	{"multilingual-tabloid", "lang2"},
+	{"notice-ca", "lang3"},
+	{"notice-mi", NULL},
+};
+
+typedef struct glyphrow {
+	const char *tmpl, *var;
+	char *choice; /* NULL: the template's defaults */
+} glyphrow;
+
 static void
-no_unknown_glyphs_in_any_language(void **state)
+no_unknown_glyphs(void **state)
 {
-	static const struct {
-		const char *tmpl, *var;
-	} cases[] = {
-		{"bilingual-letter", NULL},
-		{"multilingual-tabloid", "lang2"},
-		{"notice-ca", "lang3"},
-		{"notice-mi", NULL},
-	};
+	const glyphrow *g = *state;
 	qp_layout_ctx *ctx = qp_layout_ctx_new();
+	qp_template *t = lt_load(g->tmpl);
+	qp_page *page = lt_layout(ctx, t, g->choice ? g->var : NULL,
+	    g->choice);
 
-	(void)state;
-	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-		qp_template *t = lt_load(cases[c].tmpl);
-		long vi = cases[c].var ? qp_template_var(t, cases[c].var) : -1;
-		size_t nv = vi >= 0 ? t->vars[vi].nchoices : 1;
-
-		for (size_t k = 0; k < nv; k++) {
-			qp_page *page = lt_layout(ctx, t, cases[c].var,
-			    vi >= 0 ? t->vars[vi].choices[k] : NULL);
-			for (size_t i = 0; i < page->nitems; i++)
-				if (page->items[i].kind == QP_ITEM_TEXT)
-					assert_int_equal(
-					    pango_layout_get_unknown_glyphs_count(
-					    page->items[i].layout), 0);
-			qp_page_free(page);
-		}
-		qp_template_free(t);
-	}
+	for (size_t i = 0; i < page->nitems; i++)
+		if (page->items[i].kind == QP_ITEM_TEXT)
+			assert_int_equal(pango_layout_get_unknown_glyphs_count(
+			    page->items[i].layout), 0);
+	qp_page_free(page);
+	qp_template_free(t);
 	qp_layout_ctx_free(ctx);
 }
 
@@ -413,45 +413,47 @@ chinese_uses_traditional_cjk_font(void **state)
 
 /* --- missing glyphs --------------------------------------------------- */
 
+static const char *const bad_chars[][2] = {
+	{"\xF0\x9F\x98\x80", "U+1F600"},
+	{"\xEE\x80\x80", "U+E000"},
+};
+
 static void
 emoji_and_private_use_are_errors(void **state)
 {
-	static const char *const chars[][2] = {
-		{"\xF0\x9F\x98\x80", "U+1F600"},
-		{"\xEE\x80\x80", "U+E000"},
-	};
+	const char *const *c = *state;
+	char *out, *pdf;
+	int rc = lt_run(&out, "%s render -t bilingual-letter -s code=X1 -s "
+	    "'name=Penn %s' -o %s/e.pdf", lt_bin(), c[0], lt_dir);
+
+	assert_int_equal(rc, 1);
+	lt_assert_has(out, "block 'footer'");
+	lt_assert_has(out, "[glyph-missing]");
+	lt_assert_has(out, c[1]);
+	free(out);
+	pdf = qp_xasprintf("%s/e.pdf", lt_dir);
+	assert_int_not_equal(access(pdf, F_OK), 0);
+	free(pdf);
+}
+
+/* In a table the row is named too. */
+static void
+emoji_in_a_row_names_the_row(void **state)
+{
+	char *csv = lt_write("rows.csv", "code,name\nA-1,Penn\n"
+	    "A-2,\"Penn \xF0\x9F\x98\x80\"\n");
 	char *out;
+	int rc = lt_run(&out, "%s check -t bilingual-letter -d %s", lt_bin(),
+	    csv);
 
 	(void)state;
-	for (size_t i = 0; i < 2; i++) {
-		int rc = lt_run(&out, "%s render -t bilingual-letter -s "
-		    "code=X1 -s 'name=Penn %s' -o %s/e.pdf", lt_bin(),
-		    chars[i][0], lt_dir);
-		assert_int_equal(rc, 1);
-		lt_assert_has(out, "block 'footer'");
-		lt_assert_has(out, "[glyph-missing]");
-		lt_assert_has(out, chars[i][1]);
-		free(out);
-		{
-			char *pdf = qp_xasprintf("%s/e.pdf", lt_dir);
-			assert_int_not_equal(access(pdf, F_OK), 0);
-			free(pdf);
-		}
-	}
-	/* In a table the row is named too. */
-	{
-		char *csv = lt_write("rows.csv", "code,name\nA-1,Penn\n"
-		    "A-2,\"Penn \xF0\x9F\x98\x80\"\n");
-		int rc = lt_run(&out, "%s check -t bilingual-letter -d %s",
-		    lt_bin(), csv);
-		assert_int_equal(rc, 1);
-		lt_assert_has(out, "rows.csv:3: row 2");
-		lt_assert_has(out, "U+1F600");
-		lt_assert_has(out, "[glyph-missing]");
-		assert_null(strstr(out, "row 1:"));
-		free(out);
-		free(csv);
-	}
+	assert_int_equal(rc, 1);
+	lt_assert_has(out, "rows.csv:3: row 2");
+	lt_assert_has(out, "U+1F600");
+	lt_assert_has(out, "[glyph-missing]");
+	assert_null(strstr(out, "row 1:"));
+	free(out);
+	free(csv);
 }
 
 /* --- check --------------------------------------------------------- */
@@ -554,78 +556,68 @@ check_quiet_zone_inverted_and_overlap(void **state)
 	free(p);
 }
 
+/*
+ * Every template in templates/ passes check: as given; printed with a
+ * print shop's 1/8 in bleed (every text inside the safe area); and with
+ * an agency's short reporting URL and code (the smallest QR versions,
+ * whose codes are narrowest for the scan distance). main() makes one
+ * case per template and variant.
+ */
+static const char *const check_variants[] = {"",
+    "--bleed 0.125in",
+    "-s report_url=https://ht.example/ -s code=A1"};
+
+typedef struct checkrow {
+	char *file; /* templates/NAME.yaml */
+	const char *extra;
+} checkrow;
+
 static void
-check_passes_bundled_templates(void **state)
+check_passes_bundled_template(void **state)
 {
-	DIR *d = opendir("templates");
-	struct dirent *e;
-	size_t n = 0;
+	const checkrow *c = *state;
+	char *out;
+	int rc = lt_run(&out, "%s check -t templates/%s -s code=NYP-R1 -s "
+	    "'name=New York Penn Station, restroom 1' %s", lt_bin(), c->file,
+	    c->extra);
 
-	(void)state;
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-		char *out;
-		int rc;
-
-		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
-			continue;
-		/*
-		 * As given; printed with a print shop's 1/8 in bleed (every
-		 * text inside the safe area); and with an agency's short
-		 * reporting URL and code (the smallest QR versions, whose
-		 * codes are narrowest for the scan distance).
-		 */
-		static const char *const extra[] = {"",
-		    "--bleed 0.125in",
-		    "-s report_url=https://ht.example/ -s code=A1"};
-		for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++) {
-			rc = lt_run(&out, "%s check -t templates/%s -s "
-			    "code=NYP-R1 -s 'name=New York Penn Station, "
-			    "restroom 1' %s", lt_bin(), e->d_name, extra[k]);
-			if (rc != 0 ||
-			    strstr(out, " 0 errors, 0 warnings") == NULL)
-				print_error("%s %s:\n%s\n", e->d_name,
-				    extra[k], out);
-			assert_int_equal(rc, 0);
-			lt_assert_has(out, " 0 errors, 0 warnings");
-			free(out);
-		}
-		n++;
-	}
-	closedir(d);
-	assert_true(n >= 5);
+	if (rc != 0 || strstr(out, " 0 errors, 0 warnings") == NULL)
+		print_error("%s %s:\n%s\n", c->file, c->extra, out);
+	assert_int_equal(rc, 0);
+	lt_assert_has(out, " 0 errors, 0 warnings");
+	free(out);
 }
 
 /* --- templates: language errors name file:line:col ---------------- */
 
+typedef struct langerr {
+	const char *yaml, *msg;
+} langerr;
+
+static const langerr lang_errors[] = {
+	{LT_HEAD "languages: [en, es]\nblocks:\n"
+	    "  - {type: text, box: {x: 1in, y: 1in, w: 2in, h: 1in}, "
+	    "text: hi, lang: fr}\n",
+	    ":6:73: lang: 'fr' is not one of the template's languages"},
+	{LT_HEAD "languages: [en, es]\nstrings: {en: {hi: Hi}, de: "
+	    "{hi: Hallo}}\nblocks: []\n",
+	    ":5:25: strings for 'de', which is not in languages"},
+	{LT_HEAD "strings: {en: {code: Hi}}\nblocks: []\n",
+	    ":4:16: 'code' is both a variable and a string"},
+	{LT_HEAD "strings: {en: {hi: \"Hi {{nme}}\"}}\nblocks: []\n",
+	    ":4:26: variable 'nme' is used but not defined"},
+};
+
 static void
 template_language_errors(void **state)
 {
-	static const struct {
-		const char *yaml, *msg;
-	} cases[] = {
-		{LT_HEAD "languages: [en, es]\nblocks:\n"
-		    "  - {type: text, box: {x: 1in, y: 1in, w: 2in, h: 1in}, "
-		    "text: hi, lang: fr}\n",
-		    ":6:73: lang: 'fr' is not one of the template's languages"},
-		{LT_HEAD "languages: [en, es]\nstrings: {en: {hi: Hi}, de: "
-		    "{hi: Hallo}}\nblocks: []\n",
-		    ":5:25: strings for 'de', which is not in languages"},
-		{LT_HEAD "strings: {en: {code: Hi}}\nblocks: []\n",
-		    ":4:16: 'code' is both a variable and a string"},
-		{LT_HEAD "strings: {en: {hi: \"Hi {{nme}}\"}}\nblocks: []\n",
-		    ":4:26: variable 'nme' is used but not defined"},
-	};
+	const langerr *c = *state;
+	qp_error err;
+	qp_template *t = qp_template_parse("t.yaml", c->yaml, strlen(c->yaml),
+	    &err);
 
-	(void)state;
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		qp_error err;
-		qp_template *t = qp_template_parse("t.yaml", cases[i].yaml,
-		    strlen(cases[i].yaml), &err);
-		assert_null(t);
-		lt_assert_has(err.msg, cases[i].msg);
-	}
+	assert_null(t);
+	lt_assert_has(err.msg, c->msg);
 }
 
 static void
@@ -713,28 +705,126 @@ urls_are_percent_encoded_not_eci(void **state)
 	lt_assert_has(err.msg, "punycode");
 }
 
+#define NELEM(a) (sizeof (a) / sizeof (a)[0])
+#define ADD(fn) th_suite_add(&s, fn, NULL, NULL, NULL, "%s", #fn)
+
+/* One glyph case per language choice of each multilingual template. */
+static size_t
+glyph_rows(glyphrow *rows, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < NELEM(glyph_templates) && n < max; k++) {
+		qp_error err;
+		char *path = qp_template_find(glyph_templates[k].tmpl, &err);
+		qp_template *t = path ? qp_template_load(path, &err) : NULL;
+		long vi = t && glyph_templates[k].var ?
+		    qp_template_var(t, glyph_templates[k].var) : -1;
+
+		/* A template that does not load, or lacks its variable,
+		 * still gets its case: it fails there, saying why. */
+		if (vi < 0) {
+			rows[n++] = (glyphrow){glyph_templates[k].tmpl,
+			    glyph_templates[k].var, NULL};
+		} else {
+			for (size_t c = 0; c < t->vars[vi].nchoices &&
+			    n < max; c++)
+				rows[n++] = (glyphrow){glyph_templates[k].tmpl,
+				    glyph_templates[k].var,
+				    qp_xstrdup(t->vars[vi].choices[c])};
+		}
+		qp_template_free(t);
+		free(path);
+	}
+	return n;
+}
+
+static int
+by_file(const void *a, const void *b)
+{
+	const checkrow *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+
+	return c ? c : strcmp(x->extra, y->extra);
+}
+
+/* One check case per templates/ *.yaml and variant, in name order. */
+static size_t
+check_rows(checkrow *rows, size_t max)
+{
+	DIR *d = opendir("templates");
+	struct dirent *e;
+	size_t n = 0;
+
+	while (d && (e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+			continue;
+		for (size_t k = 0; k < NELEM(check_variants) && n < max; k++)
+			rows[n++] = (checkrow){qp_xstrdup(e->d_name),
+			    check_variants[k]};
+	}
+	if (d)
+		closedir(d);
+	qsort(rows, n, sizeof *rows, by_file);
+	return n;
+}
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(bilingual_letter_has_both),
-		cmocka_unit_test(multilingual_tabloid_each_lang2),
-		cmocka_unit_test(notice_ca_each_lang3),
-		cmocka_unit_test(notice_mi_en_es),
-		cmocka_unit_test(no_unknown_glyphs_in_any_language),
-		cmocka_unit_test(arabic_is_tagged_right_to_left_and_right_aligned),
-		cmocka_unit_test(chinese_uses_traditional_cjk_font),
-		cmocka_unit_test(emoji_and_private_use_are_errors),
-		cmocka_unit_test(check_qr_too_small_for_10m),
-		cmocka_unit_test(check_pale_grey_text),
-		cmocka_unit_test(check_text_below_min_text_size),
-		cmocka_unit_test(check_quiet_zone_inverted_and_overlap),
-		cmocka_unit_test(check_passes_bundled_templates),
-		cmocka_unit_test(template_language_errors),
-		cmocka_unit_test(strings_follow_lang_and_missing_ones_are_errors),
-		cmocka_unit_test(non_ascii_payload_gets_eci_and_decodes),
-		cmocka_unit_test(urls_are_percent_encoded_not_eci),
-	};
+	static glyphrow glyphs[64];
+	static checkrow checks[64];
+	size_t nglyphs, nchecks;
+	th_suite s = {0};
+	int rc;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	if (getenv("QRPOSTER_DATADIR") == NULL) {
+		char cwd[4096];
+		if (getcwd(cwd, sizeof cwd) == NULL)
+			return 1;
+		setenv("QRPOSTER_DATADIR", cwd, 1);
+	}
+	nglyphs = glyph_rows(glyphs, NELEM(glyphs));
+	nchecks = check_rows(checks, NELEM(checks));
+	ADD(bilingual_letter_has_both);
+	for (size_t i = 0; i < NELEM(lang2); i++)
+		th_suite_add(&s, multilingual_tabloid_each_lang2, NULL, NULL,
+		    &lang2[i], "multilingual_tabloid lang2=%s", lang2[i].lang);
+	for (size_t i = 1; i < NELEM(lang2); i++)
+		th_suite_add(&s, notice_ca_each_lang3, NULL, NULL, &lang2[i],
+		    "notice_ca lang3=%s", lang2[i].lang);
+	ADD(notice_mi_en_es);
+	for (size_t i = 0; i < nglyphs; i++)
+		th_suite_add(&s, no_unknown_glyphs, NULL, NULL, &glyphs[i],
+		    "no_unknown_glyphs %s %s=%s", glyphs[i].tmpl,
+		    glyphs[i].var ? glyphs[i].var : "lang",
+		    glyphs[i].choice ? glyphs[i].choice : "(default)");
+	ADD(arabic_is_tagged_right_to_left_and_right_aligned);
+	ADD(chinese_uses_traditional_cjk_font);
+	for (size_t i = 0; i < NELEM(bad_chars); i++)
+		th_suite_add(&s, emoji_and_private_use_are_errors, NULL, NULL,
+		    bad_chars[i], "no font covers %s", bad_chars[i][1]);
+	ADD(emoji_in_a_row_names_the_row);
+	ADD(check_qr_too_small_for_10m);
+	ADD(check_pale_grey_text);
+	ADD(check_text_below_min_text_size);
+	ADD(check_quiet_zone_inverted_and_overlap);
+	for (size_t i = 0; i < nchecks; i++)
+		th_suite_add(&s, check_passes_bundled_template, NULL, NULL,
+		    &checks[i], "check passes %s %s", checks[i].file,
+		    checks[i].extra);
+	for (size_t i = 0; i < NELEM(lang_errors); i++)
+		th_suite_add(&s, template_language_errors, NULL, NULL,
+		    &lang_errors[i], "template_language_errors: %s",
+		    lang_errors[i].msg);
+	ADD(strings_follow_lang_and_missing_ones_are_errors);
+	ADD(non_ascii_payload_gets_eci_and_decodes);
+	ADD(urls_are_percent_encoded_not_eci);
+	rc = th_suite_run(&s, "lang", setup, teardown);
+	for (size_t i = 0; i < nglyphs; i++)
+		free(glyphs[i].choice);
+	for (size_t i = 0; i < nchecks; i++)
+		free(checks[i].file);
+	return rc;
 }

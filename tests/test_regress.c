@@ -7,7 +7,8 @@
  * or be refused with a message naming its file. fuzz_csv/ holds CSV
  * files: each must stream records of clean fields or stop with a
  * "FILE:LINE: " error, lines never going backwards. fuzz_names/ holds
- * values: each must give a clean file-name part.
+ * values: each must give a clean file-name part. Each input is its own
+ * test case, named after its file.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 
 #include "batch.h"
 #include "data.h"
+#include "suite.h"
 #include "template.h"
 
 static char *
@@ -41,51 +43,33 @@ slurp(const char *path, size_t *len)
 	return b.data ? qp_buf_steal(&b) : qp_xstrdup("");
 }
 
-/* Call check(path, text, len) on every file of dir; returns how many. */
-static int
-each_input(const char *dir, void (*check)(const char *, const char *,
-    size_t))
+/* One input: its path, and the check it must pass. */
+typedef struct input {
+	char *path;
+	void (*check)(const char *, const char *, size_t);
+} input;
+
+static void
+test_input(void **state)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int count = 0;
+	const input *in = *state;
+	size_t len;
+	char *text = slurp(in->path, &len);
 
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		char *path, *text;
-		size_t len;
-
-		if (e->d_name[0] == '.')
-			continue;
-		path = qp_xasprintf("%s/%s", dir, e->d_name);
-		text = slurp(path, &len);
-		check(path, text, len);
-		free(text);
-		free(path);
-		count++;
-	}
-	closedir(d);
-	return count;
+	in->check(in->path, text, len);
+	free(text);
 }
 
 static void
 check_template(const char *path, const char *text, size_t len)
 {
 	qp_template *t;
-	qp_error err = {{0}};
+	qp_error err = {0};
 
 	t = qp_template_parse(path, text, len, &err);
 	if (t == NULL)
 		assert_non_null(strstr(err.msg, path));
 	qp_template_free(t);
-}
-
-static void
-test_template_inputs(void **state)
-{
-	(void)state;
-	assert_true(each_input("tests/fuzz/regress/fuzz_template",
-	    check_template) > 0);
 }
 
 /* The message starts "path:LINE: " (or "path: empty file"). */
@@ -129,7 +113,7 @@ check_csv(const char *path, const char *text, size_t len)
 {
 	FILE *fp = fopen(path, "rb");
 	qp_data *d;
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_record rec;
 	size_t last = 0, rows = 0;
 	int r;
@@ -159,13 +143,6 @@ check_csv(const char *path, const char *text, size_t len)
 }
 
 static void
-test_csv_inputs(void **state)
-{
-	(void)state;
-	assert_true(each_input("tests/fuzz/regress/fuzz_csv", check_csv) > 0);
-}
-
-static void
 check_name(const char *path, const char *text, size_t len)
 {
 	qp_buf b;
@@ -185,22 +162,71 @@ check_name(const char *path, const char *text, size_t len)
 	qp_buf_free(&b);
 }
 
-static void
-test_name_inputs(void **state)
+static int
+by_path(const void *a, const void *b)
 {
-	(void)state;
-	assert_true(each_input("tests/fuzz/regress/fuzz_names",
-	    check_name) > 0);
+	return strcmp(((const input *)a)->path, ((const input *)b)->path);
+}
+
+/* Add every file of dir (sorted) to inputs; returns how many. */
+static size_t
+add_inputs(input *inputs, size_t max, const char *dir,
+    void (*check)(const char *, const char *, size_t))
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	while (d && (e = readdir(d)) != NULL && n < max) {
+		if (e->d_name[0] == '.')
+			continue;
+		inputs[n].path = qp_xasprintf("%s/%s", dir, e->d_name);
+		inputs[n++].check = check;
+	}
+	if (d)
+		closedir(d);
+	qsort(inputs, n, sizeof *inputs, by_path);
+	return n;
+}
+
+/* An empty folder would make its check vanish: it fails instead. */
+static void
+test_folder_has_inputs(void **state)
+{
+	const size_t *n = *state;
+
+	assert_true(*n > 0);
 }
 
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_template_inputs),
-		cmocka_unit_test(test_csv_inputs),
-		cmocka_unit_test(test_name_inputs),
+	static const struct {
+		const char *dir;
+		void (*check)(const char *, const char *, size_t);
+	} dirs[] = {
+		{"tests/fuzz/regress/fuzz_template", check_template},
+		{"tests/fuzz/regress/fuzz_csv", check_csv},
+		{"tests/fuzz/regress/fuzz_names", check_name},
 	};
+	static input inputs[512];
+	static size_t count[3];
+	size_t n = 0;
+	th_suite s = {0};
+	int rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	for (size_t k = 0; k < 3; k++) {
+		count[k] = add_inputs(inputs + n, 512 - n, dirs[k].dir,
+		    dirs[k].check);
+		th_suite_add(&s, test_folder_has_inputs, NULL, NULL, &count[k],
+		    "%s holds inputs", dirs[k].dir);
+		for (size_t i = n; i < n + count[k]; i++)
+			th_suite_add(&s, test_input, NULL, NULL, &inputs[i], "%s",
+			    inputs[i].path);
+		n += count[k];
+	}
+	rc = th_suite_run(&s, "regress", NULL, NULL);
+	for (size_t i = 0; i < n; i++)
+		free(inputs[i].path);
+	return rc;
 }

@@ -6,8 +6,10 @@
  * are embedded (pdffonts), PNGs have the asked-for pixels and DPI, the
  * QR area is a link (libqpdf), and the same input gives the same bytes.
  *
- * Template-specific tests run once per bundled template and skip a
- * template that is not in this tree yet.
+ * Template-specific tests run once per bundled template; a bundled
+ * template missing from the tree fails them. A test over a table runs
+ * once per row (and template), named after it, so one failure does not
+ * hide the rest.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -22,6 +24,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "suite.h"
 
 #define HOTLINE_DEFAULT "1-888-373-7888"
 #define TEXT_DEFAULT "233733"
@@ -36,8 +39,17 @@ static const tmpl letter = {"restroom-letter", 612, 792};
 static const tmpl tabloid = {"station-tabloid", 792, 1224};
 static const tmpl carcard = {"car-card", 2016, 792};
 
+/* What main() gives a test: a template and/or a row of a table. */
+typedef struct tcase {
+	const tmpl *t;   /* NULL for tests that use no template */
+	const void *row; /* the table row, or NULL */
+	size_t i;        /* its index (names the test's files) */
+} tcase;
+
 typedef struct fixture {
 	const tmpl *t; /* NULL for tests that use no template */
+	const void *row;
+	size_t i;
 	char *dir;     /* fresh, removed at teardown */
 } fixture;
 
@@ -45,10 +57,15 @@ static int
 setup(void **state)
 {
 	fixture *fx = calloc(1, sizeof *fx);
+	const tcase *c = *state;
 
 	if (fx == NULL)
 		return -1;
-	fx->t = *state;
+	if (c) {
+		fx->t = c->t;
+		fx->row = c->row;
+		fx->i = c->i;
+	}
 	if ((fx->dir = th_tmpdir_new()) == NULL) {
 		free(fx);
 		return -1;
@@ -67,18 +84,15 @@ teardown(void **state)
 	return 0;
 }
 
-/* Skip a template that has not been added to this tree yet. */
+/* A bundled template missing from the tree is a failure, not a skip. */
 static void
 need_template(const fixture *fx)
 {
 	char path[256];
 
 	snprintf(path, sizeof path, "templates/%s.yaml", fx->t->name);
-	if (!th_exists(path)) {
-		print_message("[   INFO   ] %s not in this tree; skipped\n",
-		    path);
-		skip();
-	}
+	if (!th_exists(path))
+		fail_msg("bundled template %s is missing", path);
 }
 
 /*
@@ -165,9 +179,11 @@ render_ok(const fixture *fx, const char *file, const char *code,
 }
 
 /* Awkward location codes and names. */
-static const struct {
+typedef struct awk {
 	const char *code, *name;
-} awkward[] = {
+} awk;
+
+static const awk awkward[] = {
 	{"NYP-R1", "New York Penn Station"},
 	{"A B", "A & B <C>"},
 	{"A&B=1+2", "O'Hare \"North\""},
@@ -180,42 +196,34 @@ static const struct {
 #define NAWKWARD (sizeof awkward / sizeof awkward[0])
 
 /* The QR code on a PDF scans to exactly report_url?loc=<code, encoded>,
- * and the name is printed literally, for every awkward code and name. */
+ * and the name is printed literally: one awkward code and name. */
 static void
 test_pdf_qr_and_name(void **state)
 {
 	fixture *fx = *state;
-	int bad = 0;
+	const awk *a = fx->row;
+	char *out, *want, *text, **codes;
 
 	need_template(fx);
-	for (size_t i = 0; i < NAWKWARD; i++) {
-		char file[32], *out, *want, *text, **codes;
-
-		snprintf(file, sizeof file, "p%zu.pdf", i);
-		out = render_ok(fx, file, awkward[i].code, awkward[i].name,
-		    NULL, NULL);
-		want = expected_payload(URL_DEFAULT, awkward[i].code);
-		codes = th_pdf_decode_qr(out, 100);
-		if (th_strv_len(codes) != 1 || strcmp(codes[0], want) != 0) {
-			print_error("code '%s': want one QR '%s', decoded %zu: "
-			    "'%s'\n", awkward[i].code, want,
-			    th_strv_len(codes), codes && codes[0] ? codes[0] :
-			    "(none)");
-			bad++;
-		}
-		text = th_pdftotext(out);
-		if (text == NULL || strstr(text, awkward[i].name) == NULL) {
-			print_error("name '%s' not found in the PDF's text:\n"
-			    "%s\n", awkward[i].name, text ? text : "(none)");
-			bad++;
-		}
-		free(text);
-		th_strv_free(codes);
-		free(want);
-		unlink(out);
-		free(out);
-	}
-	assert_int_equal(bad, 0);
+	out = render_ok(fx, "p.pdf", a->code, a->name, NULL, NULL);
+	want = expected_payload(URL_DEFAULT, a->code);
+	codes = th_pdf_decode_qr(out, 100);
+	if (th_strv_len(codes) != 1 || strcmp(codes[0], want) != 0)
+		print_error("code '%s': want one QR '%s', decoded %zu: '%s'\n",
+		    a->code, want, th_strv_len(codes),
+		    codes && codes[0] ? codes[0] : "(none)");
+	assert_int_equal(th_strv_len(codes), 1);
+	assert_string_equal(codes[0], want);
+	text = th_pdftotext(out);
+	if (text == NULL || strstr(text, a->name) == NULL)
+		print_error("name '%s' not found in the PDF's text:\n%s\n",
+		    a->name, text ? text : "(none)");
+	assert_non_null(text);
+	assert_non_null(strstr(text, a->name));
+	free(text);
+	th_strv_free(codes);
+	free(want);
+	free(out);
 }
 
 static void
@@ -418,22 +426,21 @@ test_short_report_url(void **state)
 }
 
 /* URL characters that a PDF string must escape ('(' ')' '\\') still give
- * a link to exactly the QR payload. */
+ * a link to exactly the QR payload: one URL. */
+static const char *const paren_urls[] = {
+	"https://example.org/en/(report)/",
+	"https://example.org/report:-)/",
+	"https://example.org/(report/",
+};
+
 static void
 test_report_url_parens(void **state)
 {
 	fixture *fx = *state;
-	static const char *const urls[] = {
-		"https://example.org/en/(report)/",
-		"https://example.org/report:-)/",
-		"https://example.org/(report/",
-	};
-	int bad = 0;
 
 	need_template(fx);
-	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
-		bad += check_report_url(fx, urls[i], "NYP R1", i);
-	assert_int_equal(bad, 0);
+	assert_int_equal(check_report_url(fx, *(const char *const *)fx->row,
+	    "NYP R1", fx->i), 0);
 }
 
 /* Re-rendering gives the same bytes; SOURCE_DATE_EPOCH sets the date. */
@@ -700,32 +707,47 @@ qr_ok(const fixture *fx, const char *file, const char *text,
 	return out;
 }
 
-/* Every ECC level scans back to the text; the level changes the code. */
+/* Every ECC level scans back to the text (one level a case); the level
+ * changes the code. */
+static const char *const levels[] = {"L", "M", "Q", "H"};
+
+static char *
+qr_at_level(const fixture *fx, const char *level)
+{
+	const char *opts[] = {"--ecc", level, "--size", "2in", "--dpi", "300",
+	    NULL};
+	char file[16];
+
+	snprintf(file, sizeof file, "%s.png", level);
+	return qr_ok(fx, file, QR_TEXT, opts);
+}
+
 static void
-test_qr_ecc_levels(void **state)
+test_qr_ecc_level(void **state)
 {
 	fixture *fx = *state;
-	static const char *const levels[] = {"L", "M", "Q", "H"};
-	char *outs[4];
+	const char *level = *(const char *const *)fx->row;
+	char *out = qr_at_level(fx, level), **codes;
 
-	for (int i = 0; i < 4; i++) {
-		const char *opts[] = {"--ecc", levels[i], "--size", "2in",
-		    "--dpi", "300", NULL};
-		char file[16], **codes;
+	codes = th_png_decode_qr(out);
+	if (th_strv_len(codes) != 1)
+		print_error("ECC %s: %zu codes decoded\n", level,
+		    th_strv_len(codes));
+	assert_int_equal(th_strv_len(codes), 1);
+	assert_string_equal(codes[0], QR_TEXT);
+	th_strv_free(codes);
+	free(out);
+}
 
-		snprintf(file, sizeof file, "%s.png", levels[i]);
-		outs[i] = qr_ok(fx, file, QR_TEXT, opts);
-		codes = th_png_decode_qr(outs[i]);
-		if (th_strv_len(codes) != 1)
-			print_error("ECC %s: %zu codes decoded\n", levels[i],
-			    th_strv_len(codes));
-		assert_int_equal(th_strv_len(codes), 1);
-		assert_string_equal(codes[0], QR_TEXT);
-		th_strv_free(codes);
-	}
-	assert_false(th_files_equal(outs[0], outs[3]));
-	for (int i = 0; i < 4; i++)
-		free(outs[i]);
+static void
+test_qr_ecc_changes_code(void **state)
+{
+	fixture *fx = *state;
+	char *l = qr_at_level(fx, "L"), *h = qr_at_level(fx, "H");
+
+	assert_false(th_files_equal(l, h));
+	free(l);
+	free(h);
 }
 
 /* Text with spaces and non-ASCII comes back byte for byte. */
@@ -764,121 +786,153 @@ test_qr_size_pdf(void **state)
 }
 
 /* PNG side = round(size in inches * dpi), with pHYs = dpi. */
+typedef struct pngsize {
+	const char *size, *dpi;
+	unsigned px;
+} pngsize;
+
+static const pngsize png_sizes[] = {
+	{"2in", "150", 300},
+	{"2in", "300", 600},
+	{"50mm", "300", 591}, /* 590.55 */
+	{"1.5in", "200", 300},
+	{"144pt", "96", 192},
+	{"3cm", "600", 709}, /* 708.66 */
+};
+
 static void
 test_qr_png_size(void **state)
 {
 	fixture *fx = *state;
-	static const struct {
-		const char *size, *dpi;
-		unsigned px;
-	} cases[] = {
-		{"2in", "150", 300},
-		{"2in", "300", 600},
-		{"50mm", "300", 591}, /* 590.55 */
-		{"1.5in", "200", 300},
-		{"144pt", "96", 192},
-		{"3cm", "600", 709}, /* 708.66 */
-	};
+	const pngsize *c = fx->row;
+	const char *opts[] = {"--size", c->size, "--dpi", c->dpi, NULL};
+	char *out = qr_ok(fx, "s.png", QR_TEXT, opts);
+	th_png_info info;
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const char *opts[] = {"--size", cases[i].size, "--dpi",
-		    cases[i].dpi, NULL};
-		char file[16], *out;
-		th_png_info info;
-
-		snprintf(file, sizeof file, "s%zu.png", i);
-		out = qr_ok(fx, file, QR_TEXT, opts);
-		assert_true(th_png_read_info(out, &info));
-		if (info.width != cases[i].px || info.height != cases[i].px)
-			print_error("--size %s --dpi %s: %ux%u, want %u\n",
-			    cases[i].size, cases[i].dpi, info.width,
-			    info.height, cases[i].px);
-		assert_int_equal(info.width, cases[i].px);
-		assert_int_equal(info.height, cases[i].px);
-		assert_int_equal(info.ppm_x,
-		    lround(atof(cases[i].dpi) / 0.0254));
-		free(out);
-	}
+	assert_true(th_png_read_info(out, &info));
+	if (info.width != c->px || info.height != c->px)
+		print_error("--size %s --dpi %s: %ux%u, want %u\n", c->size,
+		    c->dpi, info.width, info.height, c->px);
+	assert_int_equal(info.width, c->px);
+	assert_int_equal(info.height, c->px);
+	assert_int_equal(info.ppm_x, lround(atof(c->dpi) / 0.0254));
+	free(out);
 }
 
 /* Bad qr options: refused, one "qrposter: " message naming the option,
  * nothing written. */
+typedef struct badopt {
+	const char *opt, *val, *want;
+} badopt;
+
+static const badopt bad_options[] = {
+	{"--ecc", "X", "--ecc"},
+	{"--ecc", "LM", "--ecc"},
+	{"--ecc", "", "--ecc"},
+	{"--size", "12px", "--size"},
+	{"--size", "0", "--size"},
+	{"--size", "-1in", "--size"},
+	{"--size", "2", "--size"},
+	{"--size", "1e1in", "--size"},
+	{"--quiet-zone", "3", "--quiet-zone"},
+	{"--quiet-zone", "4.5", "--quiet-zone"},
+	{"--quiet-zone", "abc", "--quiet-zone"},
+	{"--dpi", "0", "--dpi"},
+	{"--dpi", "300dpi", "--dpi"},
+};
+
 static void
-test_qr_bad_options(void **state)
+test_qr_bad_option(void **state)
 {
 	fixture *fx = *state;
-	static const struct {
-		const char *opt, *val, *want;
-	} cases[] = {
-		{"--ecc", "X", "--ecc"},
-		{"--ecc", "LM", "--ecc"},
-		{"--ecc", "", "--ecc"},
-		{"--size", "12px", "--size"},
-		{"--size", "0", "--size"},
-		{"--size", "-1in", "--size"},
-		{"--size", "2", "--size"},
-		{"--size", "1e1in", "--size"},
-		{"--quiet-zone", "3", "--quiet-zone"},
-		{"--quiet-zone", "4.5", "--quiet-zone"},
-		{"--quiet-zone", "abc", "--quiet-zone"},
-		{"--dpi", "0", "--dpi"},
-		{"--dpi", "300dpi", "--dpi"},
-	};
+	const badopt *c = fx->row;
 	char *out = th_path(fx->dir, "q.png");
-	int bad = 0;
+	char stray[256] = "";
+	th_run r;
+	int rc = th_qrposter(&r, "qr", QR_TEXT, "-o", out, c->opt, c->val,
+	    NULL);
+	bool clean = th_dir_only(fx->dir, NULL, stray, sizeof stray);
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		th_run r;
-		int rc = th_qrposter(&r, "qr", QR_TEXT, "-o", out,
-		    cases[i].opt, cases[i].val, NULL);
-		char stray[256];
-
-		if (rc == 0 || strncmp(r.err, "qrposter: ", 10) != 0 ||
-		    strstr(r.err, cases[i].want) == NULL ||
-		    !th_dir_only(fx->dir, NULL, stray, sizeof stray)) {
-			print_error("%s '%s': exit %d, stderr: %s", cases[i].opt,
-			    cases[i].val, rc, r.err);
-			bad++;
-		}
-		th_run_free(&r);
-		unlink(out);
-	}
+	print_message("[   INFO   ] %s '%s': exit %d, stderr: %s", c->opt,
+	    c->val, rc, r.err);
+	assert_int_equal(rc, 2);
+	assert_true(strncmp(r.err, "qrposter: ", 10) == 0);
+	assert_non_null(strstr(r.err, c->want));
+	if (!clean)
+		print_error("left behind: %s\n", stray);
+	assert_true(clean);
+	th_run_free(&r);
 	free(out);
-	assert_int_equal(bad, 0);
 }
 
-/* One test per bundled template, named "test (template)". */
-#define ONE(fn, t) {#fn " (" #t ")", fn, setup, teardown, (void *)&(t)}
-#define PER_TEMPLATE(fn) ONE(fn, letter), ONE(fn, tabloid), ONE(fn, carcard)
+#define NELEM(a) (sizeof (a) / sizeof (a)[0])
 
-#define PLAIN(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+static const tmpl *const templates[] = {&letter, &tabloid, &carcard};
+
+/* The tcases the tests get: enough for every row of every table. */
+static tcase pool[128];
+static size_t npool;
+
+static const tcase *
+tc(const tmpl *t, const void *row, size_t i)
+{
+	if (npool == NELEM(pool))
+		abort();
+	pool[npool] = (tcase){t, row, i};
+	return &pool[npool++];
+}
+
+#define PER_TEMPLATE(fn) \
+	for (size_t k = 0; k < NELEM(templates); k++) \
+		th_suite_add(&s, fn, setup, teardown, \
+		    tc(templates[k], NULL, 0), "%s (%s)", #fn, \
+		    templates[k]->name)
+#define PLAIN(fn) th_suite_add(&s, fn, setup, teardown, NULL, "%s", #fn)
+/* One test per row of a table, named "test: row". */
+#define PER_ROW(fn, table, fmt, ...) \
+	for (size_t i = 0; i < NELEM(table); i++) \
+		th_suite_add(&s, fn, setup, teardown, \
+		    tc(NULL, &table[i], i), "%s: " fmt, #fn, \
+		    __VA_ARGS__)
 
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		PER_TEMPLATE(test_pdf_qr_and_name),
-		PER_TEMPLATE(test_pdf_page_size),
-		PER_TEMPLATE(test_pdf_fonts_embedded),
-		PER_TEMPLATE(test_pdf_text_defaults_and_set),
-		PER_TEMPLATE(test_pdf_report_url_set),
-		PER_TEMPLATE(test_pdf_metadata),
-		PER_TEMPLATE(test_pdf_qr_link),
-		PER_TEMPLATE(test_short_report_url),
-		PER_TEMPLATE(test_report_url_parens),
-		PER_TEMPLATE(test_pdf_deterministic),
-		PER_TEMPLATE(test_png_150),
-		PER_TEMPLATE(test_png_300),
-		PER_TEMPLATE(test_svg),
-		PLAIN(test_template_lookup),
-		PLAIN(test_overwrite),
-		PLAIN(test_help_version),
-		PLAIN(test_qr_ecc_levels),
-		PLAIN(test_qr_utf8_text),
-		PLAIN(test_qr_size_pdf),
-		PLAIN(test_qr_png_size),
-		PLAIN(test_qr_bad_options),
-	};
+	th_suite s = {0};
 
-	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
+	for (size_t k = 0; k < NELEM(templates); k++) {
+		for (size_t i = 0; i < NAWKWARD; i++)
+			th_suite_add(&s, test_pdf_qr_and_name, setup, teardown,
+			    tc(templates[k], &awkward[i], i),
+			    "test_pdf_qr_and_name (%s): '%s'",
+			    templates[k]->name, awkward[i].code);
+		for (size_t i = 0; i < NELEM(paren_urls); i++)
+			th_suite_add(&s, test_report_url_parens, setup,
+			    teardown, tc(templates[k], &paren_urls[i], i),
+			    "test_report_url_parens (%s): %s",
+			    templates[k]->name, paren_urls[i]);
+	}
+	PER_TEMPLATE(test_pdf_page_size);
+	PER_TEMPLATE(test_pdf_fonts_embedded);
+	PER_TEMPLATE(test_pdf_text_defaults_and_set);
+	PER_TEMPLATE(test_pdf_report_url_set);
+	PER_TEMPLATE(test_pdf_metadata);
+	PER_TEMPLATE(test_pdf_qr_link);
+	PER_TEMPLATE(test_short_report_url);
+	PER_TEMPLATE(test_pdf_deterministic);
+	PER_TEMPLATE(test_png_150);
+	PER_TEMPLATE(test_png_300);
+	PER_TEMPLATE(test_svg);
+	PLAIN(test_template_lookup);
+	PLAIN(test_overwrite);
+	PLAIN(test_help_version);
+	PER_ROW(test_qr_ecc_level, levels, "ECC %s", levels[i]);
+	PLAIN(test_qr_ecc_changes_code);
+	PLAIN(test_qr_utf8_text);
+	PLAIN(test_qr_size_pdf);
+	PER_ROW(test_qr_png_size, png_sizes, "--size %s --dpi %s",
+	    png_sizes[i].size, png_sizes[i].dpi);
+	PER_ROW(test_qr_bad_option, bad_options, "%s '%s'",
+	    bad_options[i].opt, bad_options[i].val);
+	return th_suite_run(&s, "render", NULL, NULL);
 }

@@ -70,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	FILE *fp;
 	qp_data *d;
-	qp_error err = {{0}};
+	qp_error err = {0};
 	qp_record rec;
 	size_t last_line = 0, rows = 0;
 	int r;

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
 	qp_template *t;
-	qp_error err = {{0}};
+	qp_error err = {0};
 
 	memcpy(text, data, size);
 	text[size] = '\0';
