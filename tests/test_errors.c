@@ -388,20 +388,22 @@ static const mistake mistakes[] = {
 	    {"--bind"}, {"--ecc"}},
 	    NULL /* names the option: below */},
 	{"-s without '='", {{"-s", "code"}, {"-s", "code"}, {"-s", "code"}},
-	    "qrposter: --set 'code': expected KEY=VALUE\n"},
+	    "qrposter: --set 'code': expected KEY=VALUE [set-syntax]\n"},
 	{"-s of an unknown variable", {{"-s", "nosuch=1"}, {"-s",
 	    "nosuch=1"}, {"-s", "nosuch=1"}},
 	    "qrposter: --set nosuch=1: the template "
-	    "templates/restroom-letter.yaml has no variable 'nosuch'\n"},
+	    "templates/restroom-letter.yaml has no variable 'nosuch' "
+	    "[unknown-variable]\n"},
 	{"-s of a misspelt variable", {{"-s", "nmae=1"}, {"-s", "nmae=1"},
 	    {"-s", "nmae=1"}},
 	    "qrposter: --set nmae=1: the template "
 	    "templates/restroom-letter.yaml has no variable 'nmae' (did you "
-	    "mean 'name'?)\n"},
+	    "mean 'name'?) [unknown-variable]\n"},
 	{"-s value with a control character", {{"-s", "name=a\x1b[2Jb"},
 	    {"-s", "name=a\x1b[2Jb"}, {"-s", "name=a\x1b[2Jb"}},
 	    "qrposter: --set name: a control character (\\x1B) at byte 2 of "
-	    "the value; only tab and line breaks are allowed\n"},
+	    "the value; only tab and line breaks are allowed "
+	    "[value-control]\n"},
 };
 
 typedef struct cell {
