@@ -407,10 +407,10 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 	}
 	ok = o->combine ? bt_run_combined(&b, err) : bt_run_files(&b, err);
 done:
+	qp_binding_free(b.bind);
 	qp_template_free(b.t);
 	qp_tstr_free(b.pattern);
 	free(b.qrdata);
-	qp_binding_free(b.bind);
 	free(b.data_path);
 	free(b.data_name);
 	free(b.manifest_path);

@@ -9,6 +9,7 @@
 
 struct qp_binding {
 	const qp_template *t;
+	size_t nvars; /* t->nvars (freeing needs no template) */
 	bool *used;   /* the poster (or an extra string) uses it */
 	bool *links;  /* it is the URL of a with: filter */
 	char **set;   /* -s / form values, owned; NULL: not set */
@@ -77,6 +78,7 @@ qp_binding_new(const qp_template *t)
 	qp_binding *b = qp_xcalloc(1, sizeof *b);
 
 	b->t = t;
+	b->nvars = t->nvars;
 	b->used = qp_xcalloc(t->nvars + 1, sizeof *b->used);
 	b->links = qp_xcalloc(t->nvars + 1, sizeof *b->links);
 	b->set = qp_xcalloc(t->nvars + 1, sizeof *b->set);
@@ -93,7 +95,7 @@ qp_binding_free(qp_binding *b)
 {
 	if (b == NULL)
 		return;
-	for (size_t i = 0; i < b->t->nvars; i++)
+	for (size_t i = 0; i < b->nvars; i++)
 		free(b->set[i]);
 	for (size_t i = 0; i < b->ncols; i++)
 		free(b->cols[i]);

@@ -54,6 +54,7 @@ void qp_values_free(qp_values *v);
 /* A template, the values set for every poster, and the CSV columns. */
 typedef struct qp_binding qp_binding;
 
+/* t must outlive the binding's use; freeing it needs no template. */
 qp_binding *qp_binding_new(const qp_template *t);
 void qp_binding_free(qp_binding *b);
 const qp_template *qp_binding_template(const qp_binding *b);
