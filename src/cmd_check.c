@@ -59,9 +59,18 @@ typedef struct run {
 static void
 print_findings(run *r, const char *label, qp_diag_list *dl)
 {
-	for (size_t i = 0; i < dl->n; i++)
-		printf("%s: %s: %s\n", label, qp_severity_name(dl->v[i].sev),
-		    dl->v[i].msg);
+	for (size_t i = 0; i < dl->n; i++) {
+		qp_buf b;
+
+		/* Data quoted in a message never reaches the terminal raw. */
+		qp_buf_init(&b);
+		qp_visible(label, &b);
+		qp_buf_printf(&b, ": %s: ", qp_severity_name(dl->v[i].sev));
+		qp_visible(dl->v[i].msg, &b);
+		qp_buf_addc(&b, '\n');
+		fputs(b.data, stdout);
+		qp_buf_free(&b);
+	}
 	r->errors += dl->nerrors;
 	r->warnings += dl->nwarnings;
 	qp_diag_list_clear(dl);
