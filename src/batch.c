@@ -43,30 +43,6 @@ bt_note(const batch *b, const char *fmt, ...)
 
 /* ---- setting up ------------------------------------------------------ */
 
-static void
-mark_used(batch *b)
-{
-	const qp_template *t = b->t;
-
-	b->used = qp_xcalloc(t->nvars + 1, sizeof *b->used);
-	if (t->title)
-		qp_tstr_mark_used(t->title, b->used);
-	if (t->subject)
-		qp_tstr_mark_used(t->subject, b->used);
-	for (size_t i = 0; i < t->nblocks; i++) {
-		const qp_block *bl = &t->blocks[i];
-		if (bl->kind == QP_BLOCK_TEXT)
-			qp_tstr_mark_used(bl->u.text.markup, b->used);
-		else if (bl->kind == QP_BLOCK_QR) {
-			qp_tstr_mark_used(bl->u.qr.data, b->used);
-			if (bl->u.qr.caption)
-				qp_tstr_mark_used(bl->u.qr.caption, b->used);
-		}
-	}
-	if (b->pattern)
-		qp_tstr_mark_used(b->pattern, b->used);
-}
-
 /* Copy standard input to an unlinked temporary file, so that every
  * worker (and the checking pass) can read it from the start. */
 static bool
@@ -188,16 +164,10 @@ setup(batch *b, qp_error *err)
 
 	if ((b->t = t = qp_template_load(o->template_path, err)) == NULL)
 		return false;
-	b->base = qp_xcalloc(t->nvars + 1, sizeof *b->base);
-	if (!qp_bind_sets(t, o->sets, o->nsets, b->base, err))
-		return false;
-	b->from_set = qp_xcalloc(t->nvars + 1, sizeof *b->from_set);
-	for (size_t i = 0; i < o->nsets; i++) {
-		const char *eq = strchr(o->sets[i], '=');
-		char *k = qp_xstrndup(o->sets[i], (size_t)(eq - o->sets[i]));
-		b->from_set[qp_template_var(t, k)] = true;
-		free(k);
-	}
+	b->bind = qp_binding_new(t);
+	for (size_t i = 0; i < o->nsets; i++)
+		if (!qp_binding_set_err(b->bind, o->sets[i], err))
+			return false;
 	if (o->pattern) {
 		size_t off = 0;
 		if (!qp_format_from_path(o->pattern, &b->fmt, err))
@@ -232,6 +202,8 @@ setup(batch *b, qp_error *err)
 			    o->pattern);
 			return qp_error_hint(err, QP_HINT_PATTERN, 0, NULL);
 		}
+		/* A value a file name needs is needed like any other. */
+		qp_binding_use(b->bind, b->pattern);
 	}
 	if (o->combine) {
 		b->combine_path = o->shard_n > 1 ? shard_suffix(o->combine,
@@ -239,7 +211,6 @@ setup(batch *b, qp_error *err)
 		if (!qp_check_output_dir(b->combine_path, err))
 			return false;
 	}
-	mark_used(b);
 	for (size_t i = 0; i < t->nblocks; i++)
 		if (t->blocks[i].kind == QP_BLOCK_QR) {
 			b->qrdata = qp_xrealloc(b->qrdata, (b->nqr + 1) *
@@ -265,24 +236,25 @@ setup(batch *b, qp_error *err)
 	}
 	if ((d = bt_open_data(b, err)) == NULL)
 		return false;
-	b->col = qp_xcalloc(t->nvars + 1, sizeof *b->col);
-	for (size_t i = 0; i < t->nvars; i++) {
-		b->col[i] = qp_data_col_index(d, t->var_names[i]);
-		if (b->col[i] < 0 && b->used[i] && b->base[i] == NULL) {
-			qp_buf cols;
-			qp_buf_init(&cols);
-			for (size_t k = 0; k < qp_data_ncols(d); k++) {
-				qp_buf_adds(&cols, k ? ", " : "");
-				qp_buf_adds(&cols, qp_data_col(d, k));
-			}
-			qp_fail(err, "%s:1: no column '%s', which the template "
-			    "%s needs and has no default for (columns: %s)",
-			    b->data_name, t->var_names[i], t->path, cols.data);
-			qp_error_hint(err, QP_HINT_UNSET, 0, t->var_names[i]);
-			qp_buf_free(&cols);
+	{
+		qp_diag_list dl;
+		const qp_diag *e;
+
+		qp_diag_list_init(&dl);
+		qp_binding_columns(b->bind, d, &dl);
+		if ((e = qp_diag_first_error(&dl)) != NULL) {
+			qp_fail(err, "%s:1: %s", b->data_name, e->msg);
+			if (e->code == QP_D_COLUMN_MISSING)
+				qp_error_hint(err, QP_HINT_UNSET, 0,
+				    e->vars[0]);
+			qp_diag_list_clear(&dl);
 			bt_close_data(d);
 			return false;
 		}
+		for (size_t i = 0; i < dl.n; i++)
+			bt_note(b, "%s:1: warning: %s", b->data_name,
+			    dl.v[i].msg);
+		qp_diag_list_clear(&dl);
 	}
 	/* Count the shard's rows; this also finds any CSV syntax error
 	 * before a single file is written. */
@@ -299,9 +271,21 @@ setup(batch *b, qp_error *err)
 /* ---- one row ----------------------------------------------------------- */
 
 void
+bt_row_fail(const batch *b, size_t line, const qp_diag_list *dl,
+    qp_error *err)
+{
+	qp_buf m;
+
+	qp_buf_init(&m);
+	qp_diag_summary(dl, &m);
+	qp_fail(err, "%s:%zu: %s", b->data_name, line, m.data);
+	qp_buf_free(&m);
+}
+
+void
 bt_row_free(row *r, size_t nqr)
 {
-	free(r->values);
+	qp_values_free(&r->vals);
 	free(r->file);
 	if (r->payloads)
 		for (size_t i = 0; i < nqr; i++)
@@ -323,16 +307,18 @@ bt_row_prepare(const batch *b, const qp_record *rec, size_t pos, row *r,
 	r->pos = pos;
 	r->index = rec->index;
 	r->line = rec->line;
-	r->values = qp_xcalloc(t->nvars + 1, sizeof *r->values);
-	for (size_t i = 0; i < t->nvars; i++) {
-		long c = b->col[i];
-		r->values[i] = b->base[i];
-		if (!b->from_set[i] && c >= 0 && rec->lens[c] > 0)
-			r->values[i] = rec->fields[c];
-		if (r->values[i] == NULL && b->used[i])
-			return qp_fail(err, "%s:%zu: column '%s' is empty and "
-			    "the template has no default for it", b->data_name,
-			    rec->line, t->var_names[i]);
+	qp_values_init(&r->vals, t);
+	r->values = r->vals.v;
+	{
+		qp_diag_list dl;
+		bool ok;
+
+		qp_diag_list_init(&dl);
+		if (!(ok = qp_binding_bind(b->bind, rec, &r->vals, &dl)))
+			bt_row_fail(b, rec->line, &dl, err);
+		qp_diag_list_clear(&dl);
+		if (!ok)
+			return false;
 	}
 	qp_buf_init(&buf);
 	r->payloads = qp_xcalloc(b->nqr + 1, sizeof *r->payloads);
@@ -421,13 +407,10 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 	}
 	ok = o->combine ? bt_run_combined(&b, err) : bt_run_files(&b, err);
 done:
+	qp_binding_free(b.bind);
 	qp_template_free(b.t);
 	qp_tstr_free(b.pattern);
 	free(b.qrdata);
-	free(b.col);
-	free(b.from_set);
-	free(b.used);
-	free(b.base);
 	free(b.data_path);
 	free(b.data_name);
 	free(b.manifest_path);

@@ -64,7 +64,7 @@ bt_run_combined(batch *b, qp_error *err)
 	const qp_batch_opts *o = b->o;
 	const qp_impose *im = o->impose.cols ? &o->impose : NULL;
 	size_t per = im ? (size_t)(im->cols * im->rows) : 1;
-	worker w = {b, NULL, NULL, NULL, -1};
+	worker w = {.b = b, .out = -1};
 	qp_pdf_doc *doc = NULL;
 	qp_page **held = qp_xcalloc(per, sizeof *held);
 	size_t nheld = 0, pos = 0, nerr = 0, sheets = 0;
@@ -230,5 +230,6 @@ done:
 	bt_close_data(d);
 	qp_verifier_free(w.ver);
 	qp_layout_ctx_free(w.ctx);
+	bt_worker_clear(&w);
 	return ok;
 }

@@ -27,7 +27,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "data.h"
+#include "poster.h"
 #include "verify.h"
 
 #define MAX_JOBS 64
@@ -40,9 +42,7 @@ typedef struct batch {
 	char *data_path;       /* what workers open */
 	char *data_name;       /* what messages say */
 	int spool_fd;          /* standard input copied to an unlinked file */
-	long *col;             /* per variable: CSV column, or -1 */
-	bool *from_set, *used;
-	const char **base;     /* defaults, then --set */
+	qp_binding *bind;      /* defaults, -s, the CSV's columns */
 	qp_tstr *pattern;
 	size_t fixed_dir; /* bytes of the pattern's directory before any {{ */
 	qp_format fmt;
@@ -61,7 +61,8 @@ typedef struct row {
 	size_t pos;   /* position in the shard */
 	size_t index; /* record index in the CSV */
 	size_t line;
-	const char **values;
+	qp_values vals;       /* bound (bind.h) */
+	const char **values;  /* == vals.v */
 	char *file;
 	char **payloads;
 	char key[65];
@@ -90,6 +91,9 @@ typedef struct worker {
 	qp_verifier *ver;
 	qp_raster *raster;
 	int out; /* result pipe */
+	/* Warnings already noted, "code block" (each is noted once). */
+	char **warned;
+	size_t nwarned;
 } worker;
 
 /* batch.c */
@@ -100,6 +104,8 @@ qp_data * bt_open_data(const batch *b, qp_error *err);
 void bt_close_data(qp_data *d);
 void bt_row_free(row *r, size_t nqr);
 bool bt_row_prepare(const batch *b, const qp_record *rec, size_t pos, row *r, qp_error *err);
+/* err = "FILE:LINE: " and the summary of a row's findings (diag.h). */
+void bt_row_fail(const batch *b, size_t line, const qp_diag_list *dl, qp_error *err);
 /* batch_manifest.c */
 bool bt_sha256_file(const char *path, char out[65], qp_error *err);
 bool bt_make_signature(batch *b, qp_error *err);
@@ -115,6 +121,7 @@ const char * bt_old_field(const old_manifest *om, const qp_record *r, int i);
 /* batch_worker.c */
 const char * bt_row_code(const batch *b, const row *r);
 qp_page * bt_row_layout(worker *w, const row *r, bool verify, qp_error *err);
+void bt_worker_clear(worker *w);
 void bt_row_error(const batch *b, const char *msg);
 void bt_progress(const batch *b, const char *phase, size_t done);
 bool bt_run_files(batch *b, qp_error *err);

@@ -172,16 +172,71 @@ send_row(worker *w, const row *r, const char *status, const char *page,
 	send_result(w->out, f);
 }
 
+void
+bt_worker_clear(worker *w)
+{
+	for (size_t i = 0; i < w->nwarned; i++)
+		free(w->warned[i]);
+	free(w->warned);
+	w->warned = NULL;
+	w->nwarned = 0;
+}
+
+/*
+ * A row's warnings, each (code, block) noted once: they are mostly the
+ * template's (a size.min below min_text_size), the same on every row.
+ * Only the first worker notes them (rows 0, N, 2N... of the shard), so
+ * N workers do not print N copies.
+ */
+static void
+note_warnings(worker *w, const row *r, const qp_diag_list *dl)
+{
+	const batch *b = w->b;
+
+	if (r->pos % (size_t)b->jobs != 0)
+		return;
+	for (size_t i = 0; i < dl->n; i++) {
+		const qp_diag *d = &dl->v[i];
+		char *key;
+		size_t k;
+
+		if (d->sev != QP_DIAG_WARNING)
+			continue;
+		key = qp_xasprintf("%s %s", qp_code_name(d->code),
+		    d->block ? d->block : "");
+		for (k = 0; k < w->nwarned; k++)
+			if (strcmp(w->warned[k], key) == 0)
+				break;
+		if (k < w->nwarned) {
+			free(key);
+			continue;
+		}
+		w->warned = qp_xrealloc(w->warned, (w->nwarned + 1) *
+		    sizeof *w->warned);
+		w->warned[w->nwarned++] = key;
+		bt_note(b, "%s:%zu: warning: %s (noted once)", b->data_name,
+		    r->line, d->msg);
+	}
+}
+
 qp_page *
 bt_row_layout(worker *w, const row *r, bool verify, qp_error *err)
 {
 	const batch *b = w->b;
-	qp_page *page = qp_layout_page(w->ctx, b->t, r->values, err);
+	qp_check_opts co = {.bleed = b->o->render.bleed};
+	qp_diag_list dl;
+	qp_page *page;
 
-	if (page == NULL) {
-		qp_error_prefix(err, "%s:%zu", b->data_name, r->line);
+	/* The poster step: layout and every check (poster.h); a row whose
+	 * poster would fail on the wall is a bad row. */
+	qp_diag_list_init(&dl);
+	if ((page = qp_poster_page(w->ctx, b->t, &r->vals, &co, &dl)) == NULL)
+		bt_row_fail(b, r->line, &dl, err);
+	else
+		note_warnings(w, r, &dl);
+	qp_diag_list_clear(&dl);
+	if (page == NULL)
 		return NULL;
-	}
 	if (b->o->no_links)
 		for (size_t i = 0; i < page->nitems; i++) {
 			free(page->items[i].link);
@@ -223,7 +278,7 @@ already_done(const batch *b, old_manifest *om, const row *r, char sha[65])
 static void
 worker_main(batch *b, int id, int out, int ctl)
 {
-	worker w = {b, NULL, NULL, NULL, out};
+	worker w = {.b = b, .out = out};
 	qp_data *d = NULL;
 	qp_record rec;
 	qp_error err;

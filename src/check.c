@@ -10,56 +10,23 @@
 #include "check.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-void
-qp_diag_list_init(qp_diag_list *l)
+/* Where a finding about item it stands. */
+static qp_diag_in
+where(const qp_item *it)
 {
-	memset(l, 0, sizeof *l);
-}
+	qp_diag_in in = {0};
 
-void
-qp_diag_list_clear(qp_diag_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].block);
-		free(l->v[i].msg);
+	if (it->block) {
+		in.block = it->block->id;
+		in.line = it->block->line;
+		in.col = it->block->col;
 	}
-	free(l->v);
-	memset(l, 0, sizeof *l);
-}
-
-void
-qp_diag_add(qp_diag_list *l, qp_severity sev, const char *block,
-    const char *fmt, ...)
-{
-	qp_diag *d;
-	qp_buf b;
-	va_list ap;
-	char tmp[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	qp_buf_init(&b);
-	qp_buf_adds(&b, tmp);
-	l->v = qp_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-	d = &l->v[l->n++];
-	d->sev = sev;
-	d->block = block ? qp_xstrdup(block) : NULL;
-	d->msg = qp_buf_steal(&b);
-	if (sev == QP_DIAG_ERROR)
-		l->nerrors++;
-	else
-		l->nwarnings++;
-}
-
-const char *
-qp_severity_name(qp_severity sev)
-{
-	return sev == QP_DIAG_ERROR ? "error" : "warning";
+	in.caption = it->kind == QP_ITEM_TEXT && it->block &&
+	    it->block->kind == QP_BLOCK_QR;
+	return in;
 }
 
 typedef struct rect {
@@ -218,7 +185,6 @@ check_text(const qp_template *t, const qp_page *page, size_t idx,
     qp_diag_list *out)
 {
 	const qp_item *it = &page->items[idx];
-	const char *name = item_name(it);
 	PangoLayoutIter *iter = pango_layout_get_iter(it->layout);
 	double min_size = INFINITY, worst = INFINITY, worst_need = 0;
 	qp_color worst_fg = {0}, worst_bg = {0};
@@ -256,36 +222,39 @@ check_text(const qp_template *t, const qp_page *page, size_t idx,
 	pango_layout_iter_free(iter);
 	if (isinf(min_size))
 		return;
-	if (t->min_text_size > 0 && min_size < t->min_text_size - 0.01)
-		qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s'%s: text set "
-		    "at %.1fpt, below the template's min_text_size %.1fpt "
-		    "(raise the box or size.min, or shorten the text)", name,
-		    is_caption(it) ? " caption" : "", min_size,
-		    t->min_text_size);
-	else if (t->min_text_size > 0 && !is_caption(it) &&
-	    it->block->u.text.size_min < t->min_text_size - 0.01)
-		qp_diag_add(out, QP_DIAG_WARNING, name, "block '%s': size.min "
-		    "%.1fpt is below min_text_size %.1fpt; longer text could "
-		    "shrink below it", name, it->block->u.text.size_min,
-		    t->min_text_size);
+	if (t->min_text_size > 0 && min_size < t->min_text_size - 0.01) {
+		qp_diag_in in = where(it);
+		in.n[0] = min_size;
+		in.n[1] = t->min_text_size;
+		qp_diag_push(out, QP_D_TEXT_TOO_SMALL, &in);
+	} else if (t->min_text_size > 0 && !is_caption(it) &&
+	    it->block->u.text.size_min < t->min_text_size - 0.01) {
+		qp_diag_in in = where(it);
+		in.n[0] = it->block->u.text.size_min;
+		in.n[1] = t->min_text_size;
+		qp_diag_push(out, QP_D_TEXT_MAY_SHRINK, &in);
+	}
 	if (worst_need > 0 && worst < worst_need - 0.005) {
+		qp_diag_in in = where(it);
 		char f[8], b[8];
 
 		hex(worst_fg, f, sizeof f);
 		hex(worst_bg, b, sizeof b);
-		qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s'%s: text "
-		    "contrast %.2f:1 (%s on %s, %.1fpt) is below WCAG 2.1 AA "
-		    "%.1f:1 for %s text", name, is_caption(it) ? " caption" :
-		    "", worst, f, b, worst_size, worst_need,
-		    worst_need == QP_WCAG_AA_LARGE ? "large" : "normal-size");
+		in.n[0] = worst;
+		in.n[1] = worst_size;
+		in.n[2] = worst_need;
+		in.s[0] = f;
+		in.s[1] = b;
+		qp_diag_push(out, QP_D_TEXT_CONTRAST, &in);
 	}
 }
 
 static void
 check_safe_area(const qp_template *t, const qp_page *page,
-    const qp_check_opts *o, const char *name, const char *what, rect r,
+    const qp_check_opts *o, const qp_item *it, const char *what, rect r,
     qp_diag_list *out)
 {
+	qp_diag_in in = where(it);
 	/* Without a bleed nothing is trimmed: only the page edge counts. */
 	double inset = o && o->bleed > 0 ? t->margin : 0;
 	rect safe = {inset, inset, page->w - inset, page->h - inset};
@@ -304,16 +273,12 @@ check_safe_area(const qp_template *t, const qp_page *page,
 		worst = r.y1 - safe.y1, side = "bottom";
 	if (side == NULL || worst < 0.01)
 		return;
-	if (inset > 0)
-		qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s': its %s "
-		    "reaches %.2fin into the %.2fin margin at the %s edge "
-		    "(outside the safe area; with a bleed the trim may cut it)",
-		    name, what, worst / QP_PT_PER_IN, inset / QP_PT_PER_IN,
-		    side);
-	else
-		qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s': its %s runs "
-		    "%.2fin off the %s edge of the page", name, what,
-		    worst / QP_PT_PER_IN, side);
+	in.s[0] = what;
+	in.s[1] = side;
+	in.n[0] = worst / QP_PT_PER_IN;
+	in.n[1] = inset / QP_PT_PER_IN;
+	qp_diag_push(out, inset > 0 ? QP_D_OUTSIDE_SAFE_AREA : QP_D_OFF_PAGE,
+	    &in);
 }
 
 static void
@@ -321,7 +286,6 @@ check_qr(const qp_template *t, const qp_page *page, size_t idx,
     const qp_check_opts *o, qp_diag_list *out)
 {
 	const qp_item *it = &page->items[idx];
-	const char *name = item_name(it);
 	int n = it->qr->width + 2 * it->quiet;
 	double m = it->w / n;
 	rect sym = item_rect(it);
@@ -332,43 +296,49 @@ check_qr(const qp_template *t, const qp_page *page, size_t idx,
 	double lb = qp_color_luminance(it->background);
 	double c = qp_color_contrast(it->color, it->background);
 	char f[8], b[8];
+	qp_diag_in in = where(it);
 
 	hex(it->color, f, sizeof f);
 	hex(it->background, b, sizeof b);
+	in.s[0] = f;
+	in.s[1] = b;
+	in.n[0] = c;
 	if (lc > lb)
-		qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s': the code is "
-		    "inverted (light %s modules on a dark %s background); many "
-		    "phone scanners cannot read it: make the modules dark and "
-		    "the background light", name, f, b);
-	else if (c < QP_QR_MIN_CONTRAST)
-		qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s': contrast "
-		    "between the code (%s) and its background (%s) is %.2f:1, "
-		    "below %.1f:1; scanners will miss it (black on white is "
-		    "21:1)", name, f, b, c, QP_QR_MIN_CONTRAST);
-	else if (c < QP_QR_GOOD_CONTRAST)
-		qp_diag_add(out, QP_DIAG_WARNING, name, "block '%s': contrast "
-		    "between the code (%s) and its background (%s) is only "
-		    "%.2f:1; %.1f:1 or more scans reliably in poor light", name,
-		    f, b, c, QP_QR_GOOD_CONTRAST);
+		qp_diag_push(out, QP_D_QR_INVERTED, &in);
+	else if (c < QP_QR_MIN_CONTRAST) {
+		in.n[1] = QP_QR_MIN_CONTRAST;
+		qp_diag_push(out, QP_D_QR_CONTRAST, &in);
+	} else if (c < QP_QR_GOOD_CONTRAST) {
+		in.n[1] = QP_QR_GOOD_CONTRAST;
+		qp_diag_push(out, QP_D_QR_CONTRAST_FAIR, &in);
+	}
+	/* Layout refuses these before there is a page; a page made some
+	 * other way is held to them too. */
 	if (it->block && it->block->kind == QP_BLOCK_QR) {
 		const qp_qr_spec *q = &it->block->u.qr;
 		double code_cm = m * it->qr->width / QP_PT_PER_MM / 10;
 
-		if (m < q->min_module - 1e-9)
-			qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s': "
-			    "modules are %.2fmm, below the printable minimum "
-			    "%.2fmm", name, m / QP_PT_PER_MM,
-			    q->min_module / QP_PT_PER_MM);
+		if (m < q->min_module - 1e-9) {
+			in = where(it);
+			in.n[0] = n;
+			in.n[1] = it->qr->version;
+			in.n[3] = it->qr->ecc;
+			in.n[4] = it->w / QP_PT_PER_MM;
+			in.n[5] = m / QP_PT_PER_MM;
+			in.n[6] = q->min_module / QP_PT_PER_MM;
+			qp_diag_push(out, QP_D_QR_MODULE_TOO_SMALL, &in);
+		}
 		if (q->scan_distance > 0 &&
-		    code_cm < q->scan_distance * 10 - 1e-6)
-			qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s': the "
-			    "code is %.1fcm wide but is meant to be scanned "
-			    "from %.2gm; it should be at least %.1fcm (a tenth "
-			    "of the distance)", name, code_cm, q->scan_distance,
-			    q->scan_distance * 10);
+		    code_cm < q->scan_distance * 10 - 1e-6) {
+			in = where(it);
+			in.n[0] = code_cm;
+			in.n[1] = q->scan_distance;
+			in.n[2] = q->scan_distance * 10;
+			qp_diag_push(out, QP_D_QR_SCAN_DISTANCE, &in);
+		}
 	}
 	/* The quiet zone may be trimmed to the page edge, never the code. */
-	check_safe_area(t, page, o, name, "code", dark, out);
+	check_safe_area(t, page, o, it, "code", dark, out);
 	/* Anything drawn over the symbol, or any text or code it meets. */
 	for (size_t j = 0; j < page->nitems; j++) {
 		const qp_item *oi = &page->items[j];
@@ -385,12 +355,13 @@ check_qr(const qp_template *t, const qp_page *page, size_t idx,
 			continue; /* a rectangle underneath: covered */
 		if (oi->kind == QP_ITEM_QR && j < idx)
 			continue; /* reported once, from the first */
-		if (!rect_empty(orr) && overlaps(orr, sym))
-			qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s': "
-			    "block '%s' reaches into the code or its %d-module "
-			    "quiet zone (%.1fmm of clear space a scanner "
-			    "needs)", name, item_name(oi), it->quiet,
-			    it->quiet * m / QP_PT_PER_MM);
+		if (!rect_empty(orr) && overlaps(orr, sym)) {
+			in = where(it);
+			in.s[0] = item_name(oi);
+			in.n[0] = it->quiet;
+			in.n[1] = it->quiet * m / QP_PT_PER_MM;
+			qp_diag_push(out, QP_D_QR_QUIET_ZONE, &in);
+		}
 	}
 }
 
@@ -407,18 +378,19 @@ qp_check_page(const qp_template *t, const qp_page *page,
 		case QP_ITEM_TEXT: {
 			rect ink = text_ink(it);
 			check_text(t, page, i, out);
-			check_safe_area(t, page, o, item_name(it),
+			check_safe_area(t, page, o, it,
 			    is_caption(it) ? "caption" : "text", ink, out);
 			for (size_t j = i + 1; j < page->nitems; j++) {
 				const qp_item *oi = &page->items[j];
 				if (oi->kind != QP_ITEM_TEXT ||
 				    oi->block == it->block)
 					continue;
-				if (overlaps(ink, text_ink(oi)))
-					qp_diag_add(out, QP_DIAG_ERROR,
-					    item_name(it), "block '%s': its "
-					    "text overlaps block '%s'",
-					    item_name(it), item_name(oi));
+				if (overlaps(ink, text_ink(oi))) {
+					qp_diag_in in = where(it);
+					in.s[0] = item_name(oi);
+					qp_diag_push(out, QP_D_TEXT_OVERLAP,
+					    &in);
+				}
 			}
 			break;
 		}
@@ -429,29 +401,5 @@ qp_check_page(const qp_template *t, const qp_page *page,
 			break;
 		}
 	}
-	return out->nerrors == before;
-}
-
-bool
-qp_check_poster(qp_layout_ctx *ctx, const qp_template *t,
-    const char *const *values, const qp_check_opts *o, qp_diag_list *out,
-    qp_page **pagep)
-{
-	size_t before = out->nerrors;
-	qp_page *page;
-	qp_error err;
-
-	if (pagep)
-		*pagep = NULL;
-	page = qp_layout_page_diag(ctx, t, values, out, &err);
-	if (page == NULL) {
-		qp_diag_add(out, QP_DIAG_ERROR, NULL, "%s", err.msg);
-		return false;
-	}
-	qp_check_page(t, page, o, out);
-	if (pagep && out->nerrors == before)
-		*pagep = page;
-	else
-		qp_page_free(page);
 	return out->nerrors == before;
 }

@@ -5,6 +5,7 @@
 #ifndef QP_CLI_H
 #define QP_CLI_H
 
+#include "bind.h"
 #include "layout.h"
 #include "render.h"
 #include "util.h"
@@ -67,6 +68,23 @@ typedef struct qp_sets {
 
 void qp_sets_add(qp_sets *s, const char *kv);
 void qp_sets_free(qp_sets *s);
+
+/*
+ * Give b every -s value; a bad one (set-syntax, unknown-variable, the
+ * value rule) is printed as "qrposter: --set NAME: ... [code]", the
+ * same line in every command (qp_cli_fail), and false returned: the
+ * command exits with QP_EXIT_USAGE.
+ */
+bool qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s);
+
+/*
+ * Print findings to stderr, one line each: "qrposter: WHERE: error: MSG"
+ * (or "warning: "), with what to type added where the finding is about
+ * a value (a variable with no value: the hint qp_cli_fail gives for
+ * it). where may be NULL.
+ */
+void qp_cli_findings(const char *cmd, const char *where,
+    const qp_diag_list *l);
 
 /* Parse --dpi / --bleed values strictly; false with a message printed. */
 bool qp_cli_dpi(const char *s, double *dpi);

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "cli.h"
 #include "data.h"
 #include "datadir.h"
 #include "fonts.h"
+#include "poster.h"
 
 /* More language/choice combinations than this per row: defaults only. */
 #define MAX_COMBOS 64
@@ -51,23 +51,55 @@ check_usage(FILE *fp)
 typedef struct run {
 	qp_check_opts opts;
 	const qp_template *t;
+	qp_binding *b;
 	qp_layout_ctx *ctx;
 	size_t posters, errors, warnings;
 } run;
 
-/* Check one set of values, trying every choice of the variables in
- * vary[] (those nobody set). where names the poster in messages. */
 static void
-check_one(run *r, const char **values, const char *where, const bool *given)
+print_findings(run *r, const char *label, qp_diag_list *dl)
+{
+	for (size_t i = 0; i < dl->n; i++) {
+		qp_buf b;
+
+		/* Data quoted in a message never reaches the terminal raw. */
+		qp_buf_init(&b);
+		qp_visible(label, &b);
+		qp_buf_printf(&b, ": %s: ", qp_severity_name(dl->v[i].sev));
+		qp_visible(dl->v[i].msg, &b);
+		qp_buf_addc(&b, '\n');
+		fputs(b.data, stdout);
+		qp_buf_free(&b);
+	}
+	r->errors += dl->nerrors;
+	r->warnings += dl->nwarnings;
+	qp_diag_list_clear(dl);
+}
+
+/* Check one poster (rec NULL: no CSV row), trying every choice of the
+ * variables with choices that nobody gave. where names the poster in
+ * messages. */
+static void
+check_one(run *r, const qp_record *rec, const char *where)
 {
 	const qp_template *t = r->t;
 	size_t vary[16], nvary = 0, combos = 1, idx[16] = {0};
+	qp_values v;
 	qp_diag_list dl;
 	qp_buf label;
 
+	qp_values_init(&v, t);
+	qp_diag_list_init(&dl);
+	if (!qp_binding_bind(r->b, rec, &v, &dl)) {
+		/* The values are wrong whatever the choices. */
+		print_findings(r, where, &dl);
+		r->posters++;
+		qp_values_free(&v);
+		return;
+	}
 	for (size_t i = 0; i < t->nvars && nvary < 16; i++)
-		if (t->vars[i].nchoices > 1 && !given[i] &&
-		    qp_template_var_used(t, i)) {
+		if (t->vars[i].nchoices > 1 && !v.given[i] &&
+		    qp_binding_used(r->b, i)) {
 			vary[nvary++] = i;
 			combos *= t->vars[i].nchoices;
 			if (combos > MAX_COMBOS)
@@ -79,33 +111,31 @@ check_one(run *r, const char **values, const char *where, const bool *given)
 		nvary = 0;
 		combos = 1;
 	}
-	qp_diag_list_init(&dl);
 	qp_buf_init(&label);
 	for (size_t c = 0; c < combos; c++) {
 		size_t rest = c;
+		qp_page *page;
 
 		qp_buf_reset(&label);
 		qp_buf_adds(&label, where);
 		for (size_t k = 0; k < nvary; k++) {
-			const qp_var *v = &t->vars[vary[k]];
-			idx[k] = rest % v->nchoices;
-			rest /= v->nchoices;
-			values[vary[k]] = v->choices[idx[k]];
+			const qp_var *var = &t->vars[vary[k]];
+			idx[k] = rest % var->nchoices;
+			rest /= var->nchoices;
+			v.v[vary[k]] = var->choices[idx[k]];
 			qp_buf_printf(&label, "%s%s=%s", k ? ", " : " [",
-			    v->name, v->choices[idx[k]]);
+			    var->name, var->choices[idx[k]]);
 		}
 		if (nvary)
 			qp_buf_addc(&label, ']');
-		qp_check_poster(r->ctx, t, values, &r->opts, &dl, NULL);
-		for (size_t i = 0; i < dl.n; i++)
-			printf("%s: %s: %s\n", label.data,
-			    qp_severity_name(dl.v[i].sev), dl.v[i].msg);
+		page = qp_poster_page(r->ctx, t, &v, &r->opts, &dl);
+		qp_page_free(page);
+		print_findings(r, label.data, &dl);
 		r->posters++;
-		r->errors += dl.nerrors;
-		r->warnings += dl.nwarnings;
-		qp_diag_list_clear(&dl);
 	}
 	qp_buf_free(&label);
+	qp_diag_list_clear(&dl);
+	qp_values_free(&v);
 }
 
 int
@@ -123,9 +153,6 @@ qp_cmd_check(int argc, char **argv)
 	qp_sets sets = {0};
 	qp_template *t = NULL;
 	qp_data *csv = NULL;
-	const char **base = NULL, **values = NULL;
-	long *colvar = NULL;
-	bool *given = NULL;
 	run r = {0};
 	qp_error err;
 	int c, rc = QP_EXIT_USAGE;
@@ -164,76 +191,50 @@ qp_cmd_check(int argc, char **argv)
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}
-	base = qp_xcalloc(t->nvars + 1, sizeof *base);
-	values = qp_xcalloc(t->nvars + 1, sizeof *values);
-	given = qp_xcalloc(t->nvars + 1, sizeof *given);
-	if (!qp_bind_sets(t, sets.v, sets.n, base, &err)) {
-		qp_cli_fail("check", NULL, &err);
-		rc = qp_cli_status(&err);
+	r.b = qp_binding_new(t);
+	if (!qp_cli_bind_sets("check", r.b, &sets)) {
+		rc = QP_EXIT_USAGE;
 		goto done;
-	}
-	for (size_t i = 0; i < sets.n; i++) {
-		size_t klen = strcspn(sets.v[i], "=");
-		for (size_t j = 0; j < t->nvars; j++)
-			if (strlen(t->vars[j].name) == klen &&
-			    !strncmp(t->vars[j].name, sets.v[i], klen))
-				given[j] = true;
 	}
 	r.t = t;
 	r.ctx = qp_layout_ctx_new();
-	if (data == NULL) {
-		memcpy(values, base, t->nvars * sizeof *values);
-		check_one(&r, values, t->path, given);
-	} else {
-		bool *row_given = qp_xcalloc(t->nvars + 1, sizeof *row_given);
+	if (data == NULL)
+		check_one(&r, NULL, t->path);
+	else {
 		size_t nrows = 0;
+		qp_diag_list dl;
 		qp_record rec;
 		int got;
 
 		if ((csv = qp_data_open(data, &err)) == NULL) {
 			qp_cli_error("%s", err.msg);
-			free(row_given);
 			goto done;
 		}
-		colvar = qp_xcalloc(qp_data_ncols(csv) + 1, sizeof *colvar);
-		for (size_t j = 0; j < qp_data_ncols(csv); j++) {
-			const char *col = qp_data_col(csv, j);
-
-			colvar[j] = qp_template_var(t, col);
-			if (colvar[j] < 0) {
-				const char *near = qp_nearest(col,
-				    t->var_names, t->nvars);
-				printf("%s:1: warning: column '%s' is not a "
-				    "variable of %s; it is ignored%s%s%s\n",
-				    qp_data_name(csv), col, t->path,
-				    near ? " (did you mean '" : "",
-				    near ? near : "", near ? "'?)" : "");
-				r.warnings++;
-			}
+		/* As in batch: a cell gives its row's value, an empty cell
+		 * leaves the default, and -s overrides the column for every
+		 * row (bind.h). */
+		qp_diag_list_init(&dl);
+		if (!qp_binding_columns(r.b, csv, &dl)) {
+			/* Every row would fail the same way. */
+			char *where = qp_xasprintf("%s:1", qp_data_name(csv));
+			print_findings(&r, where, &dl);
+			free(where);
+			goto summary;
+		}
+		{
+			char *where = qp_xasprintf("%s:1", qp_data_name(csv));
+			print_findings(&r, where, &dl);
+			free(where);
 		}
 		/* Rows are streamed: a large CSV needs no more memory. */
 		while ((got = qp_data_next(csv, &rec, &err)) == 1) {
 			char *where = qp_xasprintf("%s:%zu: row %zu",
 			    qp_data_name(csv), rec.line, rec.index + 1);
 
-			memcpy(values, base, t->nvars * sizeof *values);
-			memcpy(row_given, given, t->nvars * sizeof *given);
-			/*
-			 * As in batch: a cell gives its row's value, an
-			 * empty cell leaves the default, and -s overrides
-			 * the column for every row.
-			 */
-			for (size_t j = 0; j < qp_data_ncols(csv); j++)
-				if (colvar[j] >= 0 && rec.fields[j][0] &&
-				    !given[colvar[j]]) {
-					values[colvar[j]] = rec.fields[j];
-					row_given[colvar[j]] = true;
-				}
-			check_one(&r, values, where, row_given);
+			check_one(&r, &rec, where);
 			free(where);
 			nrows++;
 		}
-		free(row_given);
 		if (got < 0) {
 			printf("%s\n", err.msg);
 			r.errors++;
@@ -241,6 +242,7 @@ qp_cmd_check(int argc, char **argv)
 			printf("%s: warning: no rows below the header\n",
 			    qp_data_name(csv));
 	}
+summary:
 	printf("checked %zu poster%s: %zu error%s, %zu warning%s\n",
 	    r.posters, r.posters == 1 ? "" : "s", r.errors,
 	    r.errors == 1 ? "" : "s", r.warnings, r.warnings == 1 ? "" : "s");
@@ -248,10 +250,7 @@ qp_cmd_check(int argc, char **argv)
 done:
 	qp_layout_ctx_free(r.ctx);
 	qp_data_close(csv);
-	free(colvar);
-	free(given);
-	free(values);
-	free(base);
+	qp_binding_free(r.b);
 	qp_template_free(t);
 	qp_sets_free(&sets);
 	return rc;

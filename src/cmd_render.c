@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "cli.h"
 #include "datadir.h"
 #include "fonts.h"
+#include "poster.h"
 #include "qr.h"
 
 #define DEFAULT_TEMPLATE "restroom-letter"
@@ -79,7 +79,10 @@ qp_cmd_render(int argc, char **argv)
 	qp_template *t = NULL;
 	qp_layout_ctx *ctx = NULL;
 	qp_page *page = NULL;
-	const char **values = NULL;
+	qp_binding *b = NULL;
+	qp_values values = {0};
+	qp_check_opts co;
+	qp_diag_list dl;
 	qp_format fmt;
 	qp_error err;
 	int c, rc = QP_EXIT_USAGE;
@@ -115,6 +118,7 @@ qp_cmd_render(int argc, char **argv)
 	}
 	if (out == default_out)
 		qp_cli_default_dir("output");
+	co.bleed = o.bleed;
 	/* Everything about the output is checked before any work. */
 	if (!qp_format_from_path(out, &fmt, &err) ||
 	    !qp_check_output_dir(out, &err)) {
@@ -126,44 +130,28 @@ qp_cmd_render(int argc, char **argv)
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}
-	values = qp_xcalloc(t->nvars + 1, sizeof *values);
-	if (!qp_bind_sets(t, sets.v, sets.n, values, &err)) {
-		qp_cli_fail("render", NULL, &err);
-		rc = qp_cli_status(&err);
+	b = qp_binding_new(t);
+	if (!qp_cli_bind_sets("render", b, &sets)) {
+		rc = QP_EXIT_USAGE;
 		goto done;
 	}
+	/* The poster step (poster.h) binds, lays out and runs the
+	 * preflight: its errors stop the poster, its warnings are
+	 * printed. */
+	qp_values_init(&values, t);
+	qp_diag_list_init(&dl);
 	ctx = qp_layout_ctx_new();
-	if ((page = qp_layout_page(ctx, t, values, &err)) == NULL) {
-		qp_cli_fail("render", t->path, &err);
+	page = qp_poster_make(ctx, b, NULL, &co, &values, &dl);
+	qp_cli_findings("render", t->path, &dl);
+	qp_diag_list_clear(&dl);
+	if (page == NULL)
 		goto done;
-	}
-	/* The preflight (check.h) runs before every render: its errors
-	 * stop the poster, its warnings are printed. ("qrposter check"
-	 * goes on past a block that fails to lay out; render stops at the
-	 * first, as it always has.) */
-	{
-		qp_check_opts co = {.bleed = o.bleed};
-		qp_diag_list dl;
-		bool ok;
-
-		qp_diag_list_init(&dl);
-		ok = qp_check_page(t, page, &co, &dl);
-		for (size_t i = 0; i < dl.n; i++) {
-			if (dl.v[i].sev == QP_DIAG_ERROR)
-				qp_cli_error("%s: %s", t->path, dl.v[i].msg);
-			else
-				qp_cli_error("%s: warning: %s", t->path,
-				    dl.v[i].msg);
-		}
-		qp_diag_list_clear(&dl);
-		if (!ok)
-			goto done;
-	}
 	rc = finish_render(page, out, fmt, &o);
 done:
 	qp_page_free(page);
 	qp_layout_ctx_free(ctx);
-	free(values);
+	qp_values_free(&values);
+	qp_binding_free(b);
 	qp_template_free(t);
 	qp_sets_free(&sets);
 	return rc;

@@ -222,10 +222,15 @@ count_lines(const char *s, size_t n)
 	return lines;
 }
 
-/* Every field valid UTF-8 without NUL or control characters and within
- * the length limit; else an error at the exact line. */
+/*
+ * Every field within the length limit; and, in the header (names that
+ * appear in messages and pick variables), valid UTF-8 without NUL or
+ * control characters; else an error at the exact line. A record's
+ * fields are values: bind.h holds each one a poster uses to the value
+ * rule, with its line and column, so a bad cell is a bad row.
+ */
 static bool
-check_fields(const qp_data *d, qp_error *err)
+check_fields(const qp_data *d, bool header, qp_error *err)
 {
 	size_t line = d->rec_line;
 	char cb[32];
@@ -235,6 +240,14 @@ check_fields(const qp_data *d, qp_error *err)
 		size_t n = d->len[i], bad;
 		const char *nul = memchr(s, '\0', n);
 
+		if (n > d->max_field)
+			return qp_fail(err, "%s:%zu: column '%s': a field of %zu "
+			    "bytes; the limit is %zu", d->name, line,
+			    col_name(d, i, cb, sizeof cb), n, d->max_field);
+		if (!header) {
+			line += count_lines(s, n);
+			continue;
+		}
 		if (!qp_utf8_valid(s, n, &bad) || nul) {
 			size_t at = nul && (size_t)(nul - s) < bad ?
 			    (size_t)(nul - s) : bad;
@@ -250,10 +263,6 @@ check_fields(const qp_data *d, qp_error *err)
 			    col_name(d, i, cb, sizeof cb),
 			    (unsigned char)s[at], at + 1);
 		}
-		if (n > d->max_field)
-			return qp_fail(err, "%s:%zu: column '%s': a field of %zu "
-			    "bytes; the limit is %zu", d->name, line,
-			    col_name(d, i, cb, sizeof cb), n, d->max_field);
 		size_t at;
 		unsigned long cc = qp_text_control(s, n, &at);
 		if (cc) {
@@ -283,7 +292,7 @@ read_header(qp_data *d, qp_error *err)
 	if (r == 0)
 		return qp_fail(err, "%s: empty file: expected a header row "
 		    "naming the columns (e.g. code,name)", d->name);
-	if (!check_fields(d, err))
+	if (!check_fields(d, true, err))
 		return false;
 	d->ncols = d->nf;
 	d->cols = qp_xcalloc(d->ncols, sizeof *d->cols);
@@ -430,7 +439,7 @@ qp_data_next(qp_data *d, qp_record *rec, qp_error *err)
 		    "%zu (split the file)", d->name, d->rec_line, d->max_rows,
 		    d->max_rows), -1;
 	}
-	if (!check_fields(d, err)) {
+	if (!check_fields(d, false, err)) {
 		d->failed = true;
 		return -1;
 	}

@@ -4,12 +4,14 @@
  * The first record is the header: its fields name the columns. Quoting
  * follows RFC 4180 (commas, quotes and newlines inside quoted fields); a
  * UTF-8 byte order mark, CRLF line ends and blank lines are accepted.
- * Every field must be valid UTF-8 without NUL bytes or other control
- * characters (tab, line feed and carriage return are text; ESC, DEL, C1
- * controls... are refused, as they cannot be printed and would reach a
- * terminal or a file name), at most QP_DATA_MAX_FIELD bytes, and every
- * record must have as many fields as the header; at most QP_DATA_MAX_ROWS
- * records follow the header. Errors read
+ * The header's names must be valid UTF-8 without NUL bytes or other
+ * control characters. Every field is at most QP_DATA_MAX_FIELD bytes,
+ * and every record must have as many fields as the header; at most
+ * QP_DATA_MAX_ROWS records follow the header. The fields of a record are
+ * values, given as they are (they may hold any bytes, NUL included:
+ * lens says how long each is): bind.h holds each value a poster uses to
+ * the value rule (UTF-8, no control characters, a length limit), with
+ * its line and column, so that a bad cell is a bad row. Errors read
  * "FILE:LINE: message", LINE being the line the record starts on (the
  * spreadsheet row when no field holds a newline), and name the column.
  *
@@ -25,7 +27,7 @@ typedef struct qp_data qp_data;
 /* Limits no real list reaches (a national run is a few thousand rows);
  * past them the file is refused with its line rather than exhausting
  * memory or disk. */
-#define QP_DATA_MAX_FIELD (64 * 1024)
+#define QP_DATA_MAX_FIELD (1024 * 1024)
 #define QP_DATA_MAX_ROWS 1000000
 
 /* One record, valid until the next qp_data_next() or qp_data_close(). */

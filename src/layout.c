@@ -12,8 +12,68 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "diag.h"
 #include "fonts.h"
+
+/*
+ * Why a block could not be laid out: a finding's code and numbers, made
+ * into a finding (with the block's name and place) by the caller.
+ */
+typedef struct fault {
+	qp_code code;
+	double n[QP_DIAG_NUMS];
+	char s[2][512];
+	const char *var; /* the variable concerned, or NULL */
+	bool caption;
+} fault;
+
+static bool
+fault_set(fault *f, qp_code code, const char *s0, const char *s1)
+{
+	memset(f, 0, sizeof *f);
+	f->code = code;
+	if (s0)
+		snprintf(f->s[0], sizeof f->s[0], "%s", s0);
+	if (s1)
+		snprintf(f->s[1], sizeof f->s[1], "%s", s1);
+	return false;
+}
+
+/* Why qp_tstr_expand_why failed. */
+static bool
+fault_expand(fault *f, const qp_template *t, const qp_expand_fault *why,
+    const char *const *values)
+{
+	if (why->kind == QP_EXPAND_NOT_HTTP) {
+		fault_set(f, QP_D_LINK_NOT_HTTP, values[why->var], NULL);
+		f->var = t->var_names[why->var];
+		return false;
+	}
+	fault_set(f, QP_D_VALUE_MISSING, NULL, NULL);
+	f->var = t->var_names[why->var];
+	return false;
+}
+
+/* Make f a finding of block b (NULL: the page). */
+static void
+fault_push(qp_diag_list *out, const fault *f, const qp_block *b)
+{
+	qp_diag_in in = {0};
+
+	if (out == NULL)
+		return;
+	if (b) {
+		in.block = b->id;
+		in.line = b->line;
+		in.col = b->col;
+	}
+	in.caption = f->caption;
+	in.var = f->var;
+	memcpy(in.n, f->n, sizeof in.n);
+	in.s[0] = f->s[0][0] ? f->s[0] : NULL;
+	in.s[1] = f->s[1][0] ? f->s[1] : NULL;
+	qp_diag_push(out, f->code, &in);
+}
 
 /*
  * The last fitted text of each block. Batches lay out the same headline,
@@ -96,57 +156,6 @@ qp_layout_ctx_free(qp_layout_ctx *ctx)
 	free(ctx);
 }
 
-bool
-qp_bind_sets(const qp_template *t, const char *const *sets, size_t nsets,
-    const char **values, qp_error *err)
-{
-	for (size_t i = 0; i < t->nvars; i++)
-		values[i] = t->vars[i].def;
-	for (size_t i = 0; i < nsets; i++) {
-		const char *eq = strchr(sets[i], '=');
-		char *key;
-		long idx;
-
-		if (eq == NULL || eq == sets[i]) {
-			qp_fail(err, "'%s': expected KEY=VALUE", sets[i]);
-			return qp_error_hint(err, QP_HINT_SET, 0, NULL);
-		}
-		key = qp_xstrndup(sets[i], (size_t)(eq - sets[i]));
-		idx = qp_template_var(t, key);
-		if (idx < 0) {
-			const char *near = qp_nearest(key, t->var_names,
-			    t->nvars);
-			qp_fail(err, "%s: the template %s has no variable "
-			    "'%s'%s%s%s", sets[i], t->path, key,
-			    near ? " (did you mean '" : "", near ? near : "",
-			    near ? "'?)" : "");
-			qp_error_hint(err, QP_HINT_SET, 0, key);
-			free(key);
-			return false;
-		}
-		free(key);
-		if (!qp_utf8_valid(eq + 1, strlen(eq + 1), NULL)) {
-			qp_fail(err, "%s: the value is not valid UTF-8",
-			    t->var_names[idx]);
-			return qp_error_hint(err, QP_HINT_SET, 0,
-			    t->var_names[idx]);
-		}
-		size_t at;
-		unsigned long cc = qp_text_control(eq + 1, strlen(eq + 1), &at);
-		if (cc) {
-			qp_fail(err, "%s: a control character (%s%0*lX) at byte "
-			    "%zu of the value; only tab and line breaks are "
-			    "allowed", t->var_names[idx],
-			    cc < 0x80 ? "\\x" : "U+", cc < 0x80 ? 2 : 4, cc,
-			    at + 1);
-			return qp_error_hint(err, QP_HINT_SET, 0,
-			    t->var_names[idx]);
-		}
-		values[idx] = eq + 1;
-	}
-	return true;
-}
-
 /* fontconfig knows family (cached: a batch asks thousands of times). */
 static bool
 family_known(qp_layout_ctx *ctx, const char *family)
@@ -163,8 +172,7 @@ family_known(qp_layout_ctx *ctx, const char *family)
 }
 
 static bool
-check_family(qp_layout_ctx *ctx, const char *block, const char *font,
-    qp_error *err)
+check_family(qp_layout_ctx *ctx, const char *font, fault *err)
 {
 	PangoFontDescription *d = pango_font_description_from_string(font);
 	const char *fam = pango_font_description_get_family(d);
@@ -172,8 +180,7 @@ check_family(qp_layout_ctx *ctx, const char *block, const char *font,
 
 	if (fam == NULL || *fam == '\0') {
 		pango_font_description_free(d);
-		return qp_fail(err, "block '%s': font '%s' names no family",
-		    block, font);
+		return fault_set(err, QP_D_FONT_NO_FAMILY, font, NULL);
 	}
 	for (size_t i = 0; i < ctx->nknown; i++)
 		if (strcmp(ctx->known[i], fam) == 0)
@@ -186,9 +193,7 @@ check_family(qp_layout_ctx *ctx, const char *block, const char *font,
 			*comma = '\0';
 		ok = qp_font_family_exists(first);
 		if (!ok)
-			qp_fail(err, "block '%s': font family '%s' is not "
-			    "installed (bundled: Noto Sans; see fc-list for "
-			    "others)", block, first);
+			fault_set(err, QP_D_FONT_MISSING, first, NULL);
 		free(first);
 	}
 	if (ok) {
@@ -444,7 +449,7 @@ static bool
 fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
     bool markup, const char *font, const char *lang, bool rtl, double max,
     double min, qp_halign align, qp_valign valign, double spacing, bool wrap,
-    double x, double y, double w, double h, qp_item *it, qp_error *err)
+    double x, double y, double w, double h, qp_item *it, fault *err)
 {
 	PangoLayout *layout;
 	PangoFontDescription *d;
@@ -454,7 +459,8 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 	gunichar miss;
 	char *fams = NULL;
 
-	if (!check_family(ctx, block, font, err))
+	(void)block;
+	if (!check_family(ctx, font, err))
 		return false;
 	/* Start and end are the reading direction's sides. */
 	if (align == QP_ALIGN_START)
@@ -468,8 +474,8 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 	if (markup) {
 		GError *gerr = NULL;
 		if (!pango_parse_markup(text, -1, 0, NULL, NULL, NULL, &gerr)) {
-			qp_fail(err, "block '%s': the text is not valid Pango "
-			    "markup: %s", block, gerr->message);
+			fault_set(err, QP_D_MARKUP_INVALID, gerr->message,
+			    NULL);
 			g_error_free(gerr);
 			g_object_unref(layout);
 			return false;
@@ -503,18 +509,17 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 		size = shrink_to_fit(layout, d, max, min, &f);
 		if (size == 0) {
 			fits_at(layout, d, min, &f, &ext);
-			qp_fail(err, "block '%s': the text does not fit its "
-			    "%.1fx%.1fpt box even at the minimum size %.1fpt (it "
-			    "needs %.1fx%.1fpt); shorten the text, enlarge the box "
-			    "or lower size.min", block, w, h, min,
-			    (ext.x + ext.width) / (double)PANGO_SCALE,
-			    ext.height / (double)PANGO_SCALE);
+			fault_set(err, QP_D_TEXT_OVERFLOW, NULL, NULL);
+			err->n[0] = w;
+			err->n[1] = h;
+			err->n[2] = min;
+			err->n[3] = (ext.x + ext.width) / (double)PANGO_SCALE;
+			err->n[4] = ext.height / (double)PANGO_SCALE;
 			goto fail;
 		}
 		if ((miss = first_missing_glyph(layout)) != 0) {
-			qp_fail(err, "block '%s': no font covers U+%04X; install "
-			    "a font that has it or remove the character", block,
-			    (unsigned)miss);
+			fault_set(err, QP_D_GLYPH_MISSING, NULL, NULL);
+			err->n[0] = miss;
 			goto fail;
 		}
 		if ((miss = first_foreign_glyph(layout, d, &fam)) == 0)
@@ -527,11 +532,8 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 		 */
 		more = tries < 8 ? qp_font_family_for(miss) : NULL;
 		if (more == NULL || family_in_list(fams, more)) {
-			qp_fail(err, "block '%s': no font covers "
-			    "U+%04X (only the system font '%s' has it, which "
-			    "another machine may lack; name it in the block's "
-			    "font to use it, or remove the character)", block,
-			    (unsigned)miss, fam);
+			fault_set(err, QP_D_GLYPH_MISSING, fam, NULL);
+			err->n[0] = miss;
 			g_free(fam);
 			free(more);
 			goto fail;
@@ -584,7 +586,7 @@ static bool
 text_item(qp_layout_ctx *ctx, const char *block, const char *text,
     bool markup, const char *font, const char *lang, bool rtl, double max,
     double min, qp_halign align, qp_valign valign, double spacing, bool wrap,
-    double x, double y, double w, double h, qp_item *it, qp_error *err)
+    double x, double y, double w, double h, qp_item *it, fault *err)
 {
 	fit_memo *memo = NULL;
 	char *key;
@@ -688,63 +690,76 @@ add_item(qp_page *page, const qp_item *it)
 
 static bool
 qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
-    const char *const *values, size_t li, qp_page *page, qp_error *err)
+    const char *const *values, size_t li, qp_page *page, fault *err)
 {
 	const qp_qr_spec *q = &b->u.qr;
 	qp_item it = {0};
 	qp_buf payload;
-	qp_qr *qr;
+	qp_qr *qr = NULL;
+	qp_expand_fault why;
+	qp_error e;
 	int n;
 	double module, code_w;
 
 	qp_buf_init(&payload);
-	if (!qp_tstr_expand(q->data, values, t->var_names, QP_ESC_NONE,
-	    &payload, err)) {
-		qp_error_prefix(err, "block '%s'", b->id);
-		qp_buf_free(&payload);
-		return false;
+	if (!qp_tstr_expand_why(q->data, values, t->var_names, QP_ESC_NONE,
+	    &payload, &e, &why)) {
+		fault_expand(err, t, &why, values);
+		goto fail;
+	}
+	/* A link is an absolute http(s) URL (or tel:, sms:...). */
+	if (!qp_payload_link_ok(payload.data)) {
+		fault_set(err, QP_D_LINK_NOT_HTTP, payload.data, NULL);
+		goto fail;
 	}
 	/* A URL goes in percent-encoded (phones open it as is); other
 	 * non-ASCII text gets the UTF-8 ECI designator (qr.c). */
 	if (is_url(payload.data)) {
-		char *norm = qp_qr_url_normalize(payload.data, err);
+		char *norm = qp_qr_url_normalize(payload.data, &e);
 		if (norm == NULL) {
-			qp_error_prefix(err, "block '%s'", b->id);
-			qp_buf_free(&payload);
-			return false;
+			const char *host = strstr(payload.data, "://") + 3;
+			char h[256];
+
+			snprintf(h, sizeof h, "%.*s", (int)strcspn(host, "/?#"),
+			    host);
+			fault_set(err, QP_D_LINK_HOST, h, NULL);
+			goto fail;
 		}
 		qp_buf_reset(&payload);
 		qp_buf_adds(&payload, norm);
 		free(norm);
 	}
-	qr = qp_qr_encode(payload.data, q->ecc, err);
-	if (qr == NULL) {
-		qp_error_prefix(err, "block '%s'", b->id);
-		qp_buf_free(&payload);
-		return false;
+	if (payload.len == 0) {
+		fault_set(err, QP_D_QR_PAYLOAD_EMPTY, NULL, NULL);
+		goto fail;
+	}
+	if ((qr = qp_qr_encode(payload.data, q->ecc, &e)) == NULL) {
+		fault_set(err, QP_D_QR_TOO_LONG, NULL, NULL);
+		err->n[0] = (double)payload.len;
+		err->n[1] = q->ecc;
+		err->n[2] = qp_qr_capacity(q->ecc);
+		goto fail;
 	}
 	n = qr->width + 2 * q->quiet_zone;
 	module = b->box.w / n;
 	code_w = module * qr->width;
 	if (module < q->min_module - 1e-9) {
-		qp_fail(err, "block '%s': the code needs %d modules across "
-		    "(version %d, %zu-byte payload, ECC %c, with its quiet zone) "
-		    "and its %.1fmm box gives %.2fmm per module, below the "
-		    "printable minimum %.2fmm; widen the box to at least %.1fmm, "
-		    "shorten the payload or lower the ECC level", b->id, n,
-		    qr->version, payload.len, qp_qr_ecc_name(q->ecc),
-		    b->box.w / QP_PT_PER_MM, module / QP_PT_PER_MM,
-		    q->min_module / QP_PT_PER_MM,
-		    q->min_module * n / QP_PT_PER_MM);
+		fault_set(err, QP_D_QR_MODULE_TOO_SMALL, NULL, NULL);
+		err->n[0] = n;
+		err->n[1] = qr->version;
+		err->n[2] = (double)payload.len;
+		err->n[3] = q->ecc;
+		err->n[4] = b->box.w / QP_PT_PER_MM;
+		err->n[5] = module / QP_PT_PER_MM;
+		err->n[6] = q->min_module / QP_PT_PER_MM;
 		goto fail;
 	}
 	if (q->scan_distance > 0 &&
 	    code_w / QP_PT_PER_MM < q->scan_distance * 100 - 1e-6) {
-		qp_fail(err, "block '%s': the code is %.1fcm wide but is meant "
-		    "to be scanned from %.2gm; it should be at least %.1fcm (a "
-		    "tenth of the distance): widen the box or shorten "
-		    "scan_distance", b->id, code_w / QP_PT_PER_MM / 10,
-		    q->scan_distance, q->scan_distance * 10);
+		fault_set(err, QP_D_QR_SCAN_DISTANCE, NULL, NULL);
+		err->n[0] = code_w / QP_PT_PER_MM / 10;
+		err->n[1] = q->scan_distance;
+		err->n[2] = q->scan_distance * 10;
 		goto fail;
 	}
 	it.kind = QP_ITEM_QR;
@@ -772,16 +787,17 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		    q->caption_l10n[li] : q->caption;
 
 		qp_buf_reset(&payload);
-		if (!qp_tstr_expand(ct, values, t->var_names,
-		    QP_ESC_NONE, &payload, err)) {
-			qp_error_prefix(err, "block '%s' caption", b->id);
+		if (!qp_tstr_expand_why(ct, values, t->var_names,
+		    QP_ESC_NONE, &payload, &e, &why)) {
+			fault_expand(err, t, &why, values);
+			err->caption = true;
 			free(capname);
 			goto fail;
 		}
 		if (cy + ch > t->page_h + 0.01) {
-			qp_fail(err, "block '%s': no room for the caption below "
-			    "the code (it needs %.1fpt; give the box a height "
-			    "'h' that fits the page)", b->id, ch);
+			fault_set(err, QP_D_CAPTION_NO_ROOM, NULL, NULL);
+			err->n[0] = ch;
+			err->caption = true;
 			free(capname);
 			goto fail;
 		}
@@ -791,8 +807,10 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		    q->caption_size_min, QP_ALIGN_CENTER, QP_VALIGN_TOP, 0,
 		    false, b->box.x, cy, b->box.w, ch, &cap, err);
 		free(capname);
-		if (!ok)
+		if (!ok) {
+			err->caption = true;
 			goto fail;
+		}
 		cap.block = b;
 		cap.color = q->caption_color;
 		add_item(page, &cap);
@@ -805,16 +823,21 @@ fail:
 	return false;
 }
 
-/* Expand an l10n text in language li; NULL entry is an error. */
+/* Expand an l10n text in language li; a NULL entry has no version. */
 static bool
 expand_l10n(const qp_template *t, qp_tstr *const *v, size_t li,
-    const char *const *values, qp_escape esc, qp_buf *out, qp_error *err)
+    const char *const *values, qp_escape esc, qp_buf *out, fault *err)
 {
+	qp_expand_fault why;
+	qp_error e;
+
 	if (v[li] == NULL)
-		return qp_fail(err, "there is no '%s' version of this text (a "
-		    "string it uses, or its per-language text, lacks '%s')",
-		    t->langs[li], t->langs[li]);
-	return qp_tstr_expand(v[li], values, t->var_names, esc, out, err);
+		return fault_set(err, QP_D_TEXT_NO_TRANSLATION, t->langs[li],
+		    NULL);
+	if (!qp_tstr_expand_why(v[li], values, t->var_names, esc, out, &e,
+	    &why))
+		return fault_expand(err, t, &why, values);
+	return true;
 }
 
 /*
@@ -852,21 +875,20 @@ free_values(const qp_template *t, const char **v)
 
 /* A language value that matches none of t's: say which there are. */
 static void
-lang_error(const qp_template *t, const char *lang, qp_error *err)
+lang_error(const qp_template *t, const char *lang, fault *err)
 {
 	qp_buf list;
 
 	qp_buf_init(&list);
 	for (size_t i = 0; i < t->nlangs; i++)
 		qp_buf_printf(&list, "%s%s", i ? ", " : "", t->langs[i]);
-	qp_fail(err, "lang '%s' is not one of the template's languages "
-	    "(%s)", lang, list.data);
+	fault_set(err, QP_D_LANG_UNKNOWN, lang, list.data);
 	qp_buf_free(&list);
 }
 
 static bool
 text_block(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
-    const char *const *values, size_t page_li, qp_page *page, qp_error *err)
+    const char *const *values, size_t page_li, qp_page *page, fault *err)
 {
 	const qp_text_spec *x = &b->u.text;
 	qp_item it = {0};
@@ -878,9 +900,14 @@ text_block(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 	qp_buf_init(&buf);
 	qp_buf_init(&tag);
 	if (x->lang_tstr) {
-		if (!qp_tstr_expand(x->lang_tstr, values, t->var_names,
-		    QP_ESC_NONE, &tag, err))
+		qp_expand_fault why;
+		qp_error e;
+
+		if (!qp_tstr_expand_why(x->lang_tstr, values, t->var_names,
+		    QP_ESC_NONE, &tag, &e, &why)) {
+			fault_expand(err, t, &why, values);
 			goto done;
+		}
 		if (t->nlangs) {
 			long l = qp_template_lang(t, tag.data);
 			if (l < 0 && (l = qp_template_lang_match(t,
@@ -923,48 +950,64 @@ text_block(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 	add_item(page, &it);
 	ok = true;
 done:
-	if (!ok && strncmp(err->msg, "block '", 7) != 0)
-		qp_error_prefix(err, "block '%s'", b->id);
 	free_values(t, iso);
 	qp_buf_free(&tag);
 	qp_buf_free(&buf);
 	return ok;
 }
 
-/*
- * Append where a failed block stands in its template. Callers already
- * name the template (render, check) or the CSV row (batch), so the line
- * and column are what is missing.
- */
-static void
-block_where(qp_error *err, const qp_block *b)
+/* A page-level text (title, subject) in language li. */
+static bool
+page_text(const qp_template *t, qp_tstr *const *l10n, const qp_tstr *first,
+    size_t li, const char *const *values, char **out, qp_diag_list *diags)
 {
-	size_t n = strlen(err->msg);
+	const qp_tstr *ts = l10n && l10n[li] ? l10n[li] : first;
+	qp_expand_fault why;
+	qp_error e;
+	qp_buf buf;
+	fault f;
 
-	snprintf(err->msg + n, sizeof err->msg - n,
-	    " (the block is at line %d, column %d of the template)", b->line,
-	    b->col);
+	qp_buf_init(&buf);
+	if (!qp_tstr_expand_why(ts, values, t->var_names, QP_ESC_NONE, &buf,
+	    &e, &why)) {
+		qp_buf_free(&buf);
+		fault_expand(&f, t, &why, values);
+		fault_push(diags, &f, NULL);
+		return false;
+	}
+	*out = qp_buf_steal(&buf);
+	return true;
 }
 
 qp_page *
 qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
-    const char *const *values, struct qp_diag_list *diags, qp_error *err)
+    const char *const *values, qp_diag_list *diags)
 {
 	qp_page *page = qp_xcalloc(1, sizeof *page);
 	const char **canon = NULL;
-	qp_buf buf;
 	size_t li = 0;
-	qp_error own;
+	qp_error e;
+	fault f;
 
-	if (err == NULL)
-		err = &own;
-	qp_buf_init(&buf);
 	page->w = t->page_w;
 	page->h = t->page_h;
 	page->background = t->background;
 	for (size_t i = 0; i < t->nvars; i++)
-		if (!qp_var_value_ok(t, i, values[i], err))
+		if (!qp_var_value_ok(t, i, values[i], &e)) {
+			qp_buf list;
+			qp_diag_in in = {.var = t->var_names[i]};
+
+			qp_buf_init(&list);
+			for (size_t k = 0; k < t->vars[i].nchoices; k++)
+				qp_buf_printf(&list, "%s%s", k ? ", " : "",
+				    t->vars[i].choices[k]);
+			in.s[0] = values[i];
+			in.s[1] = list.data;
+			if (diags)
+				qp_diag_push(diags, QP_D_VALUE_CHOICE, &in);
+			qp_buf_free(&list);
 			goto fail;
+		}
 	/* A language value as the template writes it: zh-TW is zh-Hant. */
 	canon = qp_xcalloc(t->nvars + 1, sizeof *canon);
 	for (size_t i = 0; i < t->nvars; i++)
@@ -975,39 +1018,29 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 		long l;
 
 		if (lang == NULL) {
-			qp_fail(err, "variable 'lang' has no value (the "
-			    "template's first language is %s)", t->langs[0]);
-			qp_error_hint(err, QP_HINT_UNSET, 0, "lang");
+			fault_set(&f, QP_D_VALUE_MISSING, NULL, NULL);
+			f.var = t->var_names[t->lang_var];
+			fault_push(diags, &f, NULL);
 			goto fail;
 		}
 		if ((l = qp_template_lang(t, lang)) < 0 &&
 		    (l = qp_template_lang_match(t, lang)) < 0) {
-			lang_error(t, lang, err);
+			lang_error(t, lang, &f);
+			fault_push(diags, &f, NULL);
 			goto fail;
 		}
 		li = (size_t)l;
 	}
 	/* Metadata in the page's language, else the first there is. */
 	if (t->title) {
-		qp_tstr *tt = t->title_l10n[li] ? t->title_l10n[li] : t->title;
-		if (!qp_tstr_expand(tt, values, t->var_names, QP_ESC_NONE, &buf,
-		    err)) {
-			qp_error_prefix(err, "title");
+		if (!page_text(t, t->title_l10n, t->title, li, values,
+		    &page->title, diags))
 			goto fail;
-		}
-		page->title = qp_buf_steal(&buf);
 	} else
 		page->title = qp_xstrdup(t->name);
-	if (t->subject) {
-		qp_tstr *ts = t->subject_l10n[li] ? t->subject_l10n[li] :
-		    t->subject;
-		if (!qp_tstr_expand(ts, values, t->var_names, QP_ESC_NONE,
-		    &buf, err)) {
-			qp_error_prefix(err, "subject");
-			goto fail;
-		}
-		page->subject = qp_buf_steal(&buf);
-	}
+	if (t->subject && !page_text(t, t->subject_l10n, t->subject, li,
+	    values, &page->subject, diags))
+		goto fail;
 	for (size_t i = 0; i < t->nblocks; i++) {
 		const qp_block *b = &t->blocks[i];
 		qp_item it = {0};
@@ -1028,26 +1061,20 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 			add_item(page, &it);
 			break;
 		case QP_BLOCK_TEXT:
-			ok = text_block(ctx, t, b, values, li, page, err);
+			ok = text_block(ctx, t, b, values, li, page, &f);
 			break;
 		case QP_BLOCK_QR:
-			ok = qr_items(ctx, t, b, values, li, page, err);
+			ok = qr_items(ctx, t, b, values, li, page, &f);
 			break;
 		}
-		if (ok)
-			continue;
-		/* Say where the block is, so the template can be fixed. */
-		block_where(err, b);
-		if (diags == NULL)
-			goto fail;
-		qp_diag_add(diags, QP_DIAG_ERROR, b->id, "%s", err->msg);
+		/* One bad block does not hide the next. */
+		if (!ok)
+			fault_push(diags, &f, b);
 	}
 	free(canon);
-	qp_buf_free(&buf);
 	return page;
 fail:
 	free(canon);
-	qp_buf_free(&buf);
 	qp_page_free(page);
 	return NULL;
 }
@@ -1056,7 +1083,19 @@ qp_page *
 qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
     const char *const *values, qp_error *err)
 {
-	return qp_layout_page_diag(ctx, t, values, NULL, err);
+	qp_diag_list dl;
+	const qp_diag *first;
+	qp_page *page;
+
+	qp_diag_list_init(&dl);
+	page = qp_layout_page_diag(ctx, t, values, &dl);
+	if ((first = qp_diag_first_error(&dl)) != NULL) {
+		qp_fail(err, "%s", first->msg);
+		qp_page_free(page);
+		page = NULL;
+	}
+	qp_diag_list_clear(&dl);
+	return page;
 }
 
 qp_page *

@@ -10,6 +10,7 @@
 
 #include <pango/pango.h>
 
+#include "diag.h"
 #include "qr.h"
 #include "template.h"
 
@@ -55,28 +56,19 @@ qp_layout_ctx *qp_layout_ctx_new(void);
 void qp_layout_ctx_free(qp_layout_ctx *ctx);
 
 /*
- * Bind values for a template: defaults, then each "key=value" of sets[]
- * (an unknown key is an error suggesting the nearest variable). Fills
- * values[] (t->nvars entries, strings owned by the template or sets[]).
- */
-bool qp_bind_sets(const qp_template *t, const char *const *sets,
-    size_t nsets, const char **values, qp_error *err);
-
-/*
- * Lay out one poster. values[] holds t->nvars strings (NULL = unset,
- * which is an error if the variable is used). Errors name the block:
- * text that cannot fit at its minimum size, a missing glyph, a payload
- * too long, a code too small for its box or scan distance.
- */
-qp_page *qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
-    const char *const *values, qp_error *err);
-
-/*
- * The same for a preflight (check.h): a block that cannot be laid out is
- * added to diags as an error naming it, and layout goes on with the next
- * block. Returns the page of the blocks that could be laid out; NULL (err
- * set) only when the page as a whole fails: a value not among its
- * variable's choices, a language the template does not carry.
+ * Lay out one poster. values[] holds t->nvars strings (NULL = unset).
+ * A block that cannot be laid out is a finding in diags (diag.h), which
+ * names it, and layout goes on with the next block: text that cannot
+ * fit at its minimum size (text-overflow), a missing glyph, a font that
+ * is not installed, a link that is not http(s), a payload too long, a
+ * code too small for its box or scan distance... Returns the page of
+ * the blocks that could be laid out; NULL (with a finding) only when the
+ * page as a whole fails: a value not among its variable's choices, a
+ * language the template does not carry, a title that cannot be made.
+ * diags may be NULL.
+ *
+ * The preflight (check.h) runs over the page; poster.h does both, and
+ * binds the values first: that is what commands call.
  *
  * Languages: the page's language is the variable 'lang'; a text block
  * with its own 'lang' uses that one. Each text item carries its
@@ -84,9 +76,13 @@ qp_page *qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
  * ur...) is laid out with a right-to-left base direction, 'start'
  * alignment on the right and each inserted value bidi-isolated.
  */
-struct qp_diag_list;
 qp_page *qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
-    const char *const *values, struct qp_diag_list *diags, qp_error *err);
+    const char *const *values, qp_diag_list *diags);
+
+/* The same, all or nothing: NULL with err the first error's message
+ * when any block fails (for tests and tools that want one answer). */
+qp_page *qp_layout_page(qp_layout_ctx *ctx, const qp_template *t,
+    const char *const *values, qp_error *err);
 
 /* A page holding only a QR code: size is the whole symbol with its quiet
  * zone. Used by "qrposter qr". */

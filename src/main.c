@@ -35,9 +35,40 @@ qp_cli_puts(const char *prefix, const char *msg)
 	qp_buf_free(&b);
 }
 
+/* The hint of an error in the words of command cmd. */
+static void
+hint_words(const char *cmd, const qp_error *err, qp_buf *b)
+{
+	switch (err->hint) {
+	case QP_HINT_UNSET:
+		if (strcmp(cmd, "render") == 0)
+			qp_buf_printf(b, " (give it with -s %s=VALUE)",
+			    err->name);
+		else
+			qp_buf_printf(b, " (add a column '%s' or give -s "
+			    "%s=VALUE)", err->name, err->name);
+		break;
+	case QP_HINT_MAX_DPI:
+		qp_buf_printf(b, ": use --dpi %ld or lower", err->num);
+		break;
+	case QP_HINT_KEEP_GOING:
+		qp_buf_adds(b, " (--keep-going makes the good rows)");
+		break;
+	case QP_HINT_PATTERN:
+		qp_buf_adds(b, "; use e.g. -o 'output/{{code}}.pdf', or "
+		    "--combine FILE.pdf");
+		break;
+	case QP_HINT_NONE:
+	case QP_HINT_SET:
+		break;
+	}
+}
+
 void
 qp_cli_fail(const char *cmd, const char *where, const qp_error *err)
 {
+	/* A finding's code stays last: the hint goes before it. */
+	size_t at = qp_diag_code_at(err->msg);
 	qp_buf b;
 
 	qp_buf_init(&b);
@@ -45,30 +76,9 @@ qp_cli_fail(const char *cmd, const char *where, const qp_error *err)
 		qp_buf_adds(&b, "--set ");
 	if (where)
 		qp_buf_printf(&b, "%s: ", where);
-	qp_buf_adds(&b, err->msg);
-	switch (err->hint) {
-	case QP_HINT_UNSET:
-		if (strcmp(cmd, "render") == 0)
-			qp_buf_printf(&b, " (give it with -s %s=VALUE)",
-			    err->name);
-		else
-			qp_buf_printf(&b, " (add a column '%s' or give -s "
-			    "%s=VALUE)", err->name, err->name);
-		break;
-	case QP_HINT_MAX_DPI:
-		qp_buf_printf(&b, ": use --dpi %ld or lower", err->num);
-		break;
-	case QP_HINT_KEEP_GOING:
-		qp_buf_adds(&b, " (--keep-going makes the good rows)");
-		break;
-	case QP_HINT_PATTERN:
-		qp_buf_adds(&b, "; use e.g. -o 'output/{{code}}.pdf', or "
-		    "--combine FILE.pdf");
-		break;
-	case QP_HINT_NONE:
-	case QP_HINT_SET:
-		break;
-	}
+	qp_buf_add(&b, err->msg, at);
+	hint_words(cmd, err, &b);
+	qp_buf_adds(&b, err->msg + at);
 	qp_cli_puts("qrposter: ", b.data);
 	qp_buf_free(&b);
 }
@@ -153,6 +163,45 @@ qp_sets_free(qp_sets *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
+}
+
+bool
+qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s)
+{
+	qp_error err;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (!qp_binding_set_err(b, s->v[i], &err)) {
+			qp_cli_fail(cmd, NULL, &err);
+			return false;
+		}
+	return true;
+}
+
+void
+qp_cli_findings(const char *cmd, const char *where, const qp_diag_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const qp_diag *d = &l->v[i];
+		qp_error err;
+		qp_buf b;
+
+		/* A variable with no value: what to type, as for a library
+		 * error with that hint. */
+		if (d->code == QP_D_VALUE_MISSING && d->nvars && !d->column) {
+			qp_fail(&err, "%s: %s", qp_severity_name(d->sev),
+			    d->msg);
+			qp_error_hint(&err, QP_HINT_UNSET, 0, d->vars[0]);
+			qp_cli_fail(cmd, where, &err);
+			continue;
+		}
+		qp_buf_init(&b);
+		if (where)
+			qp_buf_printf(&b, "%s: ", where);
+		qp_buf_printf(&b, "%s: %s", qp_severity_name(d->sev), d->msg);
+		qp_cli_puts("qrposter: ", b.data);
+		qp_buf_free(&b);
+	}
 }
 
 bool

@@ -16,6 +16,12 @@ static const QRecLevel levels[] = {QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q,
 static const int max_bytes[] = {2953, 2331, 1663, 1273};
 
 int
+qp_qr_capacity(int ecc)
+{
+	return max_bytes[ecc & 3];
+}
+
+int
 qp_qr_ecc_parse(const char *s)
 {
 	static const char names[] = "LMQH";

@@ -33,6 +33,9 @@ char *qp_qr_url_normalize(const char *url, qp_error *err);
 qp_qr *qp_qr_encode(const char *payload, int ecc, qp_error *err);
 void qp_qr_free(qp_qr *q);
 
+/* The most bytes version 40 holds in 8-bit mode at ecc (0..3). */
+int qp_qr_capacity(int ecc);
+
 /* "L", "M", "Q", "H" -> 0..3; -1 if not one of them. */
 int qp_qr_ecc_parse(const char *s);
 char qp_qr_ecc_name(int ecc);

@@ -100,8 +100,8 @@ bool qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
 int qp_png_max_dpi(double w, double h, double max_pixels);
 
 /* True if a w x h point sheet at dpi stays within QP_MAX_PNG_PIXELS;
- * else false with err saying its size in pixels and memory and the --dpi
- * that would work. */
+ * else false with err saying its size in pixels and memory (the
+ * resolution that fits is qp_png_max_dpi's). */
 bool qp_png_size_ok(double w, double h, double dpi, qp_error *err);
 
 #endif

@@ -163,9 +163,10 @@ srv_api_template(qp_server *s, struct MHD_Connection *c, const char *name)
 /* ---------------------------------------------------------------- */
 /* Poster forms. */
 
-/* A form: key=value pairs, decoded. */
+/* A form: key=value pairs, decoded (a value may hold NUL bytes: len). */
 typedef struct form {
 	char **k, **v;
+	size_t *len;
 	size_t n;
 } form;
 
@@ -178,6 +179,7 @@ form_free(form *f)
 	}
 	free(f->k);
 	free(f->v);
+	free(f->len);
 }
 
 static bool
@@ -209,12 +211,18 @@ form_parse(const char *s, size_t len, form *f, qp_error *err)
 		}
 		f->k = qp_xrealloc(f->k, (f->n + 1) * sizeof *f->k);
 		f->v = qp_xrealloc(f->v, (f->n + 1) * sizeof *f->v);
-		/* Keep any NUL inside a value: it is refused later. */
+		f->len = qp_xrealloc(f->len, (f->n + 1) * sizeof *f->len);
+		/* Keep any NUL inside a value: the value rule refuses it. */
 		f->k[f->n] = qp_xstrndup(kb.data, kb.len);
 		f->v[f->n] = qp_xmalloc(vb.len + 1);
-		memcpy(f->v[f->n], vb.data, vb.len + 1);
-		if (strlen(f->v[f->n]) != vb.len)
-			f->v[f->n][0] = '\x01'; /* a control character */
+		memcpy(f->v[f->n], vb.data, vb.len);
+		f->v[f->n][vb.len] = '\0';
+		f->len[f->n] = vb.len;
+		/* A NUL in another field (the template's name) must not
+		 * cut it short into something valid. */
+		if (strncmp(f->k[f->n], "var.", 4) != 0 &&
+		    strlen(f->v[f->n]) != vb.len)
+			f->v[f->n][0] = '\x01';
 		f->n++;
 		s = pe + 1;
 	}
@@ -232,24 +240,160 @@ form_get(const form *f, const char *key)
 	return NULL;
 }
 
-/* Why a value cannot go on a poster, or NULL. */
+/* ---------------------------------------------------------------- */
+/* Findings in plain words. */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/*
+ * Plain words for each finding code, for the person at the keyboard
+ * (the engine's own message, with block names and sizes in points, goes
+ * beside it as the detail). Indexed by code, never by the wording of a
+ * message: rewording one changes nothing here.
+ */
+static const struct {
+	qp_code code;
+	const char *words;
+} plain[] = {
+	{QP_D_VALUE_UTF8, "This is not valid text (UTF-8)."},
+	{QP_D_VALUE_CONTROL, "This contains a control character; type "
+	    "ordinary text only."},
+	{QP_D_VALUE_TOO_LONG, "This is too long (the limit is "
+	    STR(QP_VALUE_MAX) " bytes)."},
+	{QP_D_VALUE_MISSING, "Fill this in: every poster needs it."},
+	{QP_D_VALUE_CHOICE, "Choose one of the values this poster offers."},
+	{QP_D_UNKNOWN_VARIABLE, "This poster has no such field."},
+	{QP_D_SET_SYNTAX, "A value must be given as NAME=VALUE."},
+	{QP_D_COLUMN_MISSING, "The CSV lacks a column this poster needs."},
+	{QP_D_COLUMN_UNUSED, "A column of the CSV is not used by this "
+	    "poster."},
+	{QP_D_LINK_NOT_HTTP, "This must be a full web address, starting "
+	    "with https:// and the site's name."},
+	{QP_D_LINK_HOST, "The web address's site name has letters phones "
+	    "cannot open; use its xn-- form."},
+	{QP_D_QR_PAYLOAD_EMPTY, "The QR code would be empty. Fill in the "
+	    "web address and the location code."},
+	{QP_D_QR_TOO_LONG, "The QR code would hold too much to print "
+	    "clearly at this size. Shorten the web address or the location "
+	    "code."},
+	{QP_D_QR_MODULE_TOO_SMALL, "The QR code's squares would be too small "
+	    "to print clearly. Shorten the web address or the location "
+	    "code."},
+	{QP_D_QR_SCAN_DISTANCE, "The QR code is too small to be scanned from "
+	    "the distance this poster is read from."},
+	{QP_D_QR_INVERTED, "The QR code is light on dark; many phones cannot "
+	    "scan that (the template's colours)."},
+	{QP_D_QR_CONTRAST, "The QR code's colours are too close together for "
+	    "phones to scan it (the template's colours)."},
+	{QP_D_QR_CONTRAST_FAIR, "The QR code's colours are not far apart; it "
+	    "may not scan in poor light (the template's colours)."},
+	{QP_D_QR_QUIET_ZONE, "Something is printed too close to the QR code; "
+	    "phones need clear space around it (the template's layout)."},
+	{QP_D_CAPTION_NO_ROOM, "There is no room for the web address under "
+	    "the QR code (the template's layout)."},
+	{QP_D_TEXT_OVERFLOW, "This text is too long for its space on the "
+	    "poster, even at the smallest type size allowed. Shorten it."},
+	{QP_D_TEXT_TOO_SMALL, "This text had to shrink below the smallest "
+	    "size the poster allows. Shorten it."},
+	{QP_D_TEXT_MAY_SHRINK, "A longer text here could shrink below the "
+	    "smallest size the poster allows (a limit of the template)."},
+	{QP_D_TEXT_CONTRAST, "This text is too faint against its background "
+	    "to read easily (the template's colours)."},
+	{QP_D_TEXT_OVERLAP, "Two texts on the poster overlap. Shorten one of "
+	    "them."},
+	{QP_D_MARKUP_INVALID, "The template's text is not valid markup (a "
+	    "problem of the template)."},
+	{QP_D_GLYPH_MISSING, NULL},    /* names the character: see below */
+	{QP_D_FONT_MISSING, "The template names a font that is not installed "
+	    "here (a problem of the template)."},
+	{QP_D_FONT_NO_FAMILY, "The template names a font without its family "
+	    "(a problem of the template)."},
+	{QP_D_TEXT_NO_TRANSLATION, "This poster has no text in that "
+	    "language."},
+	{QP_D_LANG_UNKNOWN, "This poster has no text in that language."},
+	{QP_D_OFF_PAGE, "Part of the poster runs off the edge of the page."},
+	{QP_D_OUTSIDE_SAFE_AREA, "Part of the poster sits in the margin the "
+	    "printer may cut off."},
+};
+
+/* The plain words for finding d (buf holds them when they are made). */
+static const char *
+plain_words(const qp_diag *d, char *buf, size_t bufsz)
+{
+	if (d->code == QP_D_GLYPH_MISSING) {
+		snprintf(buf, bufsz, "The poster's fonts have no letter for "
+		    "the character U+%04lX, so it would print as an empty box. "
+		    "Remove it, or use a template with a font for that "
+		    "language.", (unsigned long)d->n[0]);
+		return buf;
+	}
+	/* A caption that does not fit is the web address under the code. */
+	if (d->caption && (d->code == QP_D_TEXT_OVERFLOW ||
+	    d->code == QP_D_TEXT_TOO_SMALL))
+		return "The web address under the QR code does not fit. "
+		    "Shorten it.";
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+		if (plain[i].code == d->code && plain[i].words)
+			return plain[i].words;
+	return NULL;
+}
+
+/* A finding of the engine, in plain words, with the variables it
+ * concerns so the page can show it beside those fields. */
+static void
+add_finding(problem **list, size_t *n, const qp_diag *d)
+{
+	char buf[400];
+	const char *words = plain_words(d, buf, sizeof buf);
+	problem *p;
+
+	p = srv_problem_add(list, n, qp_severity_name(d->sev), words ? words :
+	    d->msg, words ? d->msg : NULL);
+	p->code = d->code;
+	if (d->block)
+		p->block = qp_xstrdup(d->block);
+	for (size_t i = 0; i < d->nvars; i++)
+		srv_problem_field(p, d->vars[i]);
+}
+
+static void
+add_findings(job *j, const qp_diag_list *dl)
+{
+	for (size_t i = 0; i < dl->n; i++)
+		add_finding(&j->problems, &j->nproblems, &dl->v[i]);
+}
+
+/*
+ * The poster step (poster.h), as every command takes it: bind the
+ * form's values, lay the poster out block by block and check it. Every
+ * error and warning goes to the page beside the preview. The page is
+ * returned only when there is no error: a poster that would fail on the
+ * wall is neither previewed as good nor downloaded.
+ */
+qp_page *
+srv_preflight(qp_layout_ctx *ctx, job *j)
+{
+	qp_diag_list dl;
+	qp_page *page;
+
+	qp_diag_list_init(&dl);
+	page = qp_poster_make(ctx, j->bind, NULL, NULL, &j->vals, &dl);
+	add_findings(j, &dl);
+	qp_diag_list_clear(&dl);
+	return page;
+}
+
+/* Why a value cannot go on a poster (the value rule of bind.h, in plain
+ * words), or NULL. */
 const char *
 srv_value_problem(const char *v)
 {
-	size_t n = strlen(v);
+	qp_diag d = {0};
+	char buf[8];
 
-	if (n > QP_SERVE_MAX_VALUE)
-		return "This is too long (the limit is 2000 characters).";
-	if (!qp_utf8_valid(v, n, NULL))
-		return "This is not valid text (UTF-8).";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if ((c < 0x20 && c != '\n') || c == 0x7f)
-			return "This contains a control character; type "
-			    "ordinary text only.";
-	}
-	return NULL;
+	d.code = qp_value_check(v, strlen(v), d.n);
+	return d.code == QP_D_NONE ? NULL : plain_words(&d, buf, sizeof buf);
 }
 
 /*
@@ -284,18 +428,16 @@ job_from_form(qp_server *s, const char *body, size_t len, unsigned *status,
 		free(j);
 		return NULL;
 	}
-	j->values = qp_xcalloc(j->t->nvars + 1, sizeof *j->values);
-	for (size_t i = 0; i < j->t->nvars; i++)
-		if (j->t->vars[i].def)
-			j->values[i] = qp_xstrdup(j->t->vars[i].def);
+	/* The form's fields are bound as -s values are (bind.h): the same
+	 * value rule, and an empty field leaves the default. */
+	j->bind = qp_binding_new(j->t);
+	qp_values_init(&j->vals, j->t);
 	for (size_t i = 0; i < f.n; i++) {
-		const char *why;
-		long idx;
+		qp_diag_list dl;
 
 		if (strncmp(f.k[i], "var.", 4) != 0)
 			continue;
-		idx = qp_template_var(j->t, f.k[i] + 4);
-		if (idx < 0) {
+		if (qp_template_var(j->t, f.k[i] + 4) < 0) {
 			*status = 400;
 			qp_fail(err, "the template '%s' has no field '%.80s'",
 			    tname, f.k[i] + 4);
@@ -303,31 +445,11 @@ job_from_form(qp_server *s, const char *body, size_t len, unsigned *status,
 			srv_job_free(j);
 			return NULL;
 		}
-		if ((why = srv_value_problem(f.v[i])) != NULL) {
-			problem *p = srv_problem_add(&j->problems, &j->nproblems,
-			    "error", why, NULL);
-			srv_problem_field(p, f.k[i] + 4);
-			continue;
-		}
-		free(j->values[idx]);
-		j->values[idx] = qp_xstrdup(f.v[i]);
-	}
-	for (size_t i = 0; i < j->t->nvars; i++) {
-		if (j->values[i] == NULL || j->values[i][0] == '\0') {
-			bool listed = false;
-
-			for (size_t k = 0; k < j->nproblems; k++)
-				if (j->problems[k].nfields &&
-				    strcmp(j->problems[k].fields[0],
-				    j->t->var_names[i]) == 0)
-					listed = true;
-			if (j->t->vars[i].def == NULL && !listed) {
-				problem *p = srv_problem_add(&j->problems,
-				    &j->nproblems, "error", "Fill this in: "
-				    "every poster needs it.", NULL);
-				srv_problem_field(p, j->t->var_names[i]);
-			}
-		}
+		qp_diag_list_init(&dl);
+		qp_binding_set_value(j->bind, f.k[i] + 4, f.v[i], f.len[i],
+		    &dl);
+		add_findings(j, &dl);
+		qp_diag_list_clear(&dl);
 	}
 	/* Output settings. */
 	j->fmt = QP_FMT_PDF;
@@ -388,6 +510,8 @@ problems_json(qp_buf *b, const job *j)
 
 		qp_buf_adds(b, i ? ",{\"severity\":" : "{\"severity\":");
 		srv_json_str(b, p->severity);
+		qp_buf_adds(b, ",\"code\":");
+		srv_json_str(b, qp_code_name(p->code));
 		qp_buf_adds(b, ",\"block\":");
 		srv_json_str(b, p->block);
 		qp_buf_adds(b, ",\"fields\":[");
@@ -533,9 +657,9 @@ srv_api_poster(qp_server *s, struct MHD_Connection *c, const req *r)
 	qp_buf_init(&name);
 	qp_buf_adds(&name, "attachment; filename=\"poster");
 	code = qp_template_var(j->t, "code");
-	if (code >= 0 && j->values[code] && j->values[code][0]) {
+	if (code >= 0 && j->vals.v[code] && j->vals.v[code][0]) {
 		qp_buf_addc(&name, '-');
-		srv_safe_filename(&name, j->values[code]);
+		srv_safe_filename(&name, j->vals.v[code]);
 	}
 	qp_buf_adds(&name, j->fmt == QP_FMT_PDF ? ".pdf\"" : ".png\"");
 	resp = MHD_create_response_from_fd((size_t)st.st_size, fd);

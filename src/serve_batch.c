@@ -212,18 +212,33 @@ count_rows(bjob *b, const qp_template *t, unsigned *status, qp_error *err)
 	*status = 400;
 	if ((d = qp_data_open(b->csv, err)) == NULL)
 		return false;
-	for (size_t i = 0; i < t->nvars; i++) {
-		bool given = t->vars[i].def != NULL;
+	/* The columns the posters need, as batch binds them (bind.h). */
+	{
+		qp_binding *bind = qp_binding_new(t);
+		const qp_diag *e = NULL;
+		qp_diag_list dl;
+		bool bad;
 
-		for (size_t k = 0; k < b->nsets && !given; k++)
-			given = strncmp(b->sets[k], t->var_names[i],
-			    strlen(t->var_names[i])) == 0 &&
-			    b->sets[k][strlen(t->var_names[i])] == '=';
-		if (!given && qp_data_col_index(d, t->var_names[i]) < 0) {
+		qp_diag_list_init(&dl);
+		for (size_t k = 0; k < b->nsets; k++)
+			qp_binding_set(bind, b->sets[k], &dl);
+		if (dl.nerrors == 0)
+			qp_binding_columns(bind, d, &dl);
+		for (size_t k = 0; k < dl.n && e == NULL; k++)
+			if (dl.v[k].sev == QP_DIAG_ERROR)
+				e = &dl.v[k];
+		if (e && e->code == QP_D_COLUMN_MISSING)
+			qp_fail(err, "the CSV has no column '%s': its first row "
+			    "must name the columns, e.g. code,name [%s]",
+			    e->vars[0], qp_code_name(e->code));
+		else if (e)
+			qp_fail(err, "%s", e->msg);
+		bad = e != NULL;
+		qp_diag_list_clear(&dl);
+		qp_binding_free(bind);
+		if (bad) {
 			qp_data_close(d);
-			return qp_fail(err, "the CSV has no column '%s': its "
-			    "first row must name the columns, e.g. code,name",
-			    t->var_names[i]);
+			return false;
 		}
 	}
 	while ((r = qp_data_next(d, &rec, err)) == 1)

@@ -35,11 +35,12 @@
 #include <unistd.h>
 
 #include "batch.h"
-#include "check.h"
+#include "bind.h"
 #include "data.h"
 #include "datadir.h"
 #include "fonts.h"
 #include "layout.h"
+#include "poster.h"
 #include "render.h"
 #include "template.h"
 
@@ -66,6 +67,7 @@ typedef enum job_kind {
 
 /* One problem shown beside the preview. */
 typedef struct problem {
+	qp_code code;         /* the finding's code (diag.h) */
 	const char *severity; /* "error" or "warning" */
 	char *block;          /* the template block, or NULL */
 	char **fields;        /* variables it concerns */
@@ -82,7 +84,8 @@ typedef struct job {
 	qp_format fmt;
 	double dpi;
 	qp_template *t;
-	char **values; /* t->nvars strings, owned */
+	qp_binding *bind; /* the form's values over the defaults */
+	qp_values vals;   /* bound by the worker (poster.h) */
 	/* results */
 	bool ok;
 	qp_error err;
@@ -180,7 +183,6 @@ problem * srv_problem_add(problem **list, size_t *n, const char *severity, const
 void srv_problem_field(problem *p, const char *field);
 void srv_job_free(job *j);
 void srv_job_unref(job *j);
-qp_page * srv_preflight(qp_layout_ctx *ctx, job *j);
 void * srv_worker(void *arg);
 wait_result srv_submit_wait(qp_server *s, job *j);
 void srv_release(qp_server *s, job *j);
@@ -189,6 +191,7 @@ qp_template * srv_load_template(qp_server *s, const char *name, unsigned *status
 enum MHD_Result srv_api_templates(qp_server *s, struct MHD_Connection *c);
 enum MHD_Result srv_api_template(qp_server *s, struct MHD_Connection *c, const char *name);
 const char * srv_value_problem(const char *v);
+qp_page * srv_preflight(qp_layout_ctx *ctx, job *j);
 enum MHD_Result srv_api_preview(qp_server *s, struct MHD_Connection *c, const req *r);
 enum MHD_Result srv_api_poster(qp_server *s, struct MHD_Connection *c, const req *r);
 /* serve_batch.c */

@@ -157,11 +157,20 @@ long qp_lang_match(const char *want, const char *const *have, size_t n);
 /* True for tags of right-to-left scripts: ar, he, fa, ur, yi, ps... */
 bool qp_lang_is_rtl(const char *tag);
 /*
- * True if the poster can change with variable var: a text, payload,
- * caption or title refers to it, or (for 'lang') some text follows the
- * page's language.
+ * The variables this template uses, the one definition every command
+ * shares: used[i] (t->nvars entries) is true when the poster can change
+ * with variable i: a text, payload, caption, title or subject refers to
+ * it in any language's version, or (for 'lang') some text follows the
+ * page's language. links (may be NULL) gets the variables used as the
+ * URL of a with: filter ({{report_url|with:loc=code}}).
  */
+void qp_template_uses(const qp_template *t, bool *used, bool *links);
+/* The same for one variable. */
 bool qp_template_var_used(const qp_template *t, size_t var);
+/* Add to used[] the variables one block uses in any language: a text
+ * block's text, a QR block's payload, or its caption when caption. */
+void qp_block_uses(const qp_template *t, const qp_block *b, bool caption,
+    bool *used);
 
 /* Check a variable's value against its choices; false with err set.
  * A variable that picks a language (the page's lang, or a block's

@@ -189,46 +189,95 @@ qp_lang_is_rtl(const char *tag)
 	return false;
 }
 
+/* Mark what every language's version of a text uses; *differs is set
+ * when the versions differ (the text follows the page's language). */
 static void
 mark_l10n(const qp_template *t, qp_tstr *const *v, bool *used,
-    bool *differs)
+    bool *differs, bool *links)
 {
 	for (size_t i = 0; v && i < qp_template_nlocales(t); i++) {
 		if (v[i] == NULL)
 			continue;
 		qp_tstr_mark_used(v[i], used);
+		if (links)
+			qp_tstr_mark_links(v[i], links);
 		if (i > 0 && v[0] && strcmp(qp_tstr_source(v[0]),
 		    qp_tstr_source(v[i])) != 0)
 			*differs = true;
 	}
 }
 
+static void
+mark_tstr(const qp_tstr *s, bool *used, bool *links)
+{
+	if (s == NULL)
+		return;
+	qp_tstr_mark_used(s, used);
+	if (links)
+		qp_tstr_mark_links(s, links);
+}
+
+/* A block's variables: *page_lang set when it follows the page's
+ * language. */
+static void
+block_uses(const qp_template *t, const qp_block *b, int part, bool *used,
+    bool *links, bool *page_lang)
+{
+	bool differs = false;
+
+	if (b->kind == QP_BLOCK_TEXT) {
+		mark_l10n(t, b->u.text.l10n, used, &differs, links);
+		/* A text that reads the same in every language (a number,
+		 * a name) does not depend on 'lang'. */
+		if (b->u.text.lang_tstr)
+			mark_tstr(b->u.text.lang_tstr, used, links);
+		else if (differs)
+			*page_lang = true;
+	} else if (b->kind == QP_BLOCK_QR) {
+		if (part != 1)
+			mark_tstr(b->u.qr.data, used, links);
+		if (part != 0)
+			mark_l10n(t, b->u.qr.caption_l10n, used, page_lang,
+			    links);
+	}
+}
+
+void
+qp_template_uses(const qp_template *t, bool *used, bool *links)
+{
+	bool page_lang = false;
+
+	memset(used, 0, t->nvars * sizeof *used);
+	if (links)
+		memset(links, 0, t->nvars * sizeof *links);
+	mark_l10n(t, t->title_l10n, used, &page_lang, links);
+	mark_l10n(t, t->subject_l10n, used, &page_lang, links);
+	for (size_t i = 0; i < t->nblocks; i++)
+		block_uses(t, &t->blocks[i], -1, used, links, &page_lang);
+	if (t->lang_var >= 0 && page_lang)
+		used[t->lang_var] = true;
+}
+
+void
+qp_block_uses(const qp_template *t, const qp_block *b, bool caption,
+    bool *used)
+{
+	bool page_lang = false;
+
+	block_uses(t, b, b->kind == QP_BLOCK_QR ? caption : -1, used, NULL,
+	    &page_lang);
+	if (t->lang_var >= 0 && page_lang)
+		used[t->lang_var] = true;
+}
+
 bool
 qp_template_var_used(const qp_template *t, size_t var)
 {
 	bool *used = qp_xcalloc(t->nvars + 1, sizeof *used);
-	bool page_lang = false, r;
+	bool r;
 
-	mark_l10n(t, t->title_l10n, used, &page_lang);
-	mark_l10n(t, t->subject_l10n, used, &page_lang);
-	for (size_t i = 0; i < t->nblocks; i++) {
-		const qp_block *b = &t->blocks[i];
-		bool differs = false;
-
-		if (b->kind == QP_BLOCK_TEXT) {
-			mark_l10n(t, b->u.text.l10n, used, &differs);
-			/* A text that reads the same in every language
-			 * (a number, a name) does not depend on 'lang'. */
-			if (b->u.text.lang_tstr)
-				qp_tstr_mark_used(b->u.text.lang_tstr, used);
-			else if (differs)
-				page_lang = true;
-		} else if (b->kind == QP_BLOCK_QR) {
-			qp_tstr_mark_used(b->u.qr.data, used);
-			mark_l10n(t, b->u.qr.caption_l10n, used, &page_lang);
-		}
-	}
-	r = used[var] || ((long)var == t->lang_var && page_lang);
+	qp_template_uses(t, used, NULL);
+	r = used[var];
 	free(used);
 	return r;
 }

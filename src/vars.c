@@ -17,17 +17,26 @@ typedef enum filter {
 	F_URL,
 	F_UPPER,
 	F_LOWER,
+	F_WITH,
 } filter;
 
-static const char *const filter_names[] = {"url", "upper", "lower"};
+static const char *const filter_names[] = {"url", "upper", "lower", "with"};
 #define NFILTERS (sizeof filter_names / sizeof filter_names[0])
 #define MAX_FILTERS 4
+
+/* One filter; with:NAME=VAR adds the query parameter NAME, VAR's value. */
+typedef struct filt {
+	filter f;
+	const char *param; /* with: the parameter's name, in src */
+	size_t param_len;
+	size_t var;        /* with: the variable giving its value */
+} filt;
 
 typedef struct seg {
 	const char *lit; /* points into src; NULL for a variable */
 	size_t lit_len;
 	size_t var;
-	filter filters[MAX_FILTERS];
+	filt filters[MAX_FILTERS];
 	size_t nfilters;
 } seg;
 
@@ -48,6 +57,13 @@ static bool
 is_space(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+/* True if s starts with prefix, ASCII case ignored. */
+static bool
+has_prefix_ci(const char *s, const char *prefix)
+{
+	return g_ascii_strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
 /* Trim [*b, *e) of blanks. */
@@ -77,6 +93,74 @@ fail_at(qp_error *err, size_t *err_off, size_t off, const char *fmt, ...)
 		va_end(ap);
 	}
 	return false;
+}
+
+/* A URI query name: RFC 3986 unreserved characters only, so it needs
+ * no encoding. */
+static bool
+param_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
+
+/* The argument of with: in [fb, fe): "with:NAME=VARIABLE". */
+static bool
+parse_with(const char *fb, const char *fe, const char *const *names,
+    size_t nnames, const char *src, filt *fl, qp_error *err,
+    size_t *err_off)
+{
+	const char *a = memchr(fb, ':', (size_t)(fe - fb));
+	const char *eq, *vb, *ve, *nb, *ne;
+	char *var;
+	size_t i;
+
+	if (a == NULL)
+		return fail_at(err, err_off, (size_t)(fb - src), "'with' needs "
+		    "the query parameter to add and the variable that gives "
+		    "it, e.g. {{report_url|with:loc=code}}");
+	nb = a + 1;
+	eq = memchr(nb, '=', (size_t)(fe - nb));
+	if (eq == NULL)
+		return fail_at(err, err_off, (size_t)(nb - src), "'with:' takes "
+		    "NAME=VARIABLE, e.g. with:loc=code");
+	ne = eq;
+	trim(&nb, &ne);
+	if (nb == ne)
+		return fail_at(err, err_off, (size_t)(nb - src), "'with:' needs "
+		    "a parameter name before '='");
+	for (const char *c = nb; c < ne; c++)
+		if (!param_char(*c))
+			return fail_at(err, err_off, (size_t)(c - src), "a query "
+			    "parameter name may use only letters, digits and "
+			    "- . _ ~");
+	vb = eq + 1;
+	ve = fe;
+	trim(&vb, &ve);
+	var = qp_xstrndup(vb, (size_t)(ve - vb));
+	for (i = 0; i < nnames; i++)
+		if (strcmp(names[i], var) == 0)
+			break;
+	if (i == nnames) {
+		const char *near = qp_nearest(var, names, nnames);
+		if (*var == '\0')
+			fail_at(err, err_off, (size_t)(vb - src), "'with:%.*s=' "
+			    "needs the variable that gives the value",
+			    (int)(ne - nb), nb);
+		else
+			fail_at(err, err_off, (size_t)(vb - src), "variable "
+			    "'%s' is used but not defined%s%s%s", var,
+			    near ? " (did you mean '" : " in 'variables'",
+			    near ? near : "", near ? "'?)" : "");
+		free(var);
+		return false;
+	}
+	free(var);
+	fl->param = nb;
+	fl->param_len = (size_t)(ne - nb);
+	fl->var = i;
+	return true;
 }
 
 qp_tstr *
@@ -136,7 +220,15 @@ qp_tstr_compile(const char *src, const char *const *names, size_t nnames,
 
 			fe = next ? next : close;
 			trim(&fb, &fe);
-			fname = qp_xstrndup(fb, (size_t)(fe - fb));
+			{
+				/* "with:loc=code": the name before the colon. */
+				const char *colon = memchr(fb, ':',
+				    (size_t)(fe - fb));
+				const char *ne = colon ? colon : fe;
+				while (ne > fb && is_space(ne[-1]))
+					ne--;
+				fname = qp_xstrndup(fb, (size_t)(ne - fb));
+			}
 			for (k = 0; k < NFILTERS; k++)
 				if (strcmp(fname, filter_names[k]) == 0)
 					break;
@@ -157,12 +249,27 @@ qp_tstr_compile(const char *src, const char *const *names, size_t nnames,
 					fail_at(err, err_off,
 					    (size_t)(fb - t->src),
 					    "unknown filter '%s' (known: url, "
-					    "upper, lower)", fname);
+					    "upper, lower, with:NAME=VARIABLE)",
+					    fname);
 				free(fname);
 				goto fail;
 			}
 			free(fname);
-			s.filters[s.nfilters++] = (filter)k;
+			{
+				filt fl = {.f = (filter)k};
+				if (fl.f == F_WITH && !parse_with(fb, fe, names,
+				    nnames, t->src, &fl, err, err_off))
+					goto fail;
+				if (fl.f != F_WITH && memchr(fb, ':',
+				    (size_t)(fe - fb))) {
+					fail_at(err, err_off,
+					    (size_t)(fb - t->src), "the filter "
+					    "'%s' takes no argument",
+					    filter_names[k]);
+					goto fail;
+				}
+				s.filters[s.nfilters++] = fl;
+			}
 			bar = next;
 		}
 		add_seg(t, s);
@@ -195,9 +302,26 @@ qp_tstr_source(const qp_tstr *t)
 void
 qp_tstr_mark_used(const qp_tstr *t, bool *used)
 {
-	for (size_t i = 0; i < t->nsegs; i++)
-		if (t->segs[i].lit == NULL)
-			used[t->segs[i].var] = true;
+	for (size_t i = 0; i < t->nsegs; i++) {
+		const seg *s = &t->segs[i];
+		if (s->lit)
+			continue;
+		used[s->var] = true;
+		for (size_t k = 0; k < s->nfilters; k++)
+			if (s->filters[k].f == F_WITH)
+				used[s->filters[k].var] = true;
+	}
+}
+
+void
+qp_tstr_mark_links(const qp_tstr *t, bool *links)
+{
+	for (size_t i = 0; i < t->nsegs; i++) {
+		const seg *s = &t->segs[i];
+		for (size_t k = 0; s->lit == NULL && k < s->nfilters; k++)
+			if (s->filters[k].f == F_WITH)
+				links[s->var] = true;
+	}
 }
 
 bool
@@ -227,6 +351,87 @@ qp_url_encode(const char *s, qp_buf *out)
 	}
 }
 
+bool
+qp_url_is_http(const char *s)
+{
+	size_t n = has_prefix_ci(s, "https://") ? 8 :
+	    has_prefix_ci(s, "http://") ? 7 : 0;
+
+	if (n == 0)
+		return false;
+	/* A host (authority) before any path, query or fragment. */
+	if (strcspn(s + n, "/?#") == 0)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+void
+qp_url_add_query(const char *url, const char *name, size_t name_len,
+    const char *value, qp_buf *out)
+{
+	const char *hash = strchr(url, '#');
+	size_t base = hash ? (size_t)(hash - url) : strlen(url);
+
+	qp_buf_add(out, url, base);
+	if (memchr(url, '?', base) == NULL)
+		qp_buf_addc(out, '?');
+	else if (url[base - 1] != '?' && url[base - 1] != '&')
+		qp_buf_addc(out, '&');
+	qp_buf_add(out, name, name_len);
+	qp_buf_addc(out, '=');
+	qp_url_encode(value, out);
+	if (hash)
+		qp_buf_adds(out, hash);
+}
+
+bool
+qp_payload_link_ok(const char *p)
+{
+	static const char *const other[] = {"tel", "sms", "smsto", "mailto"};
+	size_t n = 0;
+
+	/* A URI scheme: a letter, then letters, digits, + - . up to ':',
+	 * and the rest without a space ("Call: 911" is text). */
+	if ((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z'))
+		while (p[n] && (g_ascii_isalnum(p[n]) || p[n] == '+' ||
+		    p[n] == '-' || p[n] == '.'))
+			n++;
+	if (n > 0 && p[n] == ':' && p[n + 1] != ' ' && p[n + 1] != '\0') {
+		if ((n == 4 || n == 5) && g_ascii_strncasecmp(p, "https", n) == 0)
+			return qp_url_is_http(p);
+		for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+			if (strlen(other[i]) == n &&
+			    g_ascii_strncasecmp(p, other[i], n) == 0)
+				return true;
+		return false;
+	}
+	/* No scheme: text, unless it is a web address without one
+	 * ("www.example.org/report", "example.org/report?loc=A1"). */
+	if (g_ascii_strncasecmp(p, "www.", 4) == 0)
+		return false;
+	{
+		size_t host = strcspn(p, "/?# ");
+		const char *dot = memchr(p, '.', host);
+		const char *last = dot;
+
+		if (dot == NULL || (p[host] != '/' && p[host] != '?'))
+			return true;
+		for (const char *c = p; c < p + host; c++) {
+			if (!g_ascii_isalnum(*c) && *c != '-' && *c != '.')
+				return true;
+			if (*c == '.')
+				last = c;
+		}
+		for (const char *c = last + 1; c < p + host; c++)
+			if (!g_ascii_isalpha(*c))
+				return true;
+		return p + host - last - 1 < 2;
+	}
+}
+
 void
 qp_markup_escape(const char *s, qp_buf *out)
 {
@@ -246,6 +451,24 @@ bool
 qp_tstr_expand(const qp_tstr *t, const char *const *values,
     const char *const *names, qp_escape esc, qp_buf *out, qp_error *err)
 {
+	return qp_tstr_expand_why(t, values, names, esc, out, err, NULL);
+}
+
+static bool
+fault(qp_expand_fault *why, qp_expand_kind kind, size_t var)
+{
+	if (why) {
+		why->kind = kind;
+		why->var = var;
+	}
+	return false;
+}
+
+bool
+qp_tstr_expand_why(const qp_tstr *t, const char *const *values,
+    const char *const *names, qp_escape esc, qp_buf *out, qp_error *err,
+    qp_expand_fault *why)
+{
 	qp_buf tmp;
 
 	qp_buf_init(&tmp);
@@ -260,18 +483,18 @@ qp_tstr_expand(const qp_tstr *t, const char *const *values,
 		v = values[s->var];
 		if (v == NULL) {
 			qp_buf_free(&tmp);
-			qp_fail(err, "variable '%s' has no value",
-			    names[s->var]);
-			return qp_error_hint(err, QP_HINT_UNSET, 0,
-			    names[s->var]);
+			qp_fail(err, "variable '%s' has no value", names[s->var]);
+			qp_error_hint(err, QP_HINT_UNSET, 0, names[s->var]);
+			return fault(why, QP_EXPAND_NO_VALUE, s->var);
 		}
 		qp_buf_reset(&tmp);
 		qp_buf_adds(&tmp, v);
 		for (size_t k = 0; k < s->nfilters; k++) {
+			const filt *fl = &s->filters[k];
 			char *conv = NULL;
 			qp_buf enc;
 
-			switch (s->filters[k]) {
+			switch (fl->f) {
 			case F_URL:
 				qp_buf_init(&enc);
 				qp_url_encode(tmp.data, &enc);
@@ -284,6 +507,31 @@ qp_tstr_expand(const qp_tstr *t, const char *const *values,
 				break;
 			case F_LOWER:
 				conv = g_utf8_strdown(tmp.data, -1);
+				break;
+			case F_WITH:
+				if (values[fl->var] == NULL) {
+					qp_buf_free(&tmp);
+					qp_fail(err, "variable '%s' has no value",
+					    names[fl->var]);
+					qp_error_hint(err, QP_HINT_UNSET, 0,
+					    names[fl->var]);
+					return fault(why, QP_EXPAND_NO_VALUE,
+					    fl->var);
+				}
+				if (!qp_url_is_http(tmp.data)) {
+					qp_fail(err, "variable '%s': '%.200s' is "
+					    "not an absolute http(s) URL",
+					    names[s->var], tmp.data);
+					qp_buf_free(&tmp);
+					return fault(why, QP_EXPAND_NOT_HTTP,
+					    s->var);
+				}
+				qp_buf_init(&enc);
+				qp_url_add_query(tmp.data, fl->param,
+				    fl->param_len, values[fl->var], &enc);
+				qp_buf_reset(&tmp);
+				qp_buf_add(&tmp, enc.data, enc.len);
+				qp_buf_free(&enc);
 				break;
 			}
 			if (conv) {

@@ -856,7 +856,8 @@ test_keep_going(void **state)
 	qp_buf_init(&b);
 	qp_buf_adds(&b, "code,name\nOK-1,Fine station\n,No code here\n"
 	    "LONG-1,");
-	for (int i = 0; i < 400; i++)
+	/* 3,900 bytes: within the value limit, far beyond the footer. */
+	for (int i = 0; i < 300; i++)
 		qp_buf_adds(&b, "Interminable ");
 	qp_buf_adds(&b, "\nOK-2,Fine too\n");
 	spit(csv, b.data, b.len);
@@ -882,8 +883,10 @@ test_keep_going(void **state)
 	assert_int_equal(nm, 4);
 	assert_string_equal(m[0].f[7], "ok");
 	assert_true(strncmp(m[1].f[7], "error: ", 7) == 0);
+	assert_non_null(strstr(m[1].f[7], "[value-missing]"));
 	assert_string_equal(m[1].f[6], "");
 	assert_true(strncmp(m[2].f[7], "error: ", 7) == 0);
+	assert_non_null(strstr(m[2].f[7], "[text-overflow]"));
 	assert_string_equal(m[3].f[7], "ok");
 	free_manifest(m, nm);
 	free(errs);

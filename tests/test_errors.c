@@ -38,7 +38,9 @@ typedef struct ecase {
 	const char *name;
 	const char *out;      /* output file name in the test's directory */
 	const char *args[16]; /* after the binary; NULL-terminated */
-	const char *want[4];  /* substrings of stderr; NULL-terminated */
+	/* Substrings of stderr; NULL-terminated. Each finding code wanted
+	 * ("[qr-too-long]") is a line of its own; else there is one line. */
+	const char *want[5];
 } ecase;
 
 static const ecase cases[] = {
@@ -75,7 +77,8 @@ static const ecase cases[] = {
 	    {D "complex-key.yaml:5:6: "}},
 	{"font family not installed", "out.pdf",
 	    {"render", "-t", D "missing-font.yaml", "-s", "code=X1", "-o", OUT},
-	    {D "missing-font.yaml", "block 'label'", "'No Such Font'"}},
+	    {D "missing-font.yaml", "block 'label'", "'No Such Font'",
+	    "[font-missing]"}},
 	{"font file that does not exist", "out.pdf",
 	    {"render", "-t", D "missing-font-file.yaml", "-s", "code=X1", "-o",
 	    OUT},
@@ -86,50 +89,55 @@ static const ecase cases[] = {
 	    {D "not-a-font.yaml", "base.yaml", "not a font file"}},
 	{"text that cannot fit at its minimum size", "out.pdf",
 	    {"render", "-t", D "text-too-big.yaml", "-s", "code=X1", "-o", OUT},
-	    {D "text-too-big.yaml", "block 'label'", "does not fit"}},
+	    {D "text-too-big.yaml", "block 'label'", "[text-overflow]"}},
 	{"QR code smaller than its scan distance needs", "out.pdf",
 	    {"render", "-t", D "qr-scan-distance.yaml", "-s", "code=X1", "-o",
 	    OUT},
-	    {D "qr-scan-distance.yaml", "block 'qr'", "2m"}},
+	    {D "qr-scan-distance.yaml", "block 'qr'", "2m",
+	    "[qr-scan-distance]"}},
 	{"QR modules below min_module", "out.pdf",
 	    {"render", "-t", D "qr-min-module.yaml", "-s", "code=X1", "-o",
 	    OUT},
-	    {D "qr-min-module.yaml", "block 'qr'", "5.00mm"}},
+	    {D "qr-min-module.yaml", "block 'qr'", "5.00mm",
+	    "[qr-module-too-small]"}},
 	{"QR payload too long for any version", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-s", LONG_SET, "-o", OUT},
-	    {D "base.yaml", "block 'qr'", "too long"}},
+	    {D "base.yaml", "block 'qr'", "[qr-too-long]"}},
+	/* The code is printed in the footer too: two findings, a line
+	 * each. */
 	{"QR payload too long (bundled template)", "out.pdf",
 	    {"render", "-t", "restroom-letter", "-s", LONG_SET, "-s",
 	    "name=Penn", "-o", OUT},
-	    {"block 'qr'", "too long"}},
+	    {"block 'qr'", "[qr-too-long]", "block 'footer'",
+	    "[text-overflow]"}},
 	{"qr: text too long at ECC L", "out.png",
 	    {"qr", LONG, "--ecc", "L", "-o", OUT},
 	    {"too long", "3000"}},
 	{"missing required variable", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-o", OUT},
-	    {"variable 'code'", "-s code="}},
+	    {"variable 'code'", "-s code=", "[value-missing]"}},
 	{"missing required variable (bundled template)", "out.pdf",
 	    {"render", "-s", "name=Penn", "-o", OUT},
-	    {"variable 'code'", "-s code="}},
+	    {"variable 'code'", "-s code=", "[value-missing]"}},
 	{"-s of an unknown variable", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-s", "code=X1", "-s", "nosuch=1",
 	    "-o", OUT},
-	    {"'nosuch'", "--set"}},
+	    {"'nosuch'", "--set", "[unknown-variable]"}},
 	{"-s of a misspelt variable suggests the nearest", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-s", "code=X1", "-s", "nmae=1",
 	    "-o", OUT},
 	    {"'nmae'", "did you mean 'name'"}},
 	{"-s without '='", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-s", "code", "-o", OUT},
-	    {"--set", "KEY=VALUE"}},
+	    {"--set", "KEY=VALUE", "[set-syntax]"}},
 	{"-s value that is not UTF-8", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-s", "code=X1", "-s",
 	    "name=caf\xe9", "-o", OUT},
-	    {"--set", "name", "UTF-8"}},
+	    {"--set", "name", "[value-utf8]"}},
 	{"character no font covers", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-s", "code=X1", "-s",
 	    "name=\xf4\x8f\xbf\xbd", "-o", OUT},
-	    {"block 'label'", "U+10FFFD"}},
+	    {"block 'label'", "U+10FFFD", "[glyph-missing]"}},
 	{"template file that does not exist", "out.pdf",
 	    {"render", "-t", D "no-such-template.yaml", "-s", "code=X1", "-o",
 	    OUT},
@@ -254,10 +262,23 @@ test_case(void **state)
 	{
 		/* Refused, not crashed (a signal shows as 128 + N). */
 		bool refused = rc > 0 && rc < 128;
-		/* One message, one line, in the house format. */
-		bool house = strncmp(r.err, "qrposter: ", 10) == 0;
-		bool one_line = (nl = strchr(r.err, '\n')) != NULL &&
-		    nl[1] == '\0';
+		/* One message a line (one line but where a case lists
+		 * several findings), each in the house format. */
+		bool house = true, one_line;
+		int lines = 0, codes = 0;
+
+		for (size_t i = 0; c->want[i]; i++)
+			codes += c->want[i][0] == '[';
+
+		nl = NULL;
+		for (const char *l = r.err; *l; l = nl + 1) {
+			if (strncmp(l, "qrposter: ", 10) != 0)
+				house = false;
+			if ((nl = strchr(l, '\n')) == NULL)
+				break;
+			lines++;
+		}
+		one_line = nl != NULL && lines == (codes > 1 ? codes : 1);
 		bool quiet_stdout = r.out[0] == '\0';
 		const char *missing = NULL;
 		/* Nothing left behind: no output, no hidden temporary. */
@@ -367,20 +388,22 @@ static const mistake mistakes[] = {
 	    {"--bind"}, {"--ecc"}},
 	    NULL /* names the option: below */},
 	{"-s without '='", {{"-s", "code"}, {"-s", "code"}, {"-s", "code"}},
-	    "qrposter: --set 'code': expected KEY=VALUE\n"},
+	    "qrposter: --set 'code': expected KEY=VALUE [set-syntax]\n"},
 	{"-s of an unknown variable", {{"-s", "nosuch=1"}, {"-s",
 	    "nosuch=1"}, {"-s", "nosuch=1"}},
 	    "qrposter: --set nosuch=1: the template "
-	    "templates/restroom-letter.yaml has no variable 'nosuch'\n"},
+	    "templates/restroom-letter.yaml has no variable 'nosuch' "
+	    "[unknown-variable]\n"},
 	{"-s of a misspelt variable", {{"-s", "nmae=1"}, {"-s", "nmae=1"},
 	    {"-s", "nmae=1"}},
 	    "qrposter: --set nmae=1: the template "
 	    "templates/restroom-letter.yaml has no variable 'nmae' (did you "
-	    "mean 'name'?)\n"},
+	    "mean 'name'?) [unknown-variable]\n"},
 	{"-s value with a control character", {{"-s", "name=a\x1b[2Jb"},
 	    {"-s", "name=a\x1b[2Jb"}, {"-s", "name=a\x1b[2Jb"}},
 	    "qrposter: --set name: a control character (\\x1B) at byte 2 of "
-	    "the value; only tab and line breaks are allowed\n"},
+	    "the value; only tab and line breaks are allowed "
+	    "[value-control]\n"},
 };
 
 typedef struct cell {

@@ -30,6 +30,7 @@
 #include "fonts.h"
 #include "helpers.h"
 #include "layout.h"
+#include "poster.h"
 #include "suite.h"
 #include "template.h"
 
@@ -59,7 +60,9 @@ dump_template(const char *name, qp_error *err)
 	qp_template *t = qp_template_open(name, err);
 	qp_layout_ctx *ctx = NULL;
 	qp_page *page = NULL;
-	const char **values = NULL;
+	qp_binding *bind = NULL;
+	qp_values values = {0};
+	qp_diag_list dl;
 	char *out = NULL;
 	qp_buf b;
 
@@ -70,12 +73,20 @@ dump_template(const char *name, qp_error *err)
 	for (size_t i = 0; i < NELEM(lang_sets); i++)
 		if (strcmp(lang_sets[i].tmpl, name) == 0)
 			sets[nsets++] = lang_sets[i].set;
-	values = qp_xcalloc(t->nvars + 1, sizeof *values);
-	if (!qp_bind_sets(t, sets, nsets, values, err))
-		goto done;
+	/* The poster step, as render takes it. */
+	qp_diag_list_init(&dl);
+	bind = qp_binding_new(t);
+	for (size_t i = 0; i < nsets; i++)
+		if (!qp_binding_set_err(bind, sets[i], err))
+			goto done;
+	qp_values_init(&values, t);
 	ctx = qp_layout_ctx_new();
-	if ((page = qp_layout_page(ctx, t, values, err)) == NULL)
+	if ((page = qp_poster_make(ctx, bind, NULL, NULL, &values, &dl)) ==
+	    NULL) {
+		const qp_diag *e = qp_diag_first_error(&dl);
+		qp_fail(err, "%s", e ? e->msg : "the poster cannot be made");
 		goto done;
+	}
 	qp_buf_init(&b);
 	qp_buf_printf(&b, "# qrposter layout dump of templates/%s.yaml "
 	    "(make golden rewrites it)\n# values:", name);
@@ -85,9 +96,11 @@ dump_template(const char *name, qp_error *err)
 	qp_page_dump(page, &b);
 	out = qp_buf_steal(&b);
 done:
+	qp_diag_list_clear(&dl);
 	qp_page_free(page);
 	qp_layout_ctx_free(ctx);
-	free(values);
+	qp_values_free(&values);
+	qp_binding_free(bind);
 	qp_template_free(t);
 	return out;
 }

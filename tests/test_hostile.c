@@ -99,7 +99,7 @@ static const hcase cases[] = {
 	/* Encoding in the data. */
 	{"CSV field with ESC", "code,name\nA1,esc\x1b[31mred\n", 0, NULL, NULL,
 	    {B, OUT}, 1, "in.csv:2: column 'name': a control character "
-	    "(\\x1B) at byte 4 of the field", NULL, NULL},
+	    "(\\x1B) at byte 4 of the value", NULL, NULL},
 	{"CSV field with NUL", "code,name\nA1,a\0b\n", 17, NULL, NULL,
 	    {B, OUT}, 1, "in.csv:2: column 'name': a NUL byte at byte 2",
 	    NULL, NULL},
@@ -113,8 +113,8 @@ static const hcase cases[] = {
 	    "code,name\rA1,x\rB2,caf\xe9\r", 0, NULL, NULL, {B, OUT}, 1,
 	    "in.csv:3: column 'name': invalid UTF-8", NULL, NULL},
 	{"CSV field of 70000 bytes", NULL, 0, NULL, gen_long_field,
-	    {B, OUT}, 1, "in.csv:2: column 'name': a field of 70000 bytes; "
-	    "the limit is 65536", NULL, NULL},
+	    {B, OUT}, 1, "in.csv:2: column 'name': the value is 70000 bytes "
+	    "long; the limit is 4096", NULL, NULL},
 	{"CSV quote never closed", "code,name\nA1,\"open\nB2,x\n", 0, NULL,
 	    NULL, {B, OUT}, 1, "in.csv:2: column 'name': a quoted field is "
 	    "never closed", NULL, NULL},

@@ -9,7 +9,7 @@
  * name back, and the fonts embedded must be the bundled (or Debian Noto)
  * family for that script and no other. A language value is matched to a
  * template's languages as a BCP 47 tag, and one that matches nothing
- * lists the choices. One case per row.
+ * lists the choices (a bad -s value: exit 2). One case per row.
  */
 #include "suite.h"
 
@@ -237,10 +237,10 @@ static const cli_row clis[] = {
 	{"multilingual-tabloid", "lang2=zh", 0, NULL, "人口走私"},
 	{"multilingual-tabloid", "lang2=tl", 0, NULL, "Pambansang Hotline"},
 	{"multilingual-tabloid", "lang=es-MX", 0, NULL, "Trata de personas"},
-	{"multilingual-tabloid", "lang2=pt", 1,
+	{"multilingual-tabloid", "lang2=pt", 2,
 	    "variable 'lang2' is 'pt'; it must be one of ar, zh-Hant, vi, fil, "
 	    "ko", NULL},
-	{"notice-ca", "lang3=zh-CN", 1,
+	{"notice-ca", "lang3=zh-CN", 2,
 	    "it must be one of zh-Hant, vi, fil, ko", NULL},
 };
 

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "serve.h"
 
 #define IO_TIMEOUT_MS 30000
@@ -457,7 +458,7 @@ test_bad_values_name_their_field(void **state)
 	    "1-888-373-7888+or+1-888-373-7888", &r));
 	assert_int_equal(r.status, 422);
 	assert_non_null(strstr(r.body, "\"fields\":[\"hotline\"]"));
-	assert_non_null(strstr(r.body, "too long"));
+	assert_non_null(strstr(r.body, "\"code\":\"text-overflow\""));
 	assert_non_null(strstr(r.body, "\"block\":\"hotline\""));
 	resp_free(&r);
 
@@ -475,6 +476,7 @@ test_bad_values_name_their_field(void **state)
 	assert_true(post(srv.port, "/api/poster", "template=restroom-letter&"
 	    "var.code=&var.name=B", &r));
 	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"code\":\"value-missing\""));
 	assert_non_null(strstr(r.body, "\"fields\":[\"code\"]"));
 	resp_free(&r);
 
@@ -483,18 +485,19 @@ test_bad_values_name_their_field(void **state)
 	    "var.code=A&var.name=%FF%FE", &r));
 	assert_int_equal(r.status, 422);
 	assert_non_null(strstr(r.body, "\"fields\":[\"name\"]"));
-	assert_non_null(strstr(r.body, "UTF-8"));
+	assert_non_null(strstr(r.body, "\"code\":\"value-utf8\""));
 	resp_free(&r);
 	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
 	    "var.code=A%07&var.name=B", &r));
 	assert_int_equal(r.status, 422);
-	assert_non_null(strstr(r.body, "control character"));
+	assert_non_null(strstr(r.body, "\"code\":\"value-control\""));
 	resp_free(&r);
 
 	/* A character no font has (U+E000, private use). */
 	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
 	    "var.code=A&var.name=B%EE%80%80", &r));
 	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"code\":\"glyph-missing\""));
 	assert_non_null(strstr(r.body, "U+E000"));
 	assert_non_null(strstr(r.body, "\"name\""));
 	resp_free(&r);
@@ -600,7 +603,7 @@ static void
 test_oversized_requests(void **state)
 {
 	char q[512];
-	size_t big = 70 * 1024;
+	size_t big = QP_SERVE_MAX_FORM + 6 * 1024; /* over the form limit */
 	char *body, *req;
 	resp r;
 	int n;
@@ -630,14 +633,14 @@ test_oversized_requests(void **state)
 	free(req);
 	free(body);
 
-	/* One value over the per-field limit, in a small enough form. */
-	body = malloc(3000 + 64);
+	/* One value over the value limit (bind.h), in a small enough form. */
+	body = malloc(QP_VALUE_MAX + 1 + 64);
 	n = snprintf(body, 64, "template=restroom-letter&var.code=A&var.name=");
-	memset(body + n, 'x', 3000);
-	body[n + 3000] = '\0';
+	memset(body + n, 'x', QP_VALUE_MAX + 1);
+	body[n + QP_VALUE_MAX + 1] = '\0';
 	assert_true(post(srv.port, "/api/preview", body, &r));
 	assert_int_equal(r.status, 422);
-	assert_non_null(strstr(r.body, "too long"));
+	assert_non_null(strstr(r.body, "\"code\":\"value-too-long\""));
 	assert_non_null(strstr(r.body, "\"fields\":[\"name\"]"));
 	resp_free(&r);
 	free(body);

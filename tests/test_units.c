@@ -24,6 +24,7 @@
 #include <pango/pango.h>
 
 #include "batch.h"
+#include "bind.h"
 #include "helpers.h"
 #include "layout.h"
 #include "qr.h"
@@ -825,27 +826,25 @@ test_messages_name_no_flag(void **state)
 {
 	const char *text = BASE_HEAD "  - type: text\n"
 	    "    box: {x: 0, y: 0, w: 1in, h: 1in}\n    text: \"{{code}}\"\n";
-	const char *bad_set[] = {"code"}, *unknown[] = {"nosuch=1"};
 	qp_error err = {0};
 	qp_template *t = parse(text, &err);
-	const char **values;
+	qp_binding *b;
 	int c, r;
 	long k, n;
 
 	(void)state;
 	assert_non_null(t);
-	values = calloc(t->nvars + 1, sizeof *values);
-	assert_non_null(values);
+	b = qp_binding_new(t);
 	/* A PNG too large: the highest DPI that fits (46x60in: 190). */
 	assert_false(qp_png_size_ok(46 * 72, 60 * 72, 300, &err));
 	assert_null(strstr(err.msg, "--"));
 	assert_int_equal(err.hint, QP_HINT_MAX_DPI);
 	assert_int_equal(err.num, 190);
 	/* A bad KEY=VALUE. */
-	assert_false(qp_bind_sets(t, bad_set, 1, values, &err));
+	assert_false(qp_binding_set_err(b, "code", &err));
 	assert_null(strstr(err.msg, "--"));
 	assert_int_equal(err.hint, QP_HINT_SET);
-	assert_false(qp_bind_sets(t, unknown, 1, values, &err));
+	assert_false(qp_binding_set_err(b, "nosuch=1", &err));
 	assert_null(strstr(err.msg, "--"));
 	assert_int_equal(err.hint, QP_HINT_SET);
 	assert_string_equal(err.name, "nosuch");
@@ -857,7 +856,7 @@ test_messages_name_no_flag(void **state)
 	/* A message without a hint carries none from before. */
 	qp_fail(&err, "plain");
 	assert_int_equal(err.hint, QP_HINT_NONE);
-	free(values);
+	qp_binding_free(b);
 	qp_template_free(t);
 }
 

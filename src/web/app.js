@@ -279,7 +279,8 @@ function showChecks(problems, missing) {
     if (p.fields.length) li.append(fieldLink(p.fields[0], 'Go to the box'));
     if (p.detail) {
       const d = el('details');
-      d.append(el('summary', {}, 'Technical detail'), el('p', {}, p.detail));
+      // The finding's code names the check (templates/CHECKS.md).
+      d.append(el('summary', {}, p.code ? `Technical detail (${p.code})` : 'Technical detail'), el('p', {}, p.detail));
       li.append(d);
     }
     ul.append(li);

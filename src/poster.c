@@ -1,0 +1,63 @@
+/*
+ * poster.c - bind, lay out, check: one poster and its findings.
+ */
+#include "poster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The variables each block finding from index from on concerns: those
+ * its block uses (its caption's, for a caption finding). */
+static void
+name_variables(const qp_template *t, qp_diag_list *out, size_t from)
+{
+	bool *used = qp_xcalloc(t->nvars + 1, sizeof *used);
+
+	for (size_t i = from; i < out->n; i++) {
+		qp_diag *d = &out->v[i];
+
+		if (d->block == NULL || d->nvars > 0)
+			continue;
+		for (size_t k = 0; k < t->nblocks; k++) {
+			if (strcmp(t->blocks[k].id, d->block) != 0)
+				continue;
+			memset(used, 0, t->nvars * sizeof *used);
+			qp_block_uses(t, &t->blocks[k], d->caption, used);
+			for (size_t j = 0; j < t->nvars; j++)
+				if (used[j])
+					qp_diag_add_var(d, t->var_names[j]);
+			break;
+		}
+	}
+	free(used);
+}
+
+qp_page *
+qp_poster_page(qp_layout_ctx *ctx, const qp_template *t, const qp_values *v,
+    const qp_check_opts *o, qp_diag_list *out)
+{
+	size_t from = out->n, nerr = out->nerrors;
+	qp_page *page;
+
+	page = qp_layout_page_diag(ctx, t, v->v, out);
+	/* The blocks that could be laid out are checked too: one bad
+	 * block does not hide the others' problems. */
+	if (page)
+		qp_check_page(t, page, o, out);
+	name_variables(t, out, from);
+	if (out->nerrors > nerr) {
+		qp_page_free(page);
+		return NULL;
+	}
+	return page;
+}
+
+qp_page *
+qp_poster_make(qp_layout_ctx *ctx, const qp_binding *b,
+    const qp_record *rec, const qp_check_opts *o, qp_values *v,
+    qp_diag_list *out)
+{
+	if (!qp_binding_bind(b, rec, v, out))
+		return NULL;
+	return qp_poster_page(ctx, qp_binding_template(b), v, o, out);
+}
