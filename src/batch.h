@@ -16,6 +16,8 @@
 
 #include "render.h"
 
+struct qp_law;
+
 typedef struct qp_batch_opts {
 	const char *template_path; /* a template file */
 	const char *data;          /* CSV file, or "-" for standard input */
@@ -33,6 +35,9 @@ typedef struct qp_batch_opts {
 	bool check;      /* lay out every row before writing anything */
 	bool verify;     /* decode every QR code back and compare */
 	bool no_links;   /* no clickable link on the QR codes (print runs) */
+	const struct qp_law *const *laws; /* posting laws every row must
+	                                   * meet (law.h), or none */
+	size_t nlaws;
 } qp_batch_opts;
 
 typedef struct qp_batch_hooks {

@@ -223,7 +223,8 @@ qp_page *
 bt_row_layout(worker *w, const row *r, bool verify, qp_error *err)
 {
 	const batch *b = w->b;
-	qp_check_opts co = {.bleed = b->o->render.bleed};
+	qp_check_opts co = {.bleed = b->o->render.bleed,
+	    .laws = b->o->laws, .nlaws = b->o->nlaws};
 	qp_diag_list dl;
 	qp_page *page;
 

@@ -19,10 +19,15 @@
 #define QP_QR_MIN_CONTRAST 3.0 /* WCAG 2.1 1.4.11, graphics: error below */
 #define QP_QR_GOOD_CONTRAST 4.5 /* warning below */
 
-/* How the poster will be printed. */
+struct qp_law;
+
+/* How the poster will be printed, and the laws it must meet. */
 typedef struct qp_check_opts {
 	double bleed; /* points; > 0: the page will be trimmed, so the
 	               * template's margin is a safe area nothing may cross */
+	const struct qp_law *const *laws; /* posting-law packs (law.h) the
+	                                   * poster step checks it against */
+	size_t nlaws;
 } qp_check_opts;
 
 /*

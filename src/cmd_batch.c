@@ -31,6 +31,7 @@ enum {
 	OPT_NO_CHECK,
 	OPT_VERIFY,
 	OPT_NO_LINKS,
+	OPT_LAW,
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -87,6 +88,9 @@ batch_usage(FILE *fp)
 	    "needs none; a\n"
 	    "                       combined PDF is smaller and needs less "
 	    "memory)\n"
+	    "      --law CODE[,..]  every row must meet these posting laws "
+	    "(templates/LAWS.md);\n"
+	    "                       a row that fails one is a bad row\n"
 	    "      --keep-going     make the good rows despite bad ones (exit "
 	    "status 3)\n"
 	    "      --no-check       do not lay out every row before writing "
@@ -224,6 +228,7 @@ qp_cmd_batch(int argc, char **argv)
 		{"no-check", no_argument, NULL, OPT_NO_CHECK},
 		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"no-links", no_argument, NULL, OPT_NO_LINKS},
+		{"law", required_argument, NULL, OPT_LAW},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -232,6 +237,7 @@ qp_cmd_batch(int argc, char **argv)
 	qp_batch_stats st;
 	qp_batch_hooks hooks = {0};
 	qp_sets sets = {0};
+	qp_laws laws = {0};
 	const char *tmpl_arg = "restroom-letter", *sheet = "letter";
 	char *tpath = NULL;
 	ui u = {0};
@@ -293,6 +299,10 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_NO_CHECK: o.check = false; break;
 		case OPT_VERIFY: o.verify = true; break;
 		case OPT_NO_LINKS: o.no_links = true; break;
+		case OPT_LAW:
+			if (!qp_cli_laws_add(&laws, optarg))
+				goto done;
+			break;
 		case 'q': u.quiet = true; break;
 		case 'h':
 			batch_usage(stdout);
@@ -348,6 +358,9 @@ qp_cmd_batch(int argc, char **argv)
 	o.template_path = tpath;
 	o.sets = sets.v;
 	o.nsets = sets.n;
+	o.laws = (const struct qp_law *const *)laws.v;
+	o.nlaws = laws.n;
+	qp_cli_laws_stale("batch", &laws, false);
 	u.bar = !u.quiet && isatty(STDERR_FILENO);
 	u.keep_going = o.keep_going;
 	u.start = now();
@@ -396,5 +409,6 @@ done:
 	free(u.listed);
 	free(tpath);
 	qp_sets_free(&sets);
+	qp_cli_laws_free(&laws);
 	return rc;
 }

@@ -23,6 +23,7 @@ enum {
 	OPT_ECC,
 	OPT_SIZE,
 	OPT_QUIET,
+	OPT_LAW,
 };
 
 static void
@@ -43,6 +44,10 @@ render_usage(FILE *fp)
 	    "      --bleed LEN    extend the background LEN past the trim "
 	    "(e.g. 0.125in)\n"
 	    "      --marks        draw crop marks outside the bleed\n"
+	    "      --law CODE[,CODE...]\n"
+	    "                     refuse a poster that fails these posting "
+	    "laws\n"
+	    "                     (templates/LAWS.md)\n"
 	    "  -h, --help         show this help\n", fp);
 }
 
@@ -69,6 +74,7 @@ qp_cmd_render(int argc, char **argv)
 		{"dpi", required_argument, NULL, OPT_DPI},
 		{"bleed", required_argument, NULL, OPT_BLEED},
 		{"marks", no_argument, NULL, OPT_MARKS},
+		{"law", required_argument, NULL, OPT_LAW},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -81,7 +87,8 @@ qp_cmd_render(int argc, char **argv)
 	qp_page *page = NULL;
 	qp_binding *b = NULL;
 	qp_values values = {0};
-	qp_check_opts co;
+	qp_check_opts co = {0};
+	qp_laws laws = {0};
 	qp_diag_list dl;
 	qp_format fmt;
 	qp_error err;
@@ -103,6 +110,10 @@ qp_cmd_render(int argc, char **argv)
 				goto done;
 			break;
 		case OPT_MARKS: o.marks = true; break;
+		case OPT_LAW:
+			if (!qp_cli_laws_add(&laws, optarg))
+				goto done;
+			break;
 		case 'h':
 			render_usage(stdout);
 			rc = QP_EXIT_OK;
@@ -119,6 +130,7 @@ qp_cmd_render(int argc, char **argv)
 	if (out == default_out)
 		qp_cli_default_dir("output");
 	co.bleed = o.bleed;
+	qp_cli_laws_opts(&laws, &co);
 	/* Everything about the output is checked before any work. */
 	if (!qp_format_from_path(out, &fmt, &err) ||
 	    !qp_check_output_dir(out, &err)) {
@@ -138,6 +150,7 @@ qp_cmd_render(int argc, char **argv)
 	/* The poster step (poster.h) binds, lays out and runs the
 	 * preflight: its errors stop the poster, its warnings are
 	 * printed. */
+	qp_cli_laws_stale("render", &laws, false);
 	qp_values_init(&values, t);
 	qp_diag_list_init(&dl);
 	ctx = qp_layout_ctx_new();
@@ -154,6 +167,7 @@ done:
 	qp_binding_free(b);
 	qp_template_free(t);
 	qp_sets_free(&sets);
+	qp_cli_laws_free(&laws);
 	return rc;
 }
 

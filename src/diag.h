@@ -55,6 +55,19 @@
  *   The page
  *   501  off-page              error  ink or a code outside the page
  *   502  outside-safe-area     error  (with a bleed) inside the trimmed margin
+ *   Posting laws (law.h; with --law)
+ *   601  law-page-size         error  the page is smaller than the law asks
+ *   602  law-type-size         error  text set below the law's type size
+ *   603  law-language          error  no text in a language the law asks for
+ *   604  law-phrase            error  a phrase or number is not on the poster
+ *   605  law-phrase-style      error  it is, but not bold / prominent / large
+ *   606  law-text              error  the prescribed text is not there word
+ *                                     for word
+ *   607  law-text-similar      warn.  the same where the law allows similar
+ *                                     wording
+ *   608  law-text-style        error  the prescribed text not bold / too small
+ *   609  law-advisory          warn.  a rule the sources disagree on failed
+ *   610  law-stale             warn.  a pack last checked over a year ago
  */
 #ifndef QP_DIAG_H
 #define QP_DIAG_H
@@ -95,7 +108,17 @@
 	X(TEXT_NO_TRANSLATION, 410, "text-no-translation", ERROR) \
 	X(LANG_UNKNOWN, 411, "lang-unknown", ERROR) \
 	X(OFF_PAGE, 501, "off-page", ERROR) \
-	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR)
+	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR) \
+	X(LAW_PAGE_SIZE, 601, "law-page-size", ERROR) \
+	X(LAW_TYPE_SIZE, 602, "law-type-size", ERROR) \
+	X(LAW_LANGUAGE, 603, "law-language", ERROR) \
+	X(LAW_PHRASE, 604, "law-phrase", ERROR) \
+	X(LAW_PHRASE_STYLE, 605, "law-phrase-style", ERROR) \
+	X(LAW_TEXT, 606, "law-text", ERROR) \
+	X(LAW_TEXT_SIMILAR, 607, "law-text-similar", WARNING) \
+	X(LAW_TEXT_STYLE, 608, "law-text-style", ERROR) \
+	X(LAW_ADVISORY, 609, "law-advisory", WARNING) \
+	X(LAW_STALE, 610, "law-stale", WARNING)
 
 typedef enum qp_code {
 	QP_D_NONE = 0,
@@ -110,7 +133,7 @@ typedef enum qp_severity {
 } qp_severity;
 
 #define QP_DIAG_NUMS 8
-#define QP_DIAG_STRS 4
+#define QP_DIAG_STRS 6
 
 /*
  * What a finding is made from. Which of n[] and s[] a code reads is

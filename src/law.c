@@ -566,3 +566,56 @@ qp_law_open(const char *arg, qp_error *err)
 	free(path);
 	return law;
 }
+
+void
+qp_law_rule_describe(const qp_law_rule *r, qp_buf *out)
+{
+	switch (r->kind) {
+	case QP_LAW_PAGE_SIZE:
+		qp_buf_printf(out, "page at least %.4gx%.4gin",
+		    r->min_w / QP_PT_PER_IN, r->min_h / QP_PT_PER_IN);
+		break;
+	case QP_LAW_TYPE_SIZE:
+		qp_buf_printf(out, "all text at least %.4gpt", r->min_size);
+		break;
+	case QP_LAW_LANGUAGES:
+		qp_buf_adds(out, "text in ");
+		for (size_t i = 0; i < r->nlangs; i++)
+			qp_buf_printf(out, "%s%s", i == 0 ? "" :
+			    i + 1 == r->nlangs ? " and " : ", ",
+			    qp_lang_name(r->langs[i]));
+		break;
+	case QP_LAW_PHRASE:
+		qp_buf_adds(out, r->ntexts > 1 ? "one of " : "");
+		for (size_t i = 0; i < r->ntexts; i++)
+			qp_buf_printf(out, "%s'%s'", i ? ", " : "", r->texts[i]);
+		if (r->lang)
+			qp_buf_printf(out, " in %s", qp_lang_name(r->lang));
+		if (r->bold)
+			qp_buf_adds(out, " in bold");
+		if (r->prominent)
+			qp_buf_adds(out, ", prominently");
+		if (r->min_size > 0)
+			qp_buf_printf(out, " at least %.4gpt", r->min_size);
+		break;
+	case QP_LAW_STATUTE_TEXT: {
+		size_t len = strlen(r->texts[0]), n = len > 40 ? 40 : len;
+		/* Cut at a character boundary. */
+		while (n < len && ((unsigned char)r->texts[0][n] & 0xC0) == 0x80)
+			n--;
+		qp_buf_printf(out, "the law's text %s (\"%.*s%s\")",
+		    r->verbatim ? "word for word" : "or substantially the same",
+		    (int)n, r->texts[0], n < len ? "..." : "");
+		if (r->lang)
+			qp_buf_printf(out, " in %s", qp_lang_name(r->lang));
+		if (r->bold)
+			qp_buf_adds(out, ", in bold");
+		if (r->min_size > 0)
+			qp_buf_printf(out, ", at least %.4gpt", r->min_size);
+		break;
+	}
+	case QP_LAW_BY_HAND:
+		qp_buf_adds(out, r->texts[0]);
+		break;
+	}
+}

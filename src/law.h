@@ -12,7 +12,8 @@
 #ifndef QP_LAW_H
 #define QP_LAW_H
 
-#include "util.h"
+#include "diag.h"
+#include "layout.h"
 
 typedef enum qp_law_kind {
 	QP_LAW_PAGE_SIZE,    /* the trimmed page at least min_w x min_h */
@@ -92,5 +93,37 @@ char *qp_law_codes(void);
 
 /* The name of a rule kind as packs write it: "page-size", ... */
 const char *qp_law_kind_name(qp_law_kind k);
+
+/*
+ * Check a laid-out poster against law (law_check.c). Adds a finding
+ * (law-* codes, diag.h) for each rule that fails: the page smaller than
+ * page-size; each block whose text is set below type-size (its smallest
+ * run with ink, captions included); each language of languages without
+ * a letter tagged with it; a phrase none of whose texts is on the poster
+ * (in its language), or is but never in bold / prominent / large enough
+ * as the rule asks; a statute text not there word for word (an error
+ * when verbatim, a warning when "substantially"), or not bold or large
+ * enough. An advisory rule's failure is a law-advisory warning. When
+ * failed is not NULL, failed[i] is set for each rule i that failed.
+ * Each finding carries the pack's code in s[3] and its rule's place in
+ * the pack (1-based) in n[6]. Returns true when it added no error.
+ */
+bool qp_law_check(const qp_law *law, const qp_page *page, qp_diag_list *out,
+    bool *failed);
+
+/* The English name of a language tag for messages ("es": "Spanish"),
+ * or the tag itself. */
+const char *qp_lang_name(const char *tag);
+
+/* What rule r asks, in a line ("every text at least 16pt", "phrase
+ * '1-855-FLA-SAFE' in bold"), appended to out. */
+void qp_law_rule_describe(const qp_law_rule *r, qp_buf *out);
+
+/* Today as days since 1970-01-01: SOURCE_DATE_EPOCH's day when it is
+ * set (reproducible runs and tests), else the clock's. */
+long qp_law_today(void);
+/* Add a law-stale warning when law was last checked more than a year
+ * (365 days) before today; true if it did. */
+bool qp_law_stale(const qp_law *law, long today, qp_diag_list *out);
 
 #endif

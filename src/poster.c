@@ -2,6 +2,7 @@
  * poster.c - bind, lay out, check: one poster and its findings.
  */
 #include "poster.h"
+#include "law.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,15 @@ qp_poster_page(qp_layout_ctx *ctx, const qp_template *t, const qp_values *v,
 	page = qp_layout_page_diag(ctx, t, v->v, out);
 	/* The blocks that could be laid out are checked too: one bad
 	 * block does not hide the others' problems. */
-	if (page)
+	if (page) {
+		/* A law looks at the whole poster: a block that could not be
+		 * laid out would make it miss text that is there. */
+		bool whole = out->nerrors == nerr;
+
 		qp_check_page(t, page, o, out);
+		for (size_t i = 0; whole && o && i < o->nlaws; i++)
+			qp_law_check(o->laws[i], page, out, NULL);
+	}
 	name_variables(t, out, from);
 	if (out->nerrors > nerr) {
 		qp_page_free(page);
