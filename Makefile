@@ -24,7 +24,8 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
-       libmicrohttpd-dev chromium nodejs time valgrind
+       libmicrohttpd-dev chromium nodejs time valgrind \
+       qpdf libxml2-utils pngcheck
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.

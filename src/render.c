@@ -76,40 +76,69 @@ set_color(cairo_t *cr, qp_color c)
 		cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a);
 }
 
-/* Escape a URI for a Cairo tag attribute string ('...' with \ escapes). */
+/*
+ * Link annotations, collected while drawing and written by pdfbox.c
+ * (Cairo 1.16's link tags write damaged files: see pdfbox.h).
+ */
+typedef struct link_list {
+	qp_pdf_link *v;
+	size_t n;
+} link_list;
+
+/* What drawing a page into a PDF keeps besides the drawing. */
+typedef struct draw_ctx {
+	struct text_caches *tc; /* repeated text as Form XObjects, or NULL */
+	link_list *links;       /* NULL: no links (PNG, SVG, previews) */
+	size_t page;            /* the page index links are for */
+} draw_ctx;
+
+/* A URI as PDF wants it in a /URI action: 7-bit ASCII, other bytes
+ * percent-encoded (RFC 3987's IRI-to-URI mapping); the PDF string
+ * escapes are qpdf's job. */
 static char *
-tag_attr_uri(const char *uri)
+uri_ascii(const char *uri)
 {
 	qp_buf b;
 
 	qp_buf_init(&b);
-	qp_buf_adds(&b, "uri='");
-	for (const char *p = uri; *p; p++) {
-		/*
-		 * Cairo 1.16 copies the URI into a PDF string without
-		 * escaping it, so an unbalanced parenthesis or a backslash
-		 * would cut or break the link. Give cairo the PDF escape
-		 * (\( \) \\), itself escaped for cairo's attribute syntax,
-		 * so the link is exactly the URI. A PDF URI is 7-bit ASCII:
-		 * other bytes are percent-encoded (RFC 3987's IRI mapping).
-		 */
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '(' || c == ')' || c == '\\') {
-			qp_buf_adds(&b, "\\\\");
-			if (c == '\\')
-				qp_buf_adds(&b, "\\\\");
-			else
-				qp_buf_addc(&b, (char)c);
-		} else if (c <= 0x20 || c >= 0x7f)
-			qp_buf_printf(&b, "%%%02X", c);
-		else if (c == '\'')
-			qp_buf_adds(&b, "\\'");
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++) {
+		if (*p <= 0x20 || *p >= 0x7f)
+			qp_buf_printf(&b, "%%%02X", *p);
 		else
-			qp_buf_addc(&b, *p);
+			qp_buf_addc(&b, (char)*p);
 	}
-	qp_buf_addc(&b, '\'');
 	return qp_buf_steal(&b);
+}
+
+/* Record a link over the user-space box (x, y, w, h) on the current page. */
+static void
+add_link(cairo_t *cr, draw_ctx *dc, const char *uri, double x, double y,
+    double w, double h)
+{
+	double x0 = x, y0 = y, x1 = x + w, y1 = y + h;
+	qp_pdf_link *l;
+
+	cairo_user_to_device(cr, &x0, &y0);
+	cairo_user_to_device(cr, &x1, &y1);
+	dc->links->v = qp_xrealloc(dc->links->v, (dc->links->n + 1) *
+	    sizeof *dc->links->v);
+	l = &dc->links->v[dc->links->n++];
+	l->page = dc->page;
+	l->x0 = fmin(x0, x1);
+	l->x1 = fmax(x0, x1);
+	l->y0 = fmin(y0, y1);
+	l->y1 = fmax(y0, y1);
+	l->uri = uri_ascii(uri);
+}
+
+static void
+link_list_free(link_list *ll)
+{
+	for (size_t i = 0; i < ll->n; i++)
+		free(ll->v[i].uri);
+	free(ll->v);
+	ll->v = NULL;
+	ll->n = 0;
 }
 
 /* The dark modules as a 1-bit Cairo mask, one pixel per module. */
@@ -165,7 +194,8 @@ qr_path(cairo_t *cr, const qp_qr *qr, double x0, double y0, double m)
 }
 
 static void
-draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask)
+draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask,
+    draw_ctx *dc)
 {
 	int n = it->qr->width + 2 * it->quiet;
 
@@ -203,10 +233,9 @@ draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask)
 	{
 		double m = it->w / n;
 		double ox = it->x + it->quiet * m, oy = it->y + it->quiet * m;
-		char *attr = it->link ? tag_attr_uri(it->link) : NULL;
 
-		if (attr)
-			cairo_tag_begin(cr, CAIRO_TAG_LINK, attr);
+		if (it->link && dc && dc->links)
+			add_link(cr, dc, it->link, it->x, it->y, it->w, it->w);
 		set_color(cr, it->background);
 		cairo_rectangle(cr, it->x, it->y, it->w, it->w);
 		cairo_fill(cr);
@@ -233,10 +262,6 @@ draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask)
 		} else {
 			qr_path(cr, it->qr, ox, oy, m);
 			cairo_fill(cr);
-		}
-		if (attr) {
-			cairo_tag_end(cr, CAIRO_TAG_LINK);
-			free(attr);
 		}
 	}
 	cairo_restore(cr);
@@ -379,7 +404,7 @@ text_caches_free(text_caches *tc)
 
 static void
 draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
-    double px_per_pt, bool qr_as_mask, text_caches *tc);
+    double px_per_pt, bool qr_as_mask, draw_ctx *dc);
 
 void
 qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
@@ -390,8 +415,10 @@ qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 
 static void
 draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
-    double px_per_pt, bool qr_as_mask, text_caches *tc)
+    double px_per_pt, bool qr_as_mask, draw_ctx *dc)
 {
+	text_caches *tc = dc ? dc->tc : NULL;
+
 	double off = sheet_offset(o), bl = o->bleed;
 
 	cairo_save(cr);
@@ -436,7 +463,7 @@ draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 				draw_text(cr, it);
 			break;
 		case QP_ITEM_QR:
-			draw_qr(cr, it, px_per_pt, qr_as_mask);
+			draw_qr(cr, it, px_per_pt, qr_as_mask, dc);
 			break;
 		}
 	}
@@ -485,30 +512,42 @@ cairo_ok(cairo_status_t st, const char *path, qp_error *err)
 /*
  * Commit a finished PDF. With a bleed or crop marks the sheet is larger
  * than the trim, and a print shop's tools read where to cut from the
- * TrimBox and BleedBox, which Cairo cannot write: the file goes through
- * libqpdf into a second temporary file, renamed into place in its turn.
+ * TrimBox and BleedBox, which Cairo cannot write; links are annotations
+ * we write ourselves (pdfbox.h says why). Either way the file goes
+ * through libqpdf into a second temporary file, renamed into place in
+ * its turn.
  */
 static bool
 pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
-    qp_error *err)
+    const link_list *links, qp_error *err)
 {
 	qp_outfile fin;
 	double trim = sheet_offset(o);
+	qp_pdf_finish f = {
+		.boxes = boxes && (o->bleed > 0 || o->marks),
+		.trim_inset = trim,
+		.bleed_inset = trim - o->bleed,
+		.links = links ? links->v : NULL,
+		.nlinks = links ? links->n : 0,
+	};
 
-	if (!boxes || (o->bleed <= 0 && !o->marks))
+	if (!f.boxes && f.nlinks == 0)
 		return qp_outfile_commit(of, err);
-	if (of->write_failed || fflush(of->fp) != 0) {
-		qp_fail(err, "cannot write '%s': %s", of->path,
-		    strerror(of->write_failed ? of->saved_errno : errno));
-		qp_outfile_abort(of);
+	if (!of->write_failed && fflush(of->fp) != 0) {
+		of->write_failed = true;
+		of->saved_errno = errno;
+	}
+	if (of->write_failed) {
+		/* The commit reports it (a full disk says so) and removes
+		 * the temporary. */
+		qp_outfile_commit(of, err);
 		return false;
 	}
 	if (!qp_outfile_open(&fin, of->path, err)) {
 		qp_outfile_abort(of);
 		return false;
 	}
-	if (!qp_pdfbox_write(of->tmp_path, fin.tmp_path, trim,
-	    trim - o->bleed, err)) {
+	if (!qp_pdfbox_write(of->tmp_path, fin.tmp_path, &f, err)) {
 		qp_outfile_abort(&fin);
 		qp_outfile_abort(of);
 		return false;
@@ -519,12 +558,13 @@ pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
 
 static bool
 render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
-    const qp_render_opts *o, qp_error *err)
+    const qp_render_opts *o, link_list *links, qp_error *err)
 {
 	double sw, sh;
 	cairo_surface_t *s;
 	cairo_t *cr;
 	cairo_status_t st;
+	draw_ctx dc = {.links = fmt == QP_FMT_PDF ? links : NULL};
 
 	qp_sheet_size(page, o, &sw, &sh);
 	if (fmt == QP_FMT_PDF) {
@@ -537,7 +577,7 @@ render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
 		cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_PT);
 	}
 	cr = cairo_create(s);
-	qp_draw_page(cr, page, o, 0, fmt == QP_FMT_PDF);
+	draw_page(cr, page, o, 0, fmt == QP_FMT_PDF, &dc);
 	cairo_show_page(cr);
 	st = cairo_status(cr);
 	cairo_destroy(cr);
@@ -774,6 +814,7 @@ qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
     const qp_render_opts *o, qp_raster *raster, qp_error *err)
 {
 	qp_outfile of;
+	link_list links = {0};
 	bool ok;
 
 	if (!qp_outfile_open(&of, path, err))
@@ -781,13 +822,17 @@ qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
 	if (fmt == QP_FMT_PNG)
 		ok = render_png(page, &of, o, raster, err);
 	else
-		ok = render_vector(page, &of, fmt, o, err);
+		ok = render_vector(page, &of, fmt, o, &links, err);
 	if (!ok) {
+		link_list_free(&links);
 		qp_outfile_abort(&of);
 		return false;
 	}
-	if (fmt == QP_FMT_PDF)
-		return pdf_commit(&of, o, true, err);
+	if (fmt == QP_FMT_PDF) {
+		ok = pdf_commit(&of, o, true, &links, err);
+		link_list_free(&links);
+		return ok;
+	}
 	return qp_outfile_commit(&of, err);
 }
 
@@ -798,6 +843,7 @@ struct qp_pdf_doc {
 	cairo_t *cr;
 	size_t pages;
 	text_caches tc; /* repeated text as shared Form XObjects */
+	link_list links;
 	bool boxes; /* TrimBox/BleedBox on close (not on imposed sheets) */
 };
 
@@ -827,7 +873,10 @@ qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
 	if (doc->pages == 0)
 		pdf_metadata(doc->s, page);
 	cairo_pdf_surface_set_size(doc->s, sw, sh);
-	draw_page(doc->cr, page, &doc->o, 0, true, &doc->tc);
+	{
+		draw_ctx dc = {&doc->tc, &doc->links, doc->pages};
+		draw_page(doc->cr, page, &doc->o, 0, true, &dc);
+	}
 	cairo_show_page(doc->cr);
 	doc->pages++;
 	return cairo_ok(cairo_status(doc->cr), doc->of.path, err);
@@ -847,9 +896,11 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 	cairo_surface_destroy(doc->s);
 	ok = cairo_ok(st, doc->of.path, err);
 	if (ok)
-		ok = pdf_commit(&doc->of, &doc->o, doc->boxes, err);
+		ok = pdf_commit(&doc->of, &doc->o, doc->boxes, &doc->links,
+		    err);
 	else
 		qp_outfile_abort(&doc->of);
+	link_list_free(&doc->links);
 	free(doc);
 	return ok;
 }
@@ -861,6 +912,7 @@ qp_pdf_doc_abort(qp_pdf_doc *doc)
 		return;
 	cairo_destroy(doc->cr);
 	text_caches_free(&doc->tc);
+	link_list_free(&doc->links);
 	cairo_surface_finish(doc->s);
 	cairo_surface_destroy(doc->s);
 	qp_outfile_abort(&doc->of);
@@ -938,7 +990,10 @@ qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
 		cairo_save(cr);
 		cairo_translate(cr, x - bl, y - bl);
 		cairo_scale(cr, s, s);
-		draw_page(cr, pg, &po, 0, true, &doc->tc);
+		{
+			draw_ctx dc = {&doc->tc, &doc->links, doc->pages};
+			draw_page(cr, pg, &po, 0, true, &dc);
+		}
 		cairo_restore(cr);
 		/* Cut marks on the trim lines, outside the bleed. */
 		cairo_save(cr);
