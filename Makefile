@@ -25,7 +25,7 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
-       qpdf libxml2-utils pngcheck
+       qpdf libxml2-utils pngcheck zxing-cpp-tools
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.

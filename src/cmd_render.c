@@ -172,12 +172,13 @@ done:
 static void
 qr_usage(FILE *fp)
 {
-	fputs("usage: qrposter qr TEXT [-o OUT] [--ecc L|M|Q|H] [--size LEN] "
+	fputs("usage: qrposter qr TEXT [-o OUT] [--ecc L|M|Q|H|auto] [--size LEN] "
 	    "[--quiet-zone N] [--dpi N]\n\n"
 	    "Write a bare QR code for TEXT. The format follows OUT's "
 	    "extension.\n\n"
 	    "  -o, --output OUT     output file (default: output/qr.pdf)\n"
-	    "      --ecc L|M|Q|H    error correction level (default M)\n"
+	    "      --ecc L|M|Q|H    error correction level (default M); auto:\n"
+	    "                       the highest that keeps M's size\n"
 	    "      --size LEN       width of the whole code, quiet zone "
 	    "included\n"
 	    "                       (default 2in; e.g. 50mm, 1.5in, 144pt)\n"
@@ -216,7 +217,7 @@ qp_cmd_qr(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case OPT_ECC:
 			if ((ecc = qp_qr_ecc_parse(optarg)) < 0) {
-				qp_cli_error("--ecc '%s': use L, M, Q or H",
+				qp_cli_error("--ecc '%s': use L, M, Q, H or auto",
 				    optarg);
 				return QP_EXIT_USAGE;
 			}

@@ -655,7 +655,7 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		    "and its %.1fmm box gives %.2fmm per module, below the "
 		    "printable minimum %.2fmm; widen the box to at least %.1fmm, "
 		    "shorten the payload or lower the ECC level", b->id, n,
-		    qr->version, payload.len, qp_qr_ecc_name(q->ecc),
+		    qr->version, payload.len, qp_qr_ecc_name(qr->ecc),
 		    b->box.w / QP_PT_PER_MM, module / QP_PT_PER_MM,
 		    q->min_module / QP_PT_PER_MM,
 		    q->min_module * n / QP_PT_PER_MM);

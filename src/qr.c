@@ -20,6 +20,8 @@ qp_qr_ecc_parse(const char *s)
 {
 	static const char names[] = "LMQH";
 
+	if (s && strcmp(s, "auto") == 0)
+		return QP_QR_ECC_AUTO;
 	if (s == NULL || s[0] == '\0' || s[1] != '\0')
 		return -1;
 	for (int i = 0; i < 4; i++)
@@ -75,14 +77,48 @@ qp_qr_url_normalize(const char *url, qp_error *err)
 	return qp_buf_steal(&b);
 }
 
+/* One encoding at level ecc in the smallest version >= min_version;
+ * NULL with errno set as libqrencode leaves it. */
+static QRcode *
+encode_at(const char *payload, int min_version, int ecc, bool *eci)
+{
+	size_t len = strlen(payload);
+	QRcode *code = NULL;
+
+	errno = 0;
+	*eci = !is_ascii(payload);
+	if (*eci) {
+		/*
+		 * Non-ASCII text: the ECI designator 26 (UTF-8) first, so a
+		 * phone does not guess ISO 8859-1 or Shift JIS and show
+		 * mojibake; then the bytes in one 8-bit segment.
+		 */
+		QRinput *in = QRinput_new2(min_version, levels[ecc]);
+		if (in && QRinput_appendECIheader(in, 26) == 0 &&
+		    QRinput_append(in, QR_MODE_8, (int)len,
+		    (const unsigned char *)payload) == 0)
+			code = QRcode_encodeInput(in);
+		QRinput_free(in);
+		return code;
+	}
+	/*
+	 * 8-bit data with case sensitivity; libqrencode splits it into the
+	 * most compact mix of numeric, alphanumeric and byte segments.
+	 */
+	return QRcode_encodeString(payload, min_version, levels[ecc],
+	    QR_MODE_8, 1);
+}
+
 qp_qr *
 qp_qr_encode(const char *payload, int ecc, qp_error *err)
 {
 	QRcode *code;
 	qp_qr *q;
 	size_t n, len = strlen(payload);
-	bool eci = false;
+	bool eci = false, autolevel = ecc == QP_QR_ECC_AUTO;
 
+	if (autolevel)
+		ecc = QP_QR_ECC_AUTO_FLOOR;
 	if (ecc < 0 || ecc > 3) {
 		qp_fail(err, "bad error-correction level");
 		return NULL;
@@ -91,31 +127,7 @@ qp_qr_encode(const char *payload, int ecc, qp_error *err)
 		qp_fail(err, "the QR payload is empty");
 		return NULL;
 	}
-	errno = 0;
-	if (!is_ascii(payload)) {
-		/*
-		 * Non-ASCII text: the ECI designator 26 (UTF-8) first, so a
-		 * phone does not guess ISO 8859-1 or Shift JIS and show
-		 * mojibake; then the bytes in one 8-bit segment.
-		 */
-		QRinput *in = QRinput_new2(0, levels[ecc]);
-
-		code = NULL;
-		if (in && QRinput_appendECIheader(in, 26) == 0 &&
-		    QRinput_append(in, QR_MODE_8, (int)len,
-		    (const unsigned char *)payload) == 0)
-			code = QRcode_encodeInput(in);
-		QRinput_free(in);
-		eci = true;
-	} else {
-		/*
-		 * 8-bit data with case sensitivity; libqrencode splits it
-		 * into the most compact mix of numeric, alphanumeric and
-		 * byte segments.
-		 */
-		code = QRcode_encodeString(payload, 0, levels[ecc], QR_MODE_8,
-		    1);
-	}
+	code = encode_at(payload, 0, ecc, &eci);
 	if (code == NULL) {
 		if (errno == ERANGE || errno == EINVAL)
 			qp_fail(err, "the QR payload is too long: %zu bytes do "
@@ -127,6 +139,22 @@ qp_qr_encode(const char *payload, int ecc, qp_error *err)
 			qp_fail(err, "cannot encode the QR payload: %s",
 			    strerror(errno ? errno : EINVAL));
 		return NULL;
+	}
+	/*
+	 * auto: the symbol's size is fixed by the floor level; the highest
+	 * level that still fits in that version costs nothing on paper.
+	 * Tried from H down; the first that stays in the version wins.
+	 */
+	for (int lv = 3; autolevel && lv > ecc; lv--) {
+		QRcode *c = encode_at(payload, code->version, lv, &eci);
+
+		if (c && c->version == code->version) {
+			QRcode_free(code);
+			code = c;
+			ecc = lv;
+			break;
+		}
+		QRcode_free(c);
 	}
 	q = qp_xcalloc(1, sizeof *q);
 	q->version = code->version;

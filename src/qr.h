@@ -23,9 +23,20 @@ typedef struct qp_qr {
 char *qp_qr_url_normalize(const char *url, qp_error *err);
 
 /*
+ * ecc "auto": the highest level whose symbol is the same version (the
+ * same number of modules) as at QP_QR_ECC_AUTO_FLOOR, so a code gains
+ * error correction where it costs no size. Never below the floor (M, the
+ * default level).
+ */
+#define QP_QR_ECC_AUTO 4
+#define QP_QR_ECC_AUTO_FLOOR 1
+
+/*
  * Encode payload (UTF-8 bytes, 8-bit mode with libqrencode's mode
  * optimisation; a payload with any non-ASCII byte is preceded by the
- * ECI designator 26 = UTF-8 and goes in one 8-bit segment) at ecc (0..3 = L, M, Q, H), choosing the smallest version.
+ * ECI designator 26 = UTF-8 and goes in one 8-bit segment) at ecc (0..3
+ * = L, M, Q, H, or QP_QR_ECC_AUTO), choosing the smallest version; the
+ * result's ecc is the level used.
  * Returns NULL with err set when the payload is empty or too long for any
  * version at that level (the message gives the payload's length and the
  * largest that fits).
@@ -33,7 +44,8 @@ char *qp_qr_url_normalize(const char *url, qp_error *err);
 qp_qr *qp_qr_encode(const char *payload, int ecc, qp_error *err);
 void qp_qr_free(qp_qr *q);
 
-/* "L", "M", "Q", "H" -> 0..3; -1 if not one of them. */
+/* "L", "M", "Q", "H" -> 0..3, "auto" -> QP_QR_ECC_AUTO; -1 if not one
+ * of them. */
 int qp_qr_ecc_parse(const char *s);
 char qp_qr_ecc_name(int ecc);
 

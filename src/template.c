@@ -260,7 +260,8 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 	    "scan_distance", "min_module", "quiet_zone", "color",
 	    "background", "link", "caption", "caption_font", "caption_size",
 	    "caption_color"};
-	static const char *const eccs[] = {"L", "M", "Q", "H"};
+	/* Indices are qr.h's levels; "auto" is QP_QR_ECC_AUTO. */
+	static const char *const eccs[] = {"L", "M", "Q", "H", "auto"};
 	qp_qr_spec *q = &b->u.qr;
 	const char *sd, *qz, *cf;
 	yaml_node_t *sdv, *qzv;
@@ -276,7 +277,7 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 	if (!tp_check_map(p, n, "qr block", keys, NKEYS(keys)) ||
 	    !parse_box(p, n, b, false) ||
 	    !tp_get_tstr(p, n, "data", "qr block", true, &q->data) ||
-	    !tp_get_enum(p, n, "ecc", eccs, 4, &q->ecc) ||
+	    !tp_get_enum(p, n, "ecc", eccs, 5, &q->ecc) ||
 	    !tp_get_str(p, n, "scan_distance", "qr block", &sd, &sdv, false) ||
 	    !tp_get_len(p, n, "min_module", "qr block", false, 0, &q->min_module,
 	    NULL) ||

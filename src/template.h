@@ -59,7 +59,7 @@ typedef struct qp_text_spec {
 
 typedef struct qp_qr_spec {
 	qp_tstr *data;
-	int ecc; /* 0..3 = L M Q H */
+	int ecc; /* 0..3 = L M Q H, or QP_QR_ECC_AUTO (qr.h) */
 	double scan_distance; /* metres; 0 = not declared */
 	double min_module;    /* points */
 	int quiet_zone;       /* modules, >= 4 */

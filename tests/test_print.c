@@ -197,18 +197,128 @@ test_qr_link(void **state)
 	free(out);
 }
 
+/* ---- ecc: auto ------------------------------------------------------- */
+
+/*
+ * The level ZXing (an independent decoder) reads from the printed code.
+ * Expected levels come from ISO/IEC 18004 Table 7, 8-bit byte capacity:
+ *   version 1: L 17, M 14, Q 11, H 7;  version 2: L 32, M 26, Q 20, H 14;
+ *   version 3: L 53, M 42, Q 32, H 24.
+ * Lower-case letters are byte mode throughout, so a payload of n letters
+ * takes the version whose M capacity first holds n, and auto must give
+ * the highest level that holds n in that same version.
+ */
+typedef struct ecc_case {
+	const char *name;
+	const char *payload;
+	char level;
+} ecc_case;
+
+static const ecc_case ecc_cases[] = {
+	{"ecc auto: 7 bytes, version 1 holds H", "abcdefg", 'H'},
+	{"ecc auto: 8 bytes, version 1 holds Q", "abcdefgh", 'Q'},
+	{"ecc auto: 12 bytes, version 1 holds only M", "abcdefghijkl", 'M'},
+	{"ecc auto: 15 bytes, version 2 holds Q", "abcdefghijklmno", 'Q'},
+	{"ecc auto: 24 bytes, version 2 holds only M",
+	    "abcdefghijklmnopqrstuvwx", 'M'},
+	{"ecc auto: 27 bytes, version 3 holds Q",
+	    "abcdefghijklmnopqrstuvwxyza", 'Q'},
+};
+
+/* "EC Level: X" from ZXingReader on png, or 0. */
+static char
+zxing_level(const char *png, char *text, size_t textsz)
+{
+	const char *argv[] = {"ZXingReader", png, NULL};
+	char lv = 0, *p;
+	th_run r;
+
+	th_run_argv(&r, argv, NULL);
+	if (r.status == 0 && (p = strstr(r.out, "EC Level:")) != NULL) {
+		p += strlen("EC Level:");
+		while (*p == ' ')
+			p++;
+		lv = *p;
+	}
+	if (text && (p = strstr(r.out, "Text:")) != NULL) {
+		char *q = strchr(p, '"'), *e = q ? strchr(q + 1, '"') : NULL;
+		if (q && e)
+			snprintf(text, textsz, "%.*s", (int)(e - q - 1), q + 1);
+	}
+	th_run_free(&r);
+	return lv;
+}
+
+static void
+test_ecc_auto(void **state)
+{
+	fixture *fx = *state;
+	const ecc_case *c = fx->row;
+	char *png = th_path(fx->dir, "q.png"), text[256] = "";
+	th_run r;
+
+	th_qrposter(&r, "qr", "--ecc", "auto", c->payload, "-o", png, NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	assert_int_equal(zxing_level(png, text, sizeof text), c->level);
+	assert_string_equal(text, c->payload);
+	free(png);
+}
+
+/* A template's qr block says ecc: auto; the code on the page has the
+ * level the table gives for its payload (a short payload: H). */
+static void
+test_ecc_auto_template(void **state)
+{
+	static const char tpl[] =
+	    "page: {size: letter}\n"
+	    "blocks:\n"
+	    "  - type: qr\n"
+	    "    box: {x: 1in, y: 1in, w: 3in}\n"
+	    "    data: \"abcdefg\"\n"
+	    "    ecc: auto\n";
+	fixture *fx = *state;
+	char *t = th_path(fx->dir, "t.yaml"), *png = th_path(fx->dir, "p.png");
+	th_run r;
+
+	assert_true(th_write_file(t, tpl, strlen(tpl)));
+	th_qrposter(&r, "render", "-t", t, "--dpi", "100", "-o", png, NULL);
+	if (r.status != 0)
+		fail_msg("render: %s", r.err);
+	th_run_free(&r);
+	assert_int_equal(zxing_level(png, NULL, 0), 'H');
+	/* A wrong value names the choices, auto among them. */
+	{
+		static const char bad[] = "page: {size: letter}\nblocks:\n"
+		    "  - {type: qr, box: {x: 1in, y: 1in, w: 3in}, data: x, "
+		    "ecc: best}\n";
+		assert_true(th_write_file(t, bad, strlen(bad)));
+		th_qrposter(&r, "check", "-t", t, NULL);
+		assert_int_not_equal(r.status, 0);
+		assert_non_null(strstr(r.err, "'best' is not one of L, M, Q, H, "
+		    "auto"));
+		th_run_free(&r);
+	}
+	free(t);
+	free(png);
+}
+
 #define ROW(fn, c) {(c).name, fn, setup, teardown, (void *)&(c)}
 #define PLAIN(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define NVALID (sizeof valid_cases / sizeof valid_cases[0])
+#define NECC (sizeof ecc_cases / sizeof ecc_cases[0])
 
 int
 main(void)
 {
-	struct CMUnitTest tests[NVALID + 1];
+	struct CMUnitTest tests[NVALID + NECC + 8];
 	size_t n = 0;
 
 	for (size_t i = 0; i < NVALID; i++)
 		tests[n++] = (struct CMUnitTest)ROW(test_valid, valid_cases[i]);
 	tests[n++] = (struct CMUnitTest)PLAIN(test_qr_link);
+	for (size_t i = 0; i < NECC; i++)
+		tests[n++] = (struct CMUnitTest)ROW(test_ecc_auto, ecc_cases[i]);
+	tests[n++] = (struct CMUnitTest)PLAIN(test_ecc_auto_template);
 	return _cmocka_run_group_tests("print", tests, n, NULL, NULL);
 }
