@@ -25,7 +25,7 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
-       qpdf libxml2-utils pngcheck zxing-cpp-tools
+       qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -118,7 +118,7 @@ sample: deps
 # against ./qrposter and ends with the total count.
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TEST_LIBS = -lcmocka
+TEST_LIBS = -lcmocka -ltiff
 
 # helpers.c is optional: a test may carry its own static helpers.
 TEST_HELPERS = $(wildcard tests/helpers.c)

@@ -130,8 +130,9 @@ over(qp_color c, qp_color bg)
 
 	if (a >= 1)
 		return c;
-	return (qp_color){c.r * a + bg.r * (1 - a), c.g * a + bg.g * (1 - a),
-	    c.b * a + bg.b * (1 - a), 1};
+	return (qp_color){.r = c.r * a + bg.r * (1 - a),
+	    .g = c.g * a + bg.g * (1 - a), .b = c.b * a + bg.b * (1 - a),
+	    .a = 1};
 }
 
 /* A display name for the block an item came from. */
@@ -205,8 +206,9 @@ run_info_get(const qp_item *it, PangoLayoutIter *iter, PangoLayoutRun *run,
 		PangoAttribute *attr = a->data;
 		if (attr->klass->type == PANGO_ATTR_FOREGROUND) {
 			PangoColor *pc = &((PangoAttrColor *)attr)->color;
-			ri->color = (qp_color){pc->red / 65535.0,
-			    pc->green / 65535.0, pc->blue / 65535.0, 1};
+			ri->color = (qp_color){.r = pc->red / 65535.0,
+			    .g = pc->green / 65535.0, .b = pc->blue / 65535.0,
+			    .a = 1};
 		}
 	}
 	pango_layout_iter_get_run_extents(iter, &ink, NULL);

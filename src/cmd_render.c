@@ -23,7 +23,42 @@ enum {
 	OPT_ECC,
 	OPT_SIZE,
 	OPT_QUIET,
+	OPT_PRINT,
+	OPT_ICC,
 };
+
+bool
+qp_cli_print(const char *mode, const char *icc, qp_print_opts *po,
+    char **owned)
+{
+	qp_error err;
+
+	*owned = NULL;
+	if (mode == NULL) {
+		if (icc)
+			qp_cli_error("--icc: goes with --print cmyk");
+		return icc == NULL;
+	}
+	if (strcmp(mode, "cmyk") != 0) {
+		qp_cli_error("--print '%s': the one print mode is 'cmyk' (a "
+		    "CMYK " QP_PDFX_VERSION " file)", mode);
+		return false;
+	}
+	if (icc) {
+		if (!qp_print_profile_ok(icc, &err)) {
+			qp_cli_error("--icc: %s", err.msg);
+			return false;
+		}
+		po->icc_path = icc;
+		return true;
+	}
+	if ((*owned = qp_print_default_profile(&err)) == NULL) {
+		qp_cli_error("--print: %s", err.msg);
+		return false;
+	}
+	po->icc_path = *owned;
+	return true;
+}
 
 static void
 render_usage(FILE *fp)
@@ -43,6 +78,12 @@ render_usage(FILE *fp)
 	    "      --bleed LEN    extend the background LEN past the trim "
 	    "(e.g. 0.125in)\n"
 	    "      --marks        draw crop marks outside the bleed\n"
+	    "      --print cmyk   a CMYK " QP_PDFX_VERSION " print file: black in "
+	    "black\n"
+	    "                     ink only, cmyk() colours as given, no "
+	    "links\n"
+	    "      --icc FILE     the press's CMYK output profile (default:\n"
+	    "                     Ghostscript's default_cmyk.icc)\n"
 	    "  -h, --help         show this help\n", fp);
 }
 
@@ -69,10 +110,15 @@ qp_cmd_render(int argc, char **argv)
 		{"dpi", required_argument, NULL, OPT_DPI},
 		{"bleed", required_argument, NULL, OPT_BLEED},
 		{"marks", no_argument, NULL, OPT_MARKS},
+		{"print", required_argument, NULL, OPT_PRINT},
+		{"icc", required_argument, NULL, OPT_ICC},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char default_out[] = DEFAULT_OUTPUT;
+	const char *print_mode = NULL, *icc = NULL;
+	qp_print_opts po = {0};
+	char *owned_icc = NULL;
 	const char *tmpl_arg = DEFAULT_TEMPLATE, *out = default_out;
 	qp_render_opts o = QP_RENDER_OPTS_DEFAULT;
 	qp_sets sets = {0};
@@ -100,6 +146,8 @@ qp_cmd_render(int argc, char **argv)
 				goto done;
 			break;
 		case OPT_MARKS: o.marks = true; break;
+		case OPT_PRINT: print_mode = optarg; break;
+		case OPT_ICC: icc = optarg; break;
 		case 'h':
 			render_usage(stdout);
 			rc = QP_EXIT_OK;
@@ -121,6 +169,15 @@ qp_cmd_render(int argc, char **argv)
 		qp_cli_error("--output: %s", err.msg);
 		goto done;
 	}
+	if (print_mode && fmt != QP_FMT_PDF) {
+		qp_cli_error("--print: the print file is a PDF; name the "
+		    "output FILE.pdf");
+		goto done;
+	}
+	if (!qp_cli_print(print_mode, icc, &po, &owned_icc))
+		goto done;
+	if (print_mode)
+		o.print = &po;
 	rc = QP_EXIT_ERROR;
 	if ((t = qp_template_open(tmpl_arg, &err)) == NULL) {
 		qp_cli_error("%s", err.msg);
@@ -166,6 +223,7 @@ done:
 	free(values);
 	qp_template_free(t);
 	qp_sets_free(&sets);
+	free(owned_icc);
 	return rc;
 }
 

@@ -958,14 +958,14 @@ qp_layout_qr_only(const char *payload, int ecc, double size, int quiet,
 		return NULL;
 	page = qp_xcalloc(1, sizeof *page);
 	page->w = page->h = size;
-	page->background = (qp_color){1, 1, 1, 1};
+	page->background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
 	page->title = qp_xstrdup("QR code");
 	it.kind = QP_ITEM_QR;
 	it.w = it.h = size;
 	it.qr = qr;
 	it.quiet = quiet;
-	it.color = (qp_color){0, 0, 0, 1};
-	it.background = (qp_color){1, 1, 1, 1};
+	it.color = (qp_color){.r = 0, .g = 0, .b = 0, .a = 1};
+	it.background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
 	if (is_url(payload))
 		it.link = qp_xstrdup(payload);
 	add_item(page, &it);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "pdfbox.h"
+#include "print.h"
 
 /* Crop marks: a gap of 3pt beyond the bleed, then 18pt of line. */
 #define MARK_GAP 3.0
@@ -67,15 +68,6 @@ qp_sheet_size(const qp_page *page, const qp_render_opts *o, double *w,
 	*h = page->h + 2 * off;
 }
 
-static void
-set_color(cairo_t *cr, qp_color c)
-{
-	if (c.a >= 1)
-		cairo_set_source_rgb(cr, c.r, c.g, c.b);
-	else
-		cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a);
-}
-
 /*
  * Link annotations, collected while drawing and written by pdfbox.c
  * (Cairo 1.16's link tags write damaged files: see pdfbox.h).
@@ -90,7 +82,26 @@ typedef struct draw_ctx {
 	struct text_caches *tc; /* repeated text as Form XObjects, or NULL */
 	link_list *links;       /* NULL: no links (PNG, SVG, previews) */
 	size_t page;            /* the page index links are for */
+	qp_inks *inks;          /* print: cmyk() colours drawn as codes */
 } draw_ctx;
+
+static void
+set_color(cairo_t *cr, qp_color c, const draw_ctx *dc)
+{
+	if (dc && dc->inks && c.cmyk) {
+		/* A print file: a code print.c turns back into the inks. */
+		double rgb[3];
+
+		qp_inks_code(dc->inks, &c, rgb);
+		c.r = rgb[0];
+		c.g = rgb[1];
+		c.b = rgb[2];
+	}
+	if (c.a >= 1)
+		cairo_set_source_rgb(cr, c.r, c.g, c.b);
+	else
+		cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a);
+}
 
 /* A URI as PDF wants it in a /URI action: 7-bit ASCII, other bytes
  * percent-encoded (RFC 3987's IRI-to-URI mapping); the PDF string
@@ -219,12 +230,12 @@ draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask,
 			m = 1;
 		cairo_identity_matrix(cr);
 		cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
-		set_color(cr, it->background);
+		set_color(cr, it->background, dc);
 		cairo_rectangle(cr, bx, by, side, side);
 		cairo_fill(cr);
 		x0 = (long)bx + (long)(side - (double)m * n) / 2 + m * it->quiet;
 		y0 = (long)by + (long)(side - (double)m * n) / 2 + m * it->quiet;
-		set_color(cr, it->color);
+		set_color(cr, it->color, dc);
 		qr_path(cr, it->qr, (double)x0, (double)y0, (double)m);
 		cairo_fill(cr);
 		cairo_restore(cr);
@@ -236,10 +247,10 @@ draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask,
 
 		if (it->link && dc && dc->links)
 			add_link(cr, dc, it->link, it->x, it->y, it->w, it->w);
-		set_color(cr, it->background);
+		set_color(cr, it->background, dc);
 		cairo_rectangle(cr, it->x, it->y, it->w, it->w);
 		cairo_fill(cr);
-		set_color(cr, it->color);
+		set_color(cr, it->color, dc);
 		if (as_mask) {
 			/*
 			 * One 1-bit image, scaled with nearest-neighbour
@@ -335,16 +346,16 @@ text_key(const qp_item *it)
 }
 
 static void
-draw_text(cairo_t *cr, const qp_item *it)
+draw_text(cairo_t *cr, const qp_item *it, const draw_ctx *dc)
 {
-	set_color(cr, it->color);
+	set_color(cr, it->color, dc);
 	cairo_move_to(cr, it->x, it->y);
 	pango_cairo_show_layout(cr, it->layout);
 }
 
 static void
 draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
-    text_caches *tc)
+    text_caches *tc, const draw_ctx *dc)
 {
 	text_cache *c = NULL;
 	char *key;
@@ -368,7 +379,7 @@ draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
 		if (c->rec)
 			cairo_surface_destroy(c->rec);
 		c->rec = NULL;
-		draw_text(cr, it);
+		draw_text(cr, it, dc);
 		return;
 	}
 	free(key);
@@ -380,7 +391,7 @@ draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
 		c->rec = cairo_recording_surface_create(
 		    CAIRO_CONTENT_COLOR_ALPHA, &ext);
 		rc = cairo_create(c->rec);
-		draw_text(rc, it);
+		draw_text(rc, it, dc);
 		cairo_destroy(rc);
 	}
 	cairo_save(cr);
@@ -423,7 +434,7 @@ draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 
 	cairo_save(cr);
 	cairo_translate(cr, off, off);
-	set_color(cr, page->background);
+	set_color(cr, page->background, dc);
 	cairo_rectangle(cr, -bl, -bl, page->w + 2 * bl, page->h + 2 * bl);
 	cairo_fill(cr);
 	for (size_t i = 0; i < page->nitems; i++) {
@@ -444,12 +455,12 @@ draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 			if (y1 >= page->h - 0.01)
 				y1 = page->h + bl;
 			if (it->color.a > 0) {
-				set_color(cr, it->color);
+				set_color(cr, it->color, dc);
 				cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
 				cairo_fill(cr);
 			}
 			if (it->has_stroke) {
-				set_color(cr, it->stroke);
+				set_color(cr, it->stroke, dc);
 				cairo_set_line_width(cr, it->stroke_width);
 				cairo_rectangle(cr, it->x, it->y, it->w, it->h);
 				cairo_stroke(cr);
@@ -458,9 +469,9 @@ draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 		}
 		case QP_ITEM_TEXT:
 			if (tc && it->block)
-				draw_text_cached(cr, page, it, tc);
+				draw_text_cached(cr, page, it, tc, dc);
 			else
-				draw_text(cr, it);
+				draw_text(cr, it, dc);
 			break;
 		case QP_ITEM_QR:
 			draw_qr(cr, it, px_per_pt, qr_as_mask, dc);
@@ -514,14 +525,14 @@ cairo_ok(cairo_status_t st, const char *path, qp_error *err)
  * than the trim, and a print shop's tools read where to cut from the
  * TrimBox and BleedBox, which Cairo cannot write; links are annotations
  * we write ourselves (pdfbox.h says why). Either way the file goes
- * through libqpdf into a second temporary file, renamed into place in
- * its turn.
+ * through libqpdf into a second temporary file. A print file then goes
+ * through print.c into a third. The last is renamed into place.
  */
 static bool
 pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
-    const link_list *links, qp_error *err)
+    const link_list *links, const qp_inks *inks, qp_error *err)
 {
-	qp_outfile fin;
+	qp_outfile fin, prn, *cur = of;
 	double trim = sheet_offset(o);
 	qp_pdf_finish f = {
 		.boxes = boxes && (o->bleed > 0 || o->marks),
@@ -531,7 +542,7 @@ pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
 		.nlinks = links ? links->n : 0,
 	};
 
-	if (!f.boxes && f.nlinks == 0)
+	if (!f.boxes && f.nlinks == 0 && o->print == NULL)
 		return qp_outfile_commit(of, err);
 	if (!of->write_failed && fflush(of->fp) != 0) {
 		of->write_failed = true;
@@ -543,28 +554,74 @@ pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
 		qp_outfile_commit(of, err);
 		return false;
 	}
-	if (!qp_outfile_open(&fin, of->path, err)) {
+	if (f.boxes || f.nlinks > 0) {
+		if (!qp_outfile_open(&fin, of->path, err)) {
+			qp_outfile_abort(of);
+			return false;
+		}
+		if (!qp_pdfbox_write(of->tmp_path, fin.tmp_path, &f, err)) {
+			qp_outfile_abort(&fin);
+			qp_outfile_abort(of);
+			return false;
+		}
 		qp_outfile_abort(of);
-		return false;
+		cur = &fin;
 	}
-	if (!qp_pdfbox_write(of->tmp_path, fin.tmp_path, &f, err)) {
-		qp_outfile_abort(&fin);
-		qp_outfile_abort(of);
-		return false;
+	if (o->print) {
+		if (!qp_outfile_open(&prn, cur->path, err)) {
+			qp_outfile_abort(cur);
+			return false;
+		}
+		if (!qp_print_convert(cur->tmp_path, prn.tmp_path, inks,
+		    o->print, err)) {
+			qp_outfile_abort(&prn);
+			qp_outfile_abort(cur);
+			return false;
+		}
+		qp_outfile_abort(cur);
+		cur = &prn;
 	}
-	qp_outfile_abort(of);
-	return qp_outfile_commit(&fin, err);
+	return qp_outfile_commit(cur, err);
+}
+
+/*
+ * A print file cannot hold transparency (PDF/X-3 is PDF 1.3): a colour
+ * that is neither opaque nor invisible is an error naming its block.
+ */
+static bool
+print_opaque(const qp_page *page, qp_error *err)
+{
+	for (size_t i = 0; i < page->nitems; i++) {
+		const qp_item *it = &page->items[i];
+		qp_color c[3] = {it->color, it->stroke, it->background};
+		size_t n = it->kind == QP_ITEM_QR ? 3 :
+		    it->kind == QP_ITEM_RECT && it->has_stroke ? 2 : 1;
+
+		for (size_t k = 0; k < n; k++)
+			if (c[k].a > 0 && c[k].a < 1)
+				return qp_fail(err, "block '%s': a colour with "
+				    "an opacity of %.0f%% cannot go in a CMYK "
+				    "print file (PDF/X-3 has no transparency); "
+				    "make it opaque", it->block ? it->block->id :
+				    "?", c[k].a * 100);
+	}
+	if (page->background.a > 0 && page->background.a < 1)
+		return qp_fail(err, "the page background is not opaque, which "
+		    "a CMYK print file (PDF/X-3) cannot hold");
+	return true;
 }
 
 static bool
 render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
-    const qp_render_opts *o, link_list *links, qp_error *err)
+    const qp_render_opts *o, link_list *links, qp_inks *inks,
+    qp_error *err)
 {
 	double sw, sh;
 	cairo_surface_t *s;
 	cairo_t *cr;
 	cairo_status_t st;
-	draw_ctx dc = {.links = fmt == QP_FMT_PDF ? links : NULL};
+	draw_ctx dc = {.links = fmt == QP_FMT_PDF && !inks ? links : NULL,
+	    .inks = inks};
 
 	qp_sheet_size(page, o, &sw, &sh);
 	if (fmt == QP_FMT_PDF) {
@@ -815,22 +872,31 @@ qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
 {
 	qp_outfile of;
 	link_list links = {0};
+	qp_inks *inks = NULL;
 	bool ok;
 
+	if (o->print && fmt != QP_FMT_PDF)
+		return qp_fail(err, "'%s': a CMYK print file is a PDF", path);
+	if (o->print && !print_opaque(page, err))
+		return false;
 	if (!qp_outfile_open(&of, path, err))
 		return false;
+	if (o->print)
+		inks = qp_inks_new();
 	if (fmt == QP_FMT_PNG)
 		ok = render_png(page, &of, o, raster, err);
 	else
-		ok = render_vector(page, &of, fmt, o, &links, err);
+		ok = render_vector(page, &of, fmt, o, &links, inks, err);
 	if (!ok) {
 		link_list_free(&links);
+		qp_inks_free(inks);
 		qp_outfile_abort(&of);
 		return false;
 	}
 	if (fmt == QP_FMT_PDF) {
-		ok = pdf_commit(&of, o, true, &links, err);
+		ok = pdf_commit(&of, o, true, &links, inks, err);
 		link_list_free(&links);
+		qp_inks_free(inks);
 		return ok;
 	}
 	return qp_outfile_commit(&of, err);
@@ -844,6 +910,7 @@ struct qp_pdf_doc {
 	size_t pages;
 	text_caches tc; /* repeated text as shared Form XObjects */
 	link_list links;
+	qp_inks *inks; /* a print file's cmyk() colours */
 	bool boxes; /* TrimBox/BleedBox on close (not on imposed sheets) */
 };
 
@@ -858,6 +925,8 @@ qp_pdf_doc_open(const char *path, const qp_render_opts *o, qp_error *err)
 	}
 	doc->o = *o;
 	doc->boxes = true;
+	if (o->print)
+		doc->inks = qp_inks_new();
 	doc->s = cairo_pdf_surface_create_for_stream(outfile_write,
 	    &doc->of, 612, 792);
 	doc->cr = cairo_create(doc->s);
@@ -873,8 +942,11 @@ qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
 	if (doc->pages == 0)
 		pdf_metadata(doc->s, page);
 	cairo_pdf_surface_set_size(doc->s, sw, sh);
+	if (doc->o.print && !print_opaque(page, err))
+		return false;
 	{
-		draw_ctx dc = {&doc->tc, &doc->links, doc->pages};
+		draw_ctx dc = {&doc->tc, doc->inks ? NULL : &doc->links,
+		    doc->pages, doc->inks};
 		draw_page(doc->cr, page, &doc->o, 0, true, &dc);
 	}
 	cairo_show_page(doc->cr);
@@ -897,10 +969,11 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 	ok = cairo_ok(st, doc->of.path, err);
 	if (ok)
 		ok = pdf_commit(&doc->of, &doc->o, doc->boxes, &doc->links,
-		    err);
+		    doc->inks, err);
 	else
 		qp_outfile_abort(&doc->of);
 	link_list_free(&doc->links);
+	qp_inks_free(doc->inks);
 	free(doc);
 	return ok;
 }
@@ -913,6 +986,7 @@ qp_pdf_doc_abort(qp_pdf_doc *doc)
 	cairo_destroy(doc->cr);
 	text_caches_free(&doc->tc);
 	link_list_free(&doc->links);
+	qp_inks_free(doc->inks);
 	cairo_surface_finish(doc->s);
 	cairo_surface_destroy(doc->s);
 	qp_outfile_abort(&doc->of);
@@ -990,8 +1064,11 @@ qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
 		cairo_save(cr);
 		cairo_translate(cr, x - bl, y - bl);
 		cairo_scale(cr, s, s);
+		if (doc->o.print && !print_opaque(pg, err))
+			return false;
 		{
-			draw_ctx dc = {&doc->tc, &doc->links, doc->pages};
+			draw_ctx dc = {&doc->tc, doc->inks ? NULL :
+			    &doc->links, doc->pages, doc->inks};
 			draw_page(cr, pg, &po, 0, true, &dc);
 		}
 		cairo_restore(cr);

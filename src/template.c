@@ -190,7 +190,7 @@ parse_rect(parser *p, yaml_node_t *n, qp_block *b)
 	    "stroke", "stroke_width"};
 	qp_rect_spec *r = &b->u.rect;
 
-	r->fill = (qp_color){0, 0, 0, 0};
+	r->fill = (qp_color){.r = 0, .g = 0, .b = 0, .a = 0};
 	r->stroke_width = 1;
 	if (!tp_check_map(p, n, "rect block", keys, NKEYS(keys)) ||
 	    !parse_box(p, n, b, true) || !tp_get_color(p, n, "fill", &r->fill))
@@ -217,7 +217,7 @@ parse_text(parser *p, yaml_node_t *n, qp_block *b)
 	yaml_node_t *langv;
 	int align = QP_ALIGN_START, valign = QP_VALIGN_TOP;
 
-	x->color = (qp_color){0, 0, 0, 1};
+	x->color = (qp_color){.r = 0, .g = 0, .b = 0, .a = 1};
 	x->wrap = true;
 	if (!tp_check_map(p, n, "text block", keys, NKEYS(keys)) ||
 	    !parse_box(p, n, b, true) ||
@@ -270,9 +270,9 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 	q->ecc = 1;
 	q->quiet_zone = 4;
 	q->min_module = 0.4 * QP_PT_PER_MM;
-	q->color = (qp_color){0, 0, 0, 1};
-	q->background = (qp_color){1, 1, 1, 1};
-	q->caption_color = (qp_color){0, 0, 0, 1};
+	q->color = (qp_color){.r = 0, .g = 0, .b = 0, .a = 1};
+	q->background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
+	q->caption_color = (qp_color){.r = 0, .g = 0, .b = 0, .a = 1};
 	q->link = true;
 	if (!tp_check_map(p, n, "qr block", keys, NKEYS(keys)) ||
 	    !parse_box(p, n, b, false) ||
@@ -447,7 +447,7 @@ parse_root(parser *p, yaml_node_t *root)
 	if ((n = tp_get(p, root, "page")) == NULL)
 		return tp_perr(p, root, 0, "the template needs a 'page' "
 		    "(e.g. page: {size: letter})");
-	t->background = (qp_color){1, 1, 1, 1};
+	t->background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
 	if (!tp_parse_page(p, n))
 		return false;
 	if (!tp_get_len(p, root, "min_text_size", "template", false, 0,
