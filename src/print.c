@@ -964,6 +964,8 @@ join(char *const *parts, int nparts, int npages, const char *out,
 			    i + 1);
 			goto done;
 		}
+	/* Ghostscript's /ID is random; qpdf would keep its first half. */
+	qpdf_oh_remove_key(q[0], qpdf_get_trailer(q[0]), "/ID");
 	if (qpdf_init_write(q[0], out) & QPDF_ERRORS) {
 		qpdf_fail(q[0], "cannot write", out, err);
 		goto done;
