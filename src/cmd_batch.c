@@ -363,8 +363,10 @@ qp_cmd_batch(int argc, char **argv)
 	}
 	if (!qp_cli_print(print_mode, icc, &po, &owned_icc))
 		goto done;
-	if (print_mode)
+	if (print_mode) {
+		po.jobs = o.jobs; /* -j: Ghostscript runs at a time too */
 		o.render.print = &po;
+	}
 	rc = QP_EXIT_ERROR;
 	if ((tpath = qp_template_find(tmpl_arg, &err)) == NULL) {
 		qp_cli_error("%s", err.msg);

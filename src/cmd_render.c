@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cli.h"
@@ -34,6 +35,11 @@ qp_cli_print(const char *mode, const char *icc, qp_print_opts *po,
 	qp_error err;
 
 	*owned = NULL;
+	{
+		/* Ghostscript runs side by side: one a core, at most 4. */
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		po->jobs = n < 1 ? 1 : n > 4 ? 4 : (int)n;
+	}
 	if (mode == NULL) {
 		if (icc)
 			qp_cli_error("--icc: goes with --print cmyk");

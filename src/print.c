@@ -772,42 +772,77 @@ gs_env(char *epoch, size_t epochsz)
 }
 
 /*
- * Run Ghostscript with argv (no shell: posix_spawnp, arguments as they
- * are), stdin from /dev/null, stdout and stderr into log.
+ * Start Ghostscript with argv (no shell: posix_spawnp, the arguments as
+ * they are), stdin from /dev/null, stdout and stderr into fd.
  */
+static bool
+gs_spawn(char *const argv[], int fd, int closefd, pid_t *pid, qp_error *err)
+{
+	posix_spawn_file_actions_t fa;
+	char epoch[64], **env;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, fd, 2);
+	if (closefd >= 0)
+		posix_spawn_file_actions_addclose(&fa, closefd);
+	env = gs_env(epoch, sizeof epoch);
+	rc = posix_spawnp(pid, argv[0], &fa, NULL, argv, env);
+	free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc == ENOENT)
+		return qp_fail(err, "Ghostscript ('gs') is not installed; CMYK "
+		    "print files need it (Debian package 'ghostscript')");
+	if (rc != 0)
+		return qp_fail(err, "cannot start Ghostscript: %s",
+		    strerror(rc));
+	return true;
+}
+
+/* Wait for pid; its exit status judged, log quoted on failure. */
+static bool
+gs_wait(pid_t pid, const qp_buf *log, qp_error *err)
+{
+	int status;
+	qp_buf t;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return qp_fail(err, "Ghostscript: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return true;
+	qp_buf_init(&t);
+	gs_tail(log, &t);
+	if (WIFSIGNALED(status))
+		qp_fail(err, "Ghostscript was stopped by signal %d: %s",
+		    WTERMSIG(status), t.data ? t.data : "");
+	else
+		qp_fail(err, "Ghostscript failed (exit status %d): %s",
+		    WEXITSTATUS(status), t.data ? t.data : "");
+	qp_buf_free(&t);
+	return false;
+}
+
+/* Run Ghostscript to the end, its output into log. */
 static bool
 run_gs(char *const argv[], qp_buf *log, qp_error *err)
 {
-	posix_spawn_file_actions_t fa;
-	int fds[2], rc, status;
+	int fds[2];
 	pid_t pid;
-	char epoch[64], **env;
 	char chunk[4096];
 	ssize_t got;
 
 	if (pipe(fds) != 0)
 		return qp_fail(err, "cannot start Ghostscript: %s",
 		    strerror(errno));
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	env = gs_env(epoch, sizeof epoch);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
-	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (rc != 0) {
+	if (!gs_spawn(argv, fds[1], fds[0], &pid, err)) {
 		close(fds[0]);
-		if (rc == ENOENT)
-			return qp_fail(err, "Ghostscript ('gs') is not installed; "
-			    "CMYK print files need it (Debian package "
-			    "'ghostscript')");
-		return qp_fail(err, "cannot start Ghostscript: %s",
-		    strerror(rc));
+		close(fds[1]);
+		return false;
 	}
+	close(fds[1]);
 	for (;;) {
 		got = read(fds[0], chunk, sizeof chunk);
 		if (got < 0 && errno == EINTR)
@@ -818,24 +853,7 @@ run_gs(char *const argv[], qp_buf *log, qp_error *err)
 			qp_buf_add(log, chunk, (size_t)got);
 	}
 	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return qp_fail(err, "Ghostscript: %s", strerror(errno));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return true;
-	{
-		qp_buf t;
-		qp_buf_init(&t);
-		gs_tail(log, &t);
-		if (WIFSIGNALED(status))
-			qp_fail(err, "Ghostscript was stopped by signal %d: %s",
-			    WTERMSIG(status), t.data ? t.data : "");
-		else
-			qp_fail(err, "Ghostscript failed (exit status %d): %s",
-			    WEXITSTATUS(status), t.data ? t.data : "");
-		qp_buf_free(&t);
-	}
-	return false;
+	return gs_wait(pid, log, err);
 }
 
 /* A path as a Ghostscript argument: never taken for an option. */
@@ -859,13 +877,20 @@ output_arg(const char *path)
 	return qp_buf_steal(&b);
 }
 
-/* One run of pages [first, last] of in into out. */
+/* One run of pages [first, last]: Ghostscript writing out, its words
+ * going to the log file beside it. */
+typedef struct gs_run {
+	int first, last;
+	qp_outfile out, log;
+	pid_t pid;
+	bool started;
+} gs_run;
+
 static bool
-convert_run(const char *def, const char *in, const char *out, int first,
-    int last, qp_error *err)
+run_start(gs_run *r, const char *def, const char *in, qp_error *err)
 {
 	char a_first[32], a_last[32];
-	char *a_out = output_arg(out), *a_def = path_arg(def);
+	char *a_out = output_arg(r->out.tmp_path), *a_def = path_arg(def);
 	char *a_in = path_arg(in);
 	char *argv[] = {
 		"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE",
@@ -884,13 +909,36 @@ convert_run(const char *def, const char *in, const char *out, int first,
 		"-sGrayImageFilter=FlateEncode",
 		a_first, a_last, a_out, a_def, a_in, NULL,
 	};
+
+	snprintf(a_first, sizeof a_first, "-dFirstPage=%d", r->first);
+	snprintf(a_last, sizeof a_last, "-dLastPage=%d", r->last);
+	r->started = gs_spawn(argv, fileno(r->log.fp), -1, &r->pid, err);
+	free(a_out);
+	free(a_def);
+	free(a_in);
+	return r->started;
+}
+
+static bool
+run_finish(gs_run *r, qp_error *err)
+{
 	qp_buf log;
 	bool ok;
 
-	snprintf(a_first, sizeof a_first, "-dFirstPage=%d", first);
-	snprintf(a_last, sizeof a_last, "-dLastPage=%d", last);
+	r->started = false;
 	qp_buf_init(&log);
-	ok = run_gs(argv, &log, err);
+	{
+		FILE *fp = fopen(r->log.tmp_path, "rb");
+		char chunk[4096];
+		size_t got;
+
+		while (fp && (got = fread(chunk, 1, sizeof chunk, fp)) > 0 &&
+		    log.len < 65536)
+			qp_buf_add(&log, chunk, got);
+		if (fp)
+			fclose(fp);
+	}
+	ok = gs_wait(r->pid, &log, err);
 	if (ok && log.data && (strstr(log.data, "reverting to normal PDF") ||
 	    strstr(log.data, "not permitted in PDF/X"))) {
 		qp_buf t;
@@ -898,15 +946,26 @@ convert_run(const char *def, const char *in, const char *out, int first,
 		gs_tail(&log, &t);
 		qp_fail(err, "Ghostscript could not make PDF/X of pages %d-%d "
 		    "and wrote plain PDF instead, so the file was refused: %s",
-		    first, last, t.data ? t.data : "");
+		    r->first, r->last, t.data ? t.data : "");
 		qp_buf_free(&t);
 		ok = false;
 	}
 	qp_buf_free(&log);
-	free(a_out);
-	free(a_def);
-	free(a_in);
 	return ok;
+}
+
+/* Stop a run that is no longer wanted. */
+static void
+run_cancel(gs_run *r)
+{
+	int status;
+
+	if (!r->started)
+		return;
+	kill(r->pid, SIGTERM);
+	while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r->started = false;
 }
 
 /* ---- step 3: the runs joined and checked ----------------------------------- */
@@ -994,9 +1053,9 @@ qp_print_convert(const char *in_path, const char *out_path,
     const qp_inks *inks, const qp_print_opts *o, qp_error *err)
 {
 	qp_outfile def = {0}, prepped = {0};
-	qp_outfile *runs = NULL;
+	gs_run *runs = NULL;
 	char **parts = NULL;
-	int npages = 0, nruns = 0, opened = 0;
+	int npages = 0, nruns = 0, opened = 0, jobs, next = 0, done_runs = 0;
 	bool ok = false;
 
 	if (inks && inks->overflow)
@@ -1015,25 +1074,39 @@ qp_print_convert(const char *in_path, const char *out_path,
 	runs = qp_xcalloc((size_t)nruns, sizeof *runs);
 	parts = qp_xcalloc((size_t)nruns, sizeof *parts);
 	for (int k = 0; k < nruns; k++) {
-		int first = k * PAGES_PER_RUN + 1;
-		int last = first + PAGES_PER_RUN - 1;
-
-		if (last > npages)
-			last = npages;
-		if (!qp_outfile_open(&runs[k], out_path, err))
+		runs[k].first = k * PAGES_PER_RUN + 1;
+		runs[k].last = runs[k].first + PAGES_PER_RUN - 1;
+		if (runs[k].last > npages)
+			runs[k].last = npages;
+		if (!qp_outfile_open(&runs[k].out, out_path, err))
 			goto done;
+		if (!qp_outfile_open(&runs[k].log, out_path, err)) {
+			qp_outfile_abort(&runs[k].out);
+			goto done;
+		}
 		opened++;
-		fclose(runs[k].fp);
-		runs[k].fp = NULL;
-		parts[k] = runs[k].tmp_path;
-		if (!convert_run(def.tmp_path, prepped.tmp_path,
-		    runs[k].tmp_path, first, last, err))
+		fclose(runs[k].out.fp);
+		runs[k].out.fp = NULL;
+		parts[k] = runs[k].out.tmp_path;
+	}
+	/* Runs in order, up to o->jobs at a time; each is waited for in
+	 * the order it started (they take about the same time). */
+	jobs = o->jobs > 0 ? o->jobs : 1;
+	while (done_runs < nruns) {
+		while (next < nruns && next - done_runs < jobs)
+			if (!run_start(&runs[next++], def.tmp_path,
+			    prepped.tmp_path, err))
+				goto done;
+		if (!run_finish(&runs[done_runs++], err))
 			goto done;
 	}
 	ok = join(parts, nruns, npages, out_path, err);
 done:
-	for (int k = 0; k < opened; k++)
-		qp_outfile_abort(&runs[k]);
+	for (int k = 0; k < opened; k++) {
+		run_cancel(&runs[k]);
+		qp_outfile_abort(&runs[k].out);
+		qp_outfile_abort(&runs[k].log);
+	}
 	free(runs);
 	free(parts);
 	qp_outfile_abort(&prepped);

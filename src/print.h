@@ -29,6 +29,8 @@ typedef struct qp_print_opts {
 	/* The output (press) profile: an ICC output profile for CMYK; its
 	 * bytes are embedded as the output intent. */
 	const char *icc_path;
+	/* Ghostscript runs at a time (each holds up to ~110 MB); 0 = 1. */
+	int jobs;
 } qp_print_opts;
 
 /* What the files claim. */
