@@ -10,7 +10,7 @@ MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
 PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0 \
-       libqpdf zbar libmicrohttpd
+       libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
@@ -25,7 +25,8 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
-       qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev
+       qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev \
+       libgdk-pixbuf-2.0-dev librsvg2-dev
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -245,10 +246,11 @@ bench: qrposter $(BUILD)/bench-ref
 	QRPOSTER=./$(QRPOSTER_BIN) REF=$(BUILD)/bench-ref sh tests/bench/bench.sh $(BENCH_N)
 
 install: qrposter
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/templates/images $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
 	install -m 755 qrposter $(DESTDIR)$(BINDIR)/qrposter
 	install -m 644 templates/*.yaml templates/*.md $(DESTDIR)$(DATADIR)/templates/
 	for f in templates/samples/*; do [ ! -f "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/samples/; done
+	for f in templates/images/*; do [ ! -f "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/images/; done
 	install -m 644 fonts/*.ttf fonts/*.txt $(DESTDIR)$(DATADIR)/fonts/
 	install -m 644 src/qrposter.1 $(DESTDIR)$(MANDIR)/qrposter.1
 

@@ -9,6 +9,8 @@
  */
 #include "check.h"
 
+#include "image.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -380,8 +382,8 @@ check_qr(const qp_template *t, const qp_page *page, size_t idx,
 			continue;
 		if (oi->kind == QP_ITEM_TEXT)
 			orr = text_ink(oi);
-		else if (oi->kind == QP_ITEM_QR || (oi->kind == QP_ITEM_RECT &&
-		    j > idx))
+		else if (oi->kind == QP_ITEM_QR || ((oi->kind == QP_ITEM_RECT ||
+		    oi->kind == QP_ITEM_IMAGE) && j > idx))
 			orr = item_rect(oi);
 		else
 			continue; /* a rectangle underneath: covered */
@@ -394,6 +396,34 @@ check_qr(const qp_template *t, const qp_page *page, size_t idx,
 			    "needs)", name, item_name(oi), it->quiet,
 			    it->quiet * m / QP_PT_PER_MM);
 	}
+}
+
+/*
+ * A PNG or JPEG at print size: under QP_IMAGE_MIN_PPI it prints blurred
+ * or blocky (an error), under QP_IMAGE_GOOD_PPI it is soft (a warning).
+ */
+static void
+check_image(const qp_item *it, qp_diag_list *out)
+{
+	const char *name = item_name(it);
+	double w, h;
+
+	if (it->ppi <= 0)
+		return;
+	qp_image_size(it->image, &w, &h);
+	if (it->ppi < QP_IMAGE_MIN_PPI)
+		qp_diag_add(out, QP_DIAG_ERROR, name, "block '%s': '%s' prints "
+		    "at %.0f ppi (%.0fx%.0f pixels over %.2fx%.2fin), below "
+		    "the %d ppi a print needs; give a larger image or a "
+		    "smaller box (%d ppi for sharp print)", name,
+		    it->block->u.image.file, it->ppi, w, h, it->iw / 72,
+		    it->ih / 72, QP_IMAGE_MIN_PPI, QP_IMAGE_GOOD_PPI);
+	else if (it->ppi < QP_IMAGE_GOOD_PPI)
+		qp_diag_add(out, QP_DIAG_WARNING, name, "block '%s': '%s' "
+		    "prints at %.0f ppi (%.0fx%.0f pixels over %.2fx%.2fin); "
+		    "%d ppi prints sharp", name, it->block->u.image.file,
+		    it->ppi, w, h, it->iw / 72, it->ih / 72,
+		    QP_IMAGE_GOOD_PPI);
 }
 
 bool
@@ -426,6 +456,9 @@ qp_check_page(const qp_template *t, const qp_page *page,
 		}
 		case QP_ITEM_QR:
 			check_qr(t, page, i, o, out);
+			break;
+		case QP_ITEM_IMAGE:
+			check_image(it, out);
 			break;
 		case QP_ITEM_RECT:
 			break;

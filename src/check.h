@@ -42,6 +42,8 @@ const char *qp_severity_name(qp_severity sev);
 #define QP_WCAG_AA_LARGE 3.0   /* >= 18pt, or >= 14pt bold */
 #define QP_QR_MIN_CONTRAST 3.0 /* WCAG 2.1 1.4.11, graphics: error below */
 #define QP_QR_GOOD_CONTRAST 4.5 /* warning below */
+#define QP_IMAGE_MIN_PPI 150    /* a PNG/JPEG at print size: error below */
+#define QP_IMAGE_GOOD_PPI 300   /* warning below */
 
 /* How the poster will be printed. */
 typedef struct qp_check_opts {

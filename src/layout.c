@@ -7,6 +7,8 @@
  */
 #include "layout.h"
 
+#include "image.h"
+
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <stdlib.h>
@@ -609,6 +611,57 @@ add_item(qp_page *page, const qp_item *it)
 	page->items[page->nitems++] = *it;
 }
 
+/*
+ * A picture in its box: contain scales it to fit inside, cover to fill
+ * the box (the box clips what is left over), stretch to the box's sides;
+ * align and valign place it. Its effective resolution is what the print
+ * will show: the pixels over the inches they cover (the lower of the two
+ * directions).
+ */
+static void
+image_item(const qp_block *b, qp_page *page)
+{
+	const qp_image_spec *im = &b->u.image;
+	double iw, ih, s, dw, dh, bw = b->box.w, bh = b->box.h;
+	qp_item it = {0};
+
+	qp_image_size(im->img, &iw, &ih);
+	switch (im->fit) {
+	case QP_FIT_COVER:
+		s = fmax(bw / iw, bh / ih);
+		dw = iw * s;
+		dh = ih * s;
+		break;
+	case QP_FIT_STRETCH:
+		dw = bw;
+		dh = bh;
+		break;
+	case QP_FIT_CONTAIN:
+	default:
+		s = fmin(bw / iw, bh / ih);
+		dw = iw * s;
+		dh = ih * s;
+		break;
+	}
+	it.kind = QP_ITEM_IMAGE;
+	it.block = b;
+	it.x = b->box.x;
+	it.y = b->box.y;
+	it.w = bw;
+	it.h = bh;
+	it.image = im->img;
+	it.iw = dw;
+	it.ih = dh;
+	it.ix = b->box.x + (im->align == QP_ALIGN_LEFT ? 0 :
+	    im->align == QP_ALIGN_RIGHT ? bw - dw : (bw - dw) / 2);
+	it.iy = b->box.y + (im->valign == QP_VALIGN_TOP ? 0 :
+	    im->valign == QP_VALIGN_BOTTOM ? bh - dh : (bh - dh) / 2);
+	it.opacity = im->opacity;
+	if (qp_image_get_kind(im->img) != QP_IMAGE_SVG)
+		it.ppi = fmin(iw / (dw / QP_PT_PER_IN), ih / (dh / QP_PT_PER_IN));
+	add_item(page, &it);
+}
+
 static bool
 qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
     const char *const *values, size_t li, qp_page *page, qp_error *err)
@@ -921,6 +974,9 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 			break;
 		case QP_BLOCK_QR:
 			ok = qr_items(ctx, t, b, values, li, page, err);
+			break;
+		case QP_BLOCK_IMAGE:
+			image_item(b, page);
 			break;
 		}
 		if (ok)

@@ -17,6 +17,7 @@ typedef enum qp_item_kind {
 	QP_ITEM_RECT,
 	QP_ITEM_TEXT,
 	QP_ITEM_QR,
+	QP_ITEM_IMAGE,
 } qp_item_kind;
 
 typedef struct qp_item {
@@ -36,6 +37,12 @@ typedef struct qp_item {
 	int quiet;
 	qp_color background;
 	char *link; /* URI for a PDF link annotation, or NULL */
+	/* image: (x, y, w, h) is the block's box, which clips; the picture
+	 * is drawn at (ix, iy) iw x ih (its fit and alignment) */
+	const struct qp_image *image;
+	double ix, iy, iw, ih;
+	double opacity;
+	double ppi; /* PNG/JPEG: pixels per inch at this size; 0 for SVG */
 } qp_item;
 
 typedef struct qp_page {

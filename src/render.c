@@ -17,6 +17,7 @@
 
 #include "pdfbox.h"
 #include "print.h"
+#include "image.h"
 
 /* Crop marks: a gap of 3pt beyond the bleed, then 18pt of line. */
 #define MARK_GAP 3.0
@@ -77,12 +78,29 @@ typedef struct link_list {
 	size_t n;
 } link_list;
 
-/* What drawing a page into a PDF keeps besides the drawing. */
+/*
+ * Pictures of one document: each file's Cairo surface (a recording of
+ * the vectors for SVG) made once, so a combined PDF embeds it once.
+ */
+typedef struct img_cache {
+	const qp_image *img;
+	cairo_surface_t *s;
+} img_cache;
+
+typedef struct img_caches {
+	img_cache *v;
+	size_t n;
+} img_caches;
+
+/* What drawing a page keeps besides the drawing. */
 typedef struct draw_ctx {
 	struct text_caches *tc; /* repeated text as Form XObjects, or NULL */
 	link_list *links;       /* NULL: no links (PNG, SVG, previews) */
 	size_t page;            /* the page index links are for */
 	qp_inks *inks;          /* print: cmyk() colours drawn as codes */
+	img_caches *ic;         /* NULL: pictures made afresh each time */
+	qp_error *err;          /* where a failed picture says why */
+	bool failed;
 } draw_ctx;
 
 static void
@@ -413,6 +431,77 @@ text_caches_free(text_caches *tc)
 	tc->n = 0;
 }
 
+/* The surface for a picture: from the document's cache, or new (the
+ * caller destroys what it gets either way). */
+static cairo_surface_t *
+image_source(const qp_image *img, draw_ctx *dc)
+{
+	static const qp_color white = {.r = 1, .g = 1, .b = 1, .a = 1};
+	img_caches *ic = dc ? dc->ic : NULL;
+	cairo_surface_t *s;
+
+	for (size_t i = 0; ic && i < ic->n; i++)
+		if (ic->v[i].img == img)
+			return cairo_surface_reference(ic->v[i].s);
+	if (qp_image_get_kind(img) == QP_IMAGE_SVG) {
+		double w, h;
+		cairo_rectangle_t ext;
+		cairo_t *rc;
+		qp_error e, *err = dc && dc->err ? dc->err : &e;
+
+		qp_image_size(img, &w, &h);
+		ext = (cairo_rectangle_t){0, 0, w, h};
+		s = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA,
+		    &ext);
+		rc = cairo_create(s);
+		if (!qp_image_draw_svg(img, rc, w, h, err) && dc)
+			dc->failed = true;
+		cairo_destroy(rc);
+	} else
+		/* A print file cannot hold transparency: print_opaque made
+		 * sure the picture sits on white, so it is flattened on
+		 * white (exactly what the paper shows). */
+		s = qp_image_surface(img, dc && dc->inks ? &white : NULL);
+	if (ic) {
+		ic->v = qp_xrealloc(ic->v, (ic->n + 1) * sizeof *ic->v);
+		ic->v[ic->n].img = img;
+		ic->v[ic->n++].s = cairo_surface_reference(s);
+	}
+	return s;
+}
+
+static void
+img_caches_free(img_caches *ic)
+{
+	for (size_t i = 0; i < ic->n; i++)
+		cairo_surface_destroy(ic->v[i].s);
+	free(ic->v);
+	ic->v = NULL;
+	ic->n = 0;
+}
+
+/* A picture at its place, clipped to its box. */
+static void
+draw_image(cairo_t *cr, const qp_item *it, draw_ctx *dc)
+{
+	cairo_surface_t *s = image_source(it->image, dc);
+	double w, h;
+
+	qp_image_size(it->image, &w, &h);
+	cairo_save(cr);
+	cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+	cairo_clip(cr);
+	cairo_translate(cr, it->ix, it->iy);
+	cairo_scale(cr, it->iw / w, it->ih / h);
+	cairo_set_source_surface(cr, s, 0, 0);
+	if (it->opacity < 1)
+		cairo_paint_with_alpha(cr, it->opacity);
+	else
+		cairo_paint(cr);
+	cairo_restore(cr);
+	cairo_surface_destroy(s);
+}
+
 static void
 draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
     double px_per_pt, bool qr_as_mask, draw_ctx *dc);
@@ -475,6 +564,9 @@ draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 			break;
 		case QP_ITEM_QR:
 			draw_qr(cr, it, px_per_pt, qr_as_mask, dc);
+			break;
+		case QP_ITEM_IMAGE:
+			draw_image(cr, it, dc);
 			break;
 		}
 	}
@@ -584,6 +676,60 @@ pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
 	return qp_outfile_commit(cur, err);
 }
 
+static bool
+is_white(qp_color c)
+{
+	return c.a >= 1 && c.r >= 1 && c.g >= 1 && c.b >= 1 && (!c.cmyk ||
+	    (c.c == 0 && c.m == 0 && c.y == 0 && c.k == 0));
+}
+
+/*
+ * A picture in a print file: opaque, or with its transparent pixels over
+ * plain white paper (the page, or a white rectangle covering it), where
+ * flattening onto white changes nothing. Over anything else its edges
+ * would need transparency, which PDF/X-3 does not have.
+ */
+static bool
+print_image_ok(const qp_page *page, size_t idx, qp_error *err)
+{
+	const qp_item *it = &page->items[idx];
+	const char *name = it->block ? it->block->id : "?";
+	double x0 = fmax(it->x, it->ix), y0 = fmax(it->y, it->iy);
+	double x1 = fmin(it->x + it->w, it->ix + it->iw);
+	double y1 = fmin(it->y + it->h, it->iy + it->ih);
+	qp_color under = page->background;
+
+	if (it->opacity < 1)
+		return qp_fail(err, "block '%s': an opacity of %.0f%% cannot go "
+		    "in a CMYK print file (PDF/X-3 has no transparency)", name,
+		    it->opacity * 100);
+	if (qp_image_get_kind(it->image) == QP_IMAGE_SVG ||
+	    !qp_image_has_alpha(it->image))
+		return true;
+	for (size_t j = idx; j-- > 0;) {
+		const qp_item *o = &page->items[j];
+		double ox1 = o->x + o->w, oy1 = o->y + o->h;
+
+		if (o->x >= x1 || ox1 <= x0 || o->y >= y1 || oy1 <= y0)
+			continue;
+		if (o->kind == QP_ITEM_RECT && o->color.a >= 1 && o->x <= x0 &&
+		    o->y <= y0 && ox1 >= x1 && oy1 >= y1) {
+			under = o->color;
+			break;
+		}
+		if (o->kind != QP_ITEM_RECT || o->color.a > 0) {
+			under.a = 0; /* something else shows through */
+			break;
+		}
+	}
+	if (is_white(under))
+		return true;
+	return qp_fail(err, "block '%s': '%s' has transparent pixels over "
+	    "something that is not white paper; a CMYK print file (PDF/X-3) "
+	    "has no transparency: give the picture its background, or use "
+	    "an SVG", name, it->block ? it->block->u.image.file : "?");
+}
+
 /*
  * A print file cannot hold transparency (PDF/X-3 is PDF 1.3): a colour
  * that is neither opaque nor invisible is an error naming its block.
@@ -594,6 +740,9 @@ print_opaque(const qp_page *page, qp_error *err)
 	for (size_t i = 0; i < page->nitems; i++) {
 		const qp_item *it = &page->items[i];
 		qp_color c[3] = {it->color, it->stroke, it->background};
+
+		if (it->kind == QP_ITEM_IMAGE && !print_image_ok(page, i, err))
+			return false;
 		size_t n = it->kind == QP_ITEM_QR ? 3 :
 		    it->kind == QP_ITEM_RECT && it->has_stroke ? 2 : 1;
 
@@ -620,8 +769,9 @@ render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
 	cairo_surface_t *s;
 	cairo_t *cr;
 	cairo_status_t st;
+	img_caches ic = {0};
 	draw_ctx dc = {.links = fmt == QP_FMT_PDF && !inks ? links : NULL,
-	    .inks = inks};
+	    .inks = inks, .ic = &ic, .err = err};
 
 	qp_sheet_size(page, o, &sw, &sh);
 	if (fmt == QP_FMT_PDF) {
@@ -642,6 +792,9 @@ render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(s);
 	cairo_surface_destroy(s);
+	img_caches_free(&ic);
+	if (dc.failed)
+		return false;
 	return cairo_ok(st, of->path, err);
 }
 
@@ -911,6 +1064,7 @@ struct qp_pdf_doc {
 	text_caches tc; /* repeated text as shared Form XObjects */
 	link_list links;
 	qp_inks *inks; /* a print file's cmyk() colours */
+	img_caches ic; /* each picture embedded once */
 	bool boxes; /* TrimBox/BleedBox on close (not on imposed sheets) */
 };
 
@@ -946,8 +1100,10 @@ qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
 		return false;
 	{
 		draw_ctx dc = {&doc->tc, doc->inks ? NULL : &doc->links,
-		    doc->pages, doc->inks};
+		    doc->pages, doc->inks, &doc->ic, err, false};
 		draw_page(doc->cr, page, &doc->o, 0, true, &dc);
+		if (dc.failed)
+			return false;
 	}
 	cairo_show_page(doc->cr);
 	doc->pages++;
@@ -963,6 +1119,7 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 	cairo_destroy(doc->cr);
 	text_caches_free(&doc->tc);
 	cairo_surface_finish(doc->s);
+	img_caches_free(&doc->ic);
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(doc->s);
 	cairo_surface_destroy(doc->s);
@@ -988,6 +1145,7 @@ qp_pdf_doc_abort(qp_pdf_doc *doc)
 	link_list_free(&doc->links);
 	qp_inks_free(doc->inks);
 	cairo_surface_finish(doc->s);
+	img_caches_free(&doc->ic);
 	cairo_surface_destroy(doc->s);
 	qp_outfile_abort(&doc->of);
 	free(doc);
@@ -1068,8 +1226,11 @@ qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
 			return false;
 		{
 			draw_ctx dc = {&doc->tc, doc->inks ? NULL :
-			    &doc->links, doc->pages, doc->inks};
+			    &doc->links, doc->pages, doc->inks, &doc->ic, err,
+			    false};
 			draw_page(cr, pg, &po, 0, true, &dc);
+			if (dc.failed)
+				return false;
 		}
 		cairo_restore(cr);
 		/* Cut marks on the trim lines, outside the bleed. */

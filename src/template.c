@@ -7,6 +7,9 @@
  * were silently ignored would print a poster nobody asked for.
  */
 #include "template_int.h"
+
+#include "image.h"
+
 /* choices: [a, b, c] -- the values a variable may take. */
 static bool
 parse_choices(parser *p, yaml_node_t *v, qp_var *var)
@@ -316,10 +319,66 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 	return true;
 }
 
+/* A path the template gives, relative to the template's folder. */
+static char *
+template_relative(const parser *p, const char *f)
+{
+	const char *slash = strrchr(p->path, '/');
+
+	if (f[0] == '/' || slash == NULL)
+		return qp_xstrdup(f);
+	return qp_xasprintf("%.*s/%s", (int)(slash - p->path), p->path, f);
+}
+
+/*
+ * image: a PNG, JPEG or SVG file (relative to the template's folder), read
+ * and checked now, so a missing, unreadable or mislabelled file, or one
+ * with too many pixels, is an error at the 'file' line and column.
+ */
+static bool
+parse_image(parser *p, yaml_node_t *n, qp_block *b)
+{
+	static const char *const keys[] = {"type", "id", "box", "file", "fit",
+	    "align", "valign", "opacity"};
+	static const char *const fits[] = {"contain", "cover", "stretch"};
+	qp_image_spec *im = &b->u.image;
+	const char *file, *op;
+	yaml_node_t *fv, *opv;
+	int fit = QP_FIT_CONTAIN, align = QP_ALIGN_CENTER;
+	int valign = QP_VALIGN_MIDDLE;
+	qp_error e;
+	char *path;
+
+	im->opacity = 1;
+	if (!tp_check_map(p, n, "image block", keys, NKEYS(keys)) ||
+	    !parse_box(p, n, b, true) ||
+	    !tp_get_str(p, n, "file", "image block", &file, &fv, true) ||
+	    !tp_get_enum(p, n, "fit", fits, 3, &fit) ||
+	    !tp_get_enum(p, n, "align", align_names, 3, &align) ||
+	    !tp_get_enum(p, n, "valign", valign_names, 3, &valign) ||
+	    !tp_get_str(p, n, "opacity", "image block", &op, &opv, false))
+		return false;
+	im->fit = (qp_fit)fit;
+	im->align = (qp_halign)align;
+	im->valign = (qp_valign)valign;
+	if (op && (!qp_parse_number(op, strlen(op), &im->opacity) ||
+	    im->opacity <= 0 || im->opacity > 1))
+		return tp_perr(p, opv, 0, "opacity: '%s' is not a number above "
+		    "0 and at most 1", op);
+	im->file = qp_xstrdup(file);
+	path = template_relative(p, file);
+	im->img = qp_image_load(path, &e);
+	free(path);
+	if (im->img == NULL)
+		return tp_perr(p, fv, 0, "block '%s': %s (paths are relative to "
+		    "the template's folder)", b->id, e.msg);
+	return true;
+}
+
 static bool
 parse_blocks(parser *p, yaml_node_t *n)
 {
-	static const char *const types[] = {"rect", "text", "qr"};
+	static const char *const types[] = {"rect", "text", "qr", "image"};
 	qp_template *t = p->t;
 	yaml_node_item_t *it;
 	size_t count, i = 0;
@@ -360,13 +419,14 @@ parse_blocks(parser *p, yaml_node_t *n)
 				return tp_perr(p, tv, 0, "unknown block type '%s' "
 				    "(did you mean '%s'?)", type, near);
 			return tp_perr(p, tv, 0, "unknown block type '%s' (use "
-			    "rect, text or qr)", type);
+			    "rect, text, qr or image)", type);
 		}
 		b->kind = (qp_block_kind)k;
 		switch (b->kind) {
 		case QP_BLOCK_RECT: ok = parse_rect(p, bn, b); break;
 		case QP_BLOCK_TEXT: ok = parse_text(p, bn, b); break;
 		case QP_BLOCK_QR: ok = parse_qr(p, bn, b); break;
+		case QP_BLOCK_IMAGE: ok = parse_image(p, bn, b); break;
 		default: ok = false; break;
 		}
 		if (!ok)
@@ -635,6 +695,10 @@ qp_template_free(qp_template *t)
 			free(b->u.text.font);
 			free(b->u.text.lang);
 			qp_tstr_free(b->u.text.lang_tstr);
+			break;
+		case QP_BLOCK_IMAGE:
+			free(b->u.image.file);
+			qp_image_free(b->u.image.img);
 			break;
 		case QP_BLOCK_QR:
 			qp_tstr_free(b->u.qr.data);

@@ -13,6 +13,7 @@ typedef enum qp_block_kind {
 	QP_BLOCK_RECT,
 	QP_BLOCK_TEXT,
 	QP_BLOCK_QR,
+	QP_BLOCK_IMAGE,
 } qp_block_kind;
 
 typedef enum qp_halign {
@@ -79,6 +80,26 @@ typedef struct qp_rect_spec {
 	double stroke_width;
 } qp_rect_spec;
 
+/* How a picture fills its box: all of it inside (contain), all of the box
+ * covered and the rest cut off (cover), or both sides to the box's
+ * (stretch, which may distort it). */
+typedef enum qp_fit {
+	QP_FIT_CONTAIN,
+	QP_FIT_COVER,
+	QP_FIT_STRETCH,
+} qp_fit;
+
+struct qp_image;
+
+typedef struct qp_image_spec {
+	char *file;            /* as the template writes it */
+	struct qp_image *img;  /* read and checked at load (image.h) */
+	qp_fit fit;
+	qp_halign align;       /* left, center, right */
+	qp_valign valign;
+	double opacity;        /* 0..1 */
+} qp_image_spec;
+
 typedef struct qp_block {
 	qp_block_kind kind;
 	char *id;    /* name for messages: the block's id or "blocks[3]" */
@@ -88,6 +109,7 @@ typedef struct qp_block {
 		qp_rect_spec rect;
 		qp_text_spec text;
 		qp_qr_spec qr;
+		qp_image_spec image;
 	} u;
 } qp_block;
 
