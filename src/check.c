@@ -10,6 +10,7 @@
 #include "check.h"
 
 #include "image.h"
+#include "verify.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -406,9 +407,11 @@ static void
 check_image(const qp_item *it, qp_diag_list *out)
 {
 	const char *name = item_name(it);
+	const char *file = it->block == NULL ? "" : it->block->kind ==
+	    QP_BLOCK_QR ? it->block->u.qr.logo_file : it->block->u.image.file;
 	double w, h;
 
-	if (it->ppi <= 0)
+	if (it->ppi <= 0 || it->image == NULL)
 		return;
 	qp_image_size(it->image, &w, &h);
 	if (it->ppi < QP_IMAGE_MIN_PPI)
@@ -416,12 +419,12 @@ check_image(const qp_item *it, qp_diag_list *out)
 		    "at %.0f ppi (%.0fx%.0f pixels over %.2fx%.2fin), below "
 		    "the %d ppi a print needs; give a larger image or a "
 		    "smaller box (%d ppi for sharp print)", name,
-		    it->block->u.image.file, it->ppi, w, h, it->iw / 72,
+		    file, it->ppi, w, h, it->iw / 72,
 		    it->ih / 72, QP_IMAGE_MIN_PPI, QP_IMAGE_GOOD_PPI);
 	else if (it->ppi < QP_IMAGE_GOOD_PPI)
 		qp_diag_add(out, QP_DIAG_WARNING, name, "block '%s': '%s' "
 		    "prints at %.0f ppi (%.0fx%.0f pixels over %.2fx%.2fin); "
-		    "%d ppi prints sharp", name, it->block->u.image.file,
+		    "%d ppi prints sharp", name, file,
 		    it->ppi, w, h, it->iw / 72, it->ih / 72,
 		    QP_IMAGE_GOOD_PPI);
 }
@@ -456,6 +459,7 @@ qp_check_page(const qp_template *t, const qp_page *page,
 		}
 		case QP_ITEM_QR:
 			check_qr(t, page, i, o, out);
+			check_image(it, out); /* its logo, if any */
 			break;
 		case QP_ITEM_IMAGE:
 			check_image(it, out);
@@ -463,6 +467,12 @@ qp_check_page(const qp_template *t, const qp_page *page,
 		case QP_ITEM_RECT:
 			break;
 		}
+	}
+	/* A code with a logo must scan as drawn (render refuses it too). */
+	if (out->nerrors == before) {
+		qp_error err;
+		if (!qp_verify_logos(page, &err))
+			qp_diag_add(out, QP_DIAG_ERROR, NULL, "%s", err.msg);
 	}
 	return out->nerrors == before;
 }

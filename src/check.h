@@ -61,7 +61,10 @@ typedef struct qp_check_opts {
  *   min_module; another block inside a QR code's quiet zone; two text
  *   blocks whose ink overlaps; text or a code outside the page, or, when
  *   a bleed is set, outside the safe area (the page inset by its margin);
- * warnings - a code with only fair contrast; text whose size.min is below
+ *   a PNG or JPEG below QP_IMAGE_MIN_PPI at its printed size; a code with
+ *   a logo that does not decode (verify.h);
+ * warnings - a code with only fair contrast; a picture below
+ *   QP_IMAGE_GOOD_PPI; text whose size.min is below
  *   min_text_size although this poster's text did not shrink that far.
  * Returns true when it added no error.
  */

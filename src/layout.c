@@ -662,6 +662,115 @@ image_item(const qp_block *b, qp_page *page)
 	add_item(page, &it);
 }
 
+/*
+ * Data modules (not finder, timing, alignment, format or version) whose
+ * cell meets the centred square side modules wide; cleared with clear.
+ */
+static int
+logo_cells(qp_qr *qr, double side, bool clear, int *data, int *fixed)
+{
+	int n = qr->width, hit = 0;
+	double a = (n - side) / 2, z = a + side;
+
+	*data = 0;
+	*fixed = 0;
+	for (int y = 0; y < n; y++)
+		for (int x = 0; x < n; x++) {
+			bool in = x + 1 > a && x < z && y + 1 > a && y < z;
+			size_t k = (size_t)y * n + x;
+
+			if (!qr->func[k])
+				(*data)++;
+			if (!in)
+				continue;
+			if (qr->func[k])
+				(*fixed)++;
+			else
+				hit++;
+			if (clear)
+				qr->dark[k] = 0;
+		}
+	return hit;
+}
+
+/*
+ * A logo in the middle of the code: the modules it meets are cleared
+ * (light), not painted over. A code survives losing some modules
+ * because of its error correction, so the logo may take at most half of
+ * what the level can restore (the other half is for dirt, glare and
+ * wear): more is an error giving the numbers and what would fit.
+ */
+static bool
+qr_logo(const qp_block *b, qp_qr *qr, qp_item *it, qp_error *err)
+{
+	const qp_qr_spec *q = &b->u.qr;
+	double limit = qp_qr_ecc_recovery(qr->ecc) / 2, m, iw, ih;
+	int data, fixed, hit = logo_cells(qr, q->logo_size * qr->width, false,
+	    &data, &fixed);
+	double frac = (double)hit / data;
+
+	/*
+	 * Scanners find a code by its fixed patterns; from version 7 on one
+	 * alignment pattern sits in the middle, and small codes have their
+	 * timing rows near it. A logo may hide data, never those.
+	 */
+	if (fixed > 0) {
+		int d, f, k = (int)(q->logo_size * 100);
+
+		while (k > 0 && (logo_cells(qr, k / 100.0 * qr->width, false, &d,
+		    &f), f > 0))
+			k--;
+		if (k >= 10)
+			return qp_fail(err, "block '%s': a logo %.0f%% of the "
+			    "code's width would hide part of its alignment or "
+			    "timing pattern (version %d), which scanners need: "
+			    "make logo_size %.2f or less", b->id,
+			    q->logo_size * 100, qr->version, k / 100.0);
+		return qp_fail(err, "block '%s': this payload makes a version "
+		    "%d code at error correction %c, which has an alignment "
+		    "pattern in the middle where the logo would go: shorten the "
+		    "payload (a logo fits codes up to version 6) or drop the "
+		    "logo", b->id, qr->version, qp_qr_ecc_name(qr->ecc));
+	}
+
+	if (frac > limit) {
+		double best = 0, best_h = 0;
+		char also[64] = "";
+
+		for (int k = 99; k > 0 && (best == 0 || best_h == 0); k--) {
+			int d, f, h2 = logo_cells(qr, k / 100.0 * qr->width,
+			    false, &d, &f);
+			if (best == 0 && (double)h2 / d <= limit)
+				best = k / 100.0;
+			if (best_h == 0 && (double)h2 / d <=
+			    qp_qr_ecc_recovery(3) / 2)
+				best_h = k / 100.0;
+		}
+		if (qr->ecc < 3 && best_h > best)
+			snprintf(also, sizeof also, ", or use ecc: H (up to "
+			    "%.2f)", best_h);
+		return qp_fail(err, "block '%s': a logo %.0f%% of the code's "
+		    "width clears %d of its %d data modules (%.1f%%); error "
+		    "correction %c restores %.0f%% of a code and a logo may use "
+		    "at most half of that (%.1f%%): make logo_size %.2f or "
+		    "less%s", b->id, q->logo_size * 100, hit, data, frac * 100,
+		    qp_qr_ecc_name(qr->ecc), qp_qr_ecc_recovery(qr->ecc) * 100,
+		    limit * 100, best, also);
+	}
+	logo_cells(qr, q->logo_size * qr->width, true, &data, &fixed);
+	m = it->w / (qr->width + 2 * it->quiet);
+	it->image = q->logo;
+	it->iw = it->ih = q->logo_size * qr->width * m;
+	it->ix = it->x + (it->w - it->iw) / 2;
+	it->iy = it->y + (it->w - it->ih) / 2;
+	it->opacity = 1;
+	qp_image_size(q->logo, &iw, &ih);
+	if (qp_image_get_kind(q->logo) != QP_IMAGE_SVG)
+		/* contained in its square: the longer side fills it */
+		it->ppi = fmax(iw, ih) / (it->iw / QP_PT_PER_IN);
+	return true;
+}
+
 static bool
 qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
     const char *const *values, size_t li, qp_page *page, qp_error *err)
@@ -734,6 +843,13 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 	it.background = q->background;
 	if (q->link && is_url(payload.data))
 		it.link = qp_xstrdup(payload.data);
+	if (q->logo) {
+		if (!qr_logo(b, qr, &it, err)) {
+			free(it.link);
+			goto fail;
+		}
+		it.payload = qp_xstrdup(payload.data);
+	}
 	add_item(page, &it);
 	qr = NULL;
 	if (q->caption) {
@@ -1039,6 +1155,7 @@ qp_page_free(qp_page *page)
 			g_object_unref(it->layout);
 		qp_qr_free(it->qr);
 		free(it->link);
+		free(it->payload);
 	}
 	free(page->items);
 	free(page->title);

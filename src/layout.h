@@ -38,11 +38,14 @@ typedef struct qp_item {
 	qp_color background;
 	char *link; /* URI for a PDF link annotation, or NULL */
 	/* image: (x, y, w, h) is the block's box, which clips; the picture
-	 * is drawn at (ix, iy) iw x ih (its fit and alignment) */
+	 * is drawn at (ix, iy) iw x ih (its fit and alignment). qr with a
+	 * logo: the logo, contained in its square (ix, iy, iw, ih), the
+	 * modules under the square cleared */
 	const struct qp_image *image;
 	double ix, iy, iw, ih;
 	double opacity;
 	double ppi; /* PNG/JPEG: pixels per inch at this size; 0 for SVG */
+	char *payload; /* qr with a logo: what it must decode to (verify.h) */
 } qp_item;
 
 typedef struct qp_page {

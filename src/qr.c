@@ -30,6 +30,14 @@ qp_qr_ecc_parse(const char *s)
 	return -1;
 }
 
+double
+qp_qr_ecc_recovery(int ecc)
+{
+	static const double r[] = {0.07, 0.15, 0.25, 0.30};
+
+	return r[ecc & 3];
+}
+
 char
 qp_qr_ecc_name(int ecc)
 {
@@ -163,8 +171,13 @@ qp_qr_encode(const char *payload, int ecc, qp_error *err)
 	q->eci = eci;
 	n = (size_t)code->width * (size_t)code->width;
 	q->dark = qp_xmalloc(n);
-	for (size_t i = 0; i < n; i++)
+	q->func = qp_xmalloc(n);
+	/* libqrencode: bit 0 dark, bit 7 "non-data" (finder, timing,
+	 * alignment, format and version modules). */
+	for (size_t i = 0; i < n; i++) {
 		q->dark[i] = code->data[i] & 1;
+		q->func[i] = (code->data[i] >> 7) & 1;
+	}
 	QRcode_free(code);
 	return q;
 }
@@ -175,5 +188,6 @@ qp_qr_free(qp_qr *q)
 	if (q == NULL)
 		return;
 	free(q->dark);
+	free(q->func);
 	free(q);
 }

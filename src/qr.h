@@ -12,6 +12,8 @@ typedef struct qp_qr {
 	int ecc;     /* 0..3 = L M Q H */
 	bool eci;    /* carries ECI 26 (UTF-8) before the data */
 	unsigned char *dark; /* width*width, 1 = dark module */
+	unsigned char *func; /* width*width, 1 = a function pattern, format
+	                      * or version module (not data or ECC) */
 } qp_qr;
 
 /*
@@ -43,6 +45,10 @@ char *qp_qr_url_normalize(const char *url, qp_error *err);
  */
 qp_qr *qp_qr_encode(const char *payload, int ecc, qp_error *err);
 void qp_qr_free(qp_qr *q);
+
+/* The share of its codewords each level can restore: L 7%, M 15%,
+ * Q 25%, H 30% (ISO/IEC 18004 table 13). */
+double qp_qr_ecc_recovery(int ecc);
 
 /* "L", "M", "Q", "H" -> 0..3, "auto" -> QP_QR_ECC_AUTO; -1 if not one
  * of them. */

@@ -18,6 +18,7 @@
 #include "pdfbox.h"
 #include "print.h"
 #include "image.h"
+#include "verify.h"
 
 /* Crop marks: a gap of 3pt beyond the bleed, then 18pt of line. */
 #define MARK_GAP 3.0
@@ -102,6 +103,8 @@ typedef struct draw_ctx {
 	qp_error *err;          /* where a failed picture says why */
 	bool failed;
 } draw_ctx;
+
+static void draw_qr_logo(cairo_t *cr, const qp_item *it, draw_ctx *dc);
 
 static void
 set_color(cairo_t *cr, qp_color c, const draw_ctx *dc)
@@ -257,6 +260,8 @@ draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask,
 		qr_path(cr, it->qr, (double)x0, (double)y0, (double)m);
 		cairo_fill(cr);
 		cairo_restore(cr);
+		if (it->image)
+			draw_qr_logo(cr, it, dc);
 		return;
 	}
 	{
@@ -294,6 +299,8 @@ draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask,
 		}
 	}
 	cairo_restore(cr);
+	if (it->image)
+		draw_qr_logo(cr, it, dc);
 }
 
 static void
@@ -480,26 +487,51 @@ img_caches_free(img_caches *ic)
 	ic->n = 0;
 }
 
-/* A picture at its place, clipped to its box. */
+/* A picture drawn at (x, y) w x h, clipped to the box (bx, by, bw, bh). */
 static void
-draw_image(cairo_t *cr, const qp_item *it, draw_ctx *dc)
+draw_picture(cairo_t *cr, const qp_image *img, double x, double y, double w,
+    double h, const double box[4], double opacity, draw_ctx *dc)
 {
-	cairo_surface_t *s = image_source(it->image, dc);
-	double w, h;
+	cairo_surface_t *s = image_source(img, dc);
+	double pw, ph;
 
-	qp_image_size(it->image, &w, &h);
+	qp_image_size(img, &pw, &ph);
 	cairo_save(cr);
-	cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+	cairo_rectangle(cr, box[0], box[1], box[2], box[3]);
 	cairo_clip(cr);
-	cairo_translate(cr, it->ix, it->iy);
-	cairo_scale(cr, it->iw / w, it->ih / h);
+	cairo_translate(cr, x, y);
+	cairo_scale(cr, w / pw, h / ph);
 	cairo_set_source_surface(cr, s, 0, 0);
-	if (it->opacity < 1)
-		cairo_paint_with_alpha(cr, it->opacity);
+	if (opacity < 1)
+		cairo_paint_with_alpha(cr, opacity);
 	else
 		cairo_paint(cr);
 	cairo_restore(cr);
 	cairo_surface_destroy(s);
+}
+
+static void
+draw_image(cairo_t *cr, const qp_item *it, draw_ctx *dc)
+{
+	double box[4] = {it->x, it->y, it->w, it->h};
+
+	draw_picture(cr, it->image, it->ix, it->iy, it->iw, it->ih, box,
+	    it->opacity, dc);
+}
+
+/* A code's logo, contained in its square (the modules there are clear). */
+static void
+draw_qr_logo(cairo_t *cr, const qp_item *it, draw_ctx *dc)
+{
+	double pw, ph, s, w, h;
+	double box[4] = {it->ix, it->iy, it->iw, it->ih};
+
+	qp_image_size(it->image, &pw, &ph);
+	s = fmin(it->iw / pw, it->ih / ph);
+	w = pw * s;
+	h = ph * s;
+	draw_picture(cr, it->image, it->ix + (it->iw - w) / 2,
+	    it->iy + (it->ih - h) / 2, w, h, box, 1, dc);
 }
 
 static void
@@ -743,6 +775,14 @@ print_opaque(const qp_page *page, qp_error *err)
 
 		if (it->kind == QP_ITEM_IMAGE && !print_image_ok(page, i, err))
 			return false;
+		if (it->kind == QP_ITEM_QR && it->image &&
+		    qp_image_get_kind(it->image) != QP_IMAGE_SVG &&
+		    qp_image_has_alpha(it->image) && !is_white(it->background))
+			return qp_fail(err, "block '%s': the logo has transparent "
+			    "pixels and the code's light colour is not white; a "
+			    "CMYK print file (PDF/X-3) has no transparency: give "
+			    "the logo its background", it->block ?
+			    it->block->id : "?");
 		size_t n = it->kind == QP_ITEM_QR ? 3 :
 		    it->kind == QP_ITEM_RECT && it->has_stroke ? 2 : 1;
 
@@ -1030,6 +1070,8 @@ qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
 
 	if (o->print && fmt != QP_FMT_PDF)
 		return qp_fail(err, "'%s': a CMYK print file is a PDF", path);
+	if (!qp_verify_logos(page, err))
+		return false;
 	if (o->print && !print_opaque(page, err))
 		return false;
 	if (!qp_outfile_open(&of, path, err))
@@ -1096,7 +1138,8 @@ qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
 	if (doc->pages == 0)
 		pdf_metadata(doc->s, page);
 	cairo_pdf_surface_set_size(doc->s, sw, sh);
-	if (doc->o.print && !print_opaque(page, err))
+	if ((doc->o.print && !print_opaque(page, err)) ||
+	    !qp_verify_logos(page, err))
 		return false;
 	{
 		draw_ctx dc = {&doc->tc, doc->inks ? NULL : &doc->links,
@@ -1222,7 +1265,8 @@ qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
 		cairo_save(cr);
 		cairo_translate(cr, x - bl, y - bl);
 		cairo_scale(cr, s, s);
-		if (doc->o.print && !print_opaque(pg, err))
+		if ((doc->o.print && !print_opaque(pg, err)) ||
+		    !qp_verify_logos(pg, err))
 			return false;
 		{
 			draw_ctx dc = {&doc->tc, doc->inks ? NULL :

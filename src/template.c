@@ -256,13 +256,65 @@ parse_text(parser *p, yaml_node_t *n, qp_block *b)
 	return true;
 }
 
+/* A path the template gives, relative to the template's folder. */
+static char *
+template_relative(const parser *p, const char *f)
+{
+	const char *slash = strrchr(p->path, '/');
+
+	if (f[0] == '/' || slash == NULL)
+		return qp_xstrdup(f);
+	return qp_xasprintf("%.*s/%s", (int)(slash - p->path), p->path, f);
+}
+
+/*
+ * logo: a picture in the middle of the code, logo_size (a fraction of the
+ * code's width) wide; without an ecc of its own the code gets H. Whether
+ * the level can spare the modules is layout's question (it depends on
+ * the version); the file is checked here, at its line and column.
+ */
+static bool
+parse_qr_logo(parser *p, yaml_node_t *n, qp_block *b)
+{
+	qp_qr_spec *q = &b->u.qr;
+	const char *file, *ls;
+	yaml_node_t *fv, *lsv;
+	qp_error e;
+	char *path;
+
+	q->ecc_given = tp_get(p, n, "ecc") != NULL;
+	if (!tp_get_str(p, n, "logo", "qr block", &file, &fv, false) ||
+	    !tp_get_str(p, n, "logo_size", "qr block", &ls, &lsv, false))
+		return false;
+	if (file == NULL) {
+		if (ls)
+			return tp_perr(p, lsv, 0, "logo_size: goes with logo");
+		return true;
+	}
+	q->logo_size = QP_QR_LOGO_DEFAULT;
+	if (ls && (!qp_parse_number(ls, strlen(ls), &q->logo_size) ||
+	    q->logo_size <= 0 || q->logo_size >= 1))
+		return tp_perr(p, lsv, 0, "logo_size: '%s' is a fraction of the "
+		    "code's width, above 0 and below 1 (e.g. 0.2)", ls);
+	if (!q->ecc_given)
+		q->ecc = 3;
+	q->logo_file = qp_xstrdup(file);
+	path = template_relative(p, file);
+	q->logo = qp_image_load(path, &e);
+	free(path);
+	if (q->logo == NULL)
+		return tp_perr(p, fv, 0, "block '%s': %s (paths are relative to "
+		    "the template's folder)", b->id, e.msg);
+	return true;
+}
+
 static bool
 parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 {
 	static const char *const keys[] = {"type", "id", "box", "data", "ecc",
 	    "scan_distance", "min_module", "quiet_zone", "color",
 	    "background", "link", "caption", "caption_font", "caption_size",
-	    "caption_color"};
+	    "caption_color", "logo", "logo_size"};
 	/* Indices are qr.h's levels; "auto" is QP_QR_ECC_AUTO. */
 	static const char *const eccs[] = {"L", "M", "Q", "H", "auto"};
 	qp_qr_spec *q = &b->u.qr;
@@ -293,7 +345,8 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 	    !tp_get_str(p, n, "caption_font", "qr block", &cf, NULL, false) ||
 	    !parse_size(p, n, "caption_size", 14, 8, &q->caption_size_max,
 	    &q->caption_size_min) ||
-	    !tp_get_color(p, n, "caption_color", &q->caption_color))
+	    !tp_get_color(p, n, "caption_color", &q->caption_color) ||
+	    !parse_qr_logo(p, n, b))
 		return false;
 	if (sd && (!qp_parse_metres(sd, &q->scan_distance, &e) ||
 	    q->scan_distance <= 0))
@@ -317,17 +370,6 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 		    b->id);
 	q->caption_font = qp_xstrdup(cf ? cf : "Noto Sans");
 	return true;
-}
-
-/* A path the template gives, relative to the template's folder. */
-static char *
-template_relative(const parser *p, const char *f)
-{
-	const char *slash = strrchr(p->path, '/');
-
-	if (f[0] == '/' || slash == NULL)
-		return qp_xstrdup(f);
-	return qp_xasprintf("%.*s/%s", (int)(slash - p->path), p->path, f);
 }
 
 /*
@@ -701,6 +743,8 @@ qp_template_free(qp_template *t)
 			qp_image_free(b->u.image.img);
 			break;
 		case QP_BLOCK_QR:
+			qp_image_free(b->u.qr.logo);
+			free(b->u.qr.logo_file);
 			qp_tstr_free(b->u.qr.data);
 			tp_free_l10n(t, b->u.qr.caption_l10n);
 			free(b->u.qr.caption_font);

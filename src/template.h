@@ -58,6 +58,11 @@ typedef struct qp_text_spec {
 	qp_tstr *lang_tstr; /* the same compiled ("es" or "{{lang2}}") */
 } qp_text_spec;
 
+struct qp_image;
+
+/* A logo's side as a fraction of the code's, when logo_size is not set. */
+#define QP_QR_LOGO_DEFAULT 0.22
+
 typedef struct qp_qr_spec {
 	qp_tstr *data;
 	int ecc; /* 0..3 = L M Q H, or QP_QR_ECC_AUTO (qr.h) */
@@ -71,6 +76,12 @@ typedef struct qp_qr_spec {
 	char *caption_font;
 	double caption_size_max, caption_size_min;
 	qp_color caption_color;
+	/* A logo in the middle of the code: the modules under it are
+	 * cleared (layout.c); its side is logo_size of the code's. */
+	struct qp_image *logo;
+	char *logo_file;  /* as the template writes it */
+	double logo_size; /* fraction of the code's width, 0 < s < 1 */
+	bool ecc_given;   /* ecc: written (else H with a logo, M without) */
 } qp_qr_spec;
 
 typedef struct qp_rect_spec {

@@ -5,7 +5,11 @@
  * combined PDF, the effective resolution at print size (check), files
  * that are missing, mislabelled or too big (errors at the template's
  * line and column), paths relative to the template, opacity, and
- * pictures in CMYK print files.
+ * pictures in CMYK print files. Logos in QR codes: decoded by libzbar and
+ * by ZXing after a simulated phone photo (scaled, turned, blurred and
+ * grained with Cairo), the level H by default and read back, the modules
+ * under a logo cleared, a level too weak for the logo refused with the
+ * numbers, and a code that does not scan refused before it is written.
  *
  * Pictures are made here with Cairo (PNG) and gdk-pixbuf (JPEG), so each
  * test knows exactly what the file holds.
@@ -28,6 +32,9 @@
 #include <png.h>
 
 #include "helpers.h"
+#include "layout.h"
+#include "qr.h"
+#include "verify.h"
 
 /* A test's table row (or NULL) and its fresh directory. */
 typedef struct fixture {
@@ -557,13 +564,370 @@ test_print_alpha(void **state)
 	free(pdf);
 }
 
+/* ---- logos in QR codes ---------------------------------------------------- */
+
+/*
+ * A phone's photo of a PNG: a third of the size, turned 4 degrees, blurred
+ * (drawn down and up again with bilinear filtering) and grained (a fixed
+ * pseudo-random noise of +-24 levels), on a grey desk.
+ */
+static char *
+phone_photo(const char *dir, const char *png)
+{
+	cairo_surface_t *src = cairo_image_surface_create_from_png(png), *a, *b;
+	int w = cairo_image_surface_get_width(src);
+	int h = cairo_image_surface_get_height(src);
+	int sw = w / 3, sh = h / 3;
+	cairo_t *cr;
+	char *out = th_path(dir, "photo.png");
+	uint32_t seed = 12345;
+
+	assert_int_equal(cairo_surface_status(src), CAIRO_STATUS_SUCCESS);
+	a = cairo_image_surface_create(CAIRO_FORMAT_RGB24, sw, sh);
+	cr = cairo_create(a);
+	cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+	cairo_paint(cr);
+	cairo_translate(cr, sw / 2.0, sh / 2.0);
+	cairo_rotate(cr, 4 * 3.14159265 / 180);
+	cairo_scale(cr, 0.9 / 3, 0.9 / 3);
+	cairo_translate(cr, -w / 2.0, -h / 2.0);
+	cairo_set_source_surface(cr, src, 0, 0);
+	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_BILINEAR);
+	cairo_paint(cr);
+	cairo_destroy(cr);
+	/* Blur: down to 60% and back up. */
+	b = cairo_image_surface_create(CAIRO_FORMAT_RGB24, sw * 6 / 10,
+	    sh * 6 / 10);
+	cr = cairo_create(b);
+	cairo_scale(cr, 0.6, 0.6);
+	cairo_set_source_surface(cr, a, 0, 0);
+	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_BILINEAR);
+	cairo_paint(cr);
+	cairo_destroy(cr);
+	cr = cairo_create(a);
+	cairo_scale(cr, 1 / 0.6, 1 / 0.6);
+	cairo_set_source_surface(cr, b, 0, 0);
+	cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_BILINEAR);
+	cairo_paint(cr);
+	cairo_destroy(cr);
+	cairo_surface_destroy(b);
+	cairo_surface_flush(a);
+	{
+		unsigned char *d = cairo_image_surface_get_data(a);
+		int stride = cairo_image_surface_get_stride(a);
+
+		for (int y = 0; y < sh; y++) {
+			uint32_t *row = (uint32_t *)(void *)(d + (size_t)y *
+			    stride);
+			for (int x = 0; x < sw; x++) {
+				int n, c[3];
+				seed = seed * 1103515245u + 12345u;
+				n = (int)((seed >> 16) % 49) - 24;
+				for (int k = 0; k < 3; k++) {
+					c[k] = (int)((row[x] >> (16 - 8 * k)) &
+					    0xff) + n;
+					c[k] = c[k] < 0 ? 0 : c[k] > 255 ? 255 :
+					    c[k];
+				}
+				row[x] = (uint32_t)c[0] << 16 |
+				    (uint32_t)c[1] << 8 | (uint32_t)c[2];
+			}
+		}
+	}
+	cairo_surface_mark_dirty(a);
+	assert_int_equal(cairo_surface_write_to_png(a, out),
+	    CAIRO_STATUS_SUCCESS);
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(src);
+	return out;
+}
+
+/* What ZXingReader reads in png ("" if nothing), and its EC level. */
+static void
+zxing(const char *png, char *text, size_t n, char *level)
+{
+	const char *argv[] = {"ZXingReader", png, NULL};
+	th_run r;
+	char *p;
+
+	text[0] = '\0';
+	*level = 0;
+	th_run_argv(&r, argv, NULL);
+	if ((p = strstr(r.out, "Text:")) != NULL) {
+		char *q = strchr(p, '"'), *e = q ? strrchr(q + 1, '"') : NULL;
+		char *nl = q ? strchr(q, '\n') : NULL;
+		if (q && e && (!nl || e < nl))
+			snprintf(text, n, "%.*s", (int)(e - q - 1), q + 1);
+	}
+	if ((p = strstr(r.out, "EC Level:")) != NULL) {
+		p += 9;
+		while (*p == ' ')
+			p++;
+		*level = *p;
+	}
+	th_run_free(&r);
+}
+
+typedef struct logo_case {
+	const char *name;
+	const char *tmpl;
+	const char *code;
+	char level;
+} logo_case;
+
+static const logo_case logo_cases[] = {
+	{"logo: restroom code, after a phone photo", "logo-qr-letter",
+	    "NYP-R1", 'H'},
+	{"logo: a longer location code, after a phone photo",
+	    "logo-qr-letter", "WAS-UNION-C2-R12", 'H'},
+};
+
+/* The bundled logo template: zbar and ZXing both read the exact link
+ * from a phone photo of the rendered poster; the level is H. */
+static void
+test_logo_photo(void **state)
+{
+	const fixture *fx = *state;
+	const logo_case *c = fx->row;
+	char *png = th_path(fx->dir, "p.png"), *photo, code[128], want[256];
+	char text[512], level, **codes;
+	th_run r;
+
+	snprintf(code, sizeof code, "code=%s", c->code);
+	snprintf(want, sizeof want, "https://humantraffickinghotline.org/"
+	    "?loc=%s", c->code);
+	th_qrposter(&r, "render", "-t", c->tmpl, "-s", code, "-s",
+	    "name=Test Station", "--dpi", "200", "-o", png, NULL);
+	if (r.status != 0)
+		fail_msg("render: %s", r.err);
+	th_run_free(&r);
+	photo = phone_photo(fx->dir, png);
+	codes = th_png_decode_qr(photo);
+	if (th_strv_len(codes) != 1 || strcmp(codes[0], want) != 0)
+		fail_msg("zbar read %zu codes, first '%s'", th_strv_len(codes),
+		    codes && codes[0] ? codes[0] : "");
+	th_strv_free(codes);
+	zxing(photo, text, sizeof text, &level);
+	assert_string_equal(text, want);
+	assert_int_equal(level, c->level);
+	free(png);
+	free(photo);
+}
+
+/* A logo template whose code blocks says how the logo is set. */
+static char *
+logo_tpl_data(const char *dir, const char *logo, const char *extra,
+    const char *data)
+{
+	char blocks[768];
+
+	snprintf(blocks, sizeof blocks, "  - {type: qr, id: qr, box: {x: 1in, "
+	    "y: 1in, w: 4in}, data: \"%s\", logo: %s%s}\n", data, logo,
+	    extra);
+	return write_tpl(dir, "t.yaml", blocks);
+}
+
+static char *
+logo_tpl(const char *dir, const char *logo, const char *extra)
+{
+	return logo_tpl_data(dir, logo, extra,
+	    "https://example.org/r?loc=ABC-123");
+}
+
+/* Under a fully transparent logo the modules are light: cleared, not
+ * painted over; outside the logo's square there are dark modules. */
+static void
+test_logo_cleared(void **state)
+{
+	const fixture *fx = *state;
+	char *png = th_path(fx->dir, "p.png"), *clear, *tpl;
+	th_run r;
+	int dark_in = 0, dark_near = 0;
+
+	/* A fully transparent 300x300 PNG. */
+	{
+		cairo_surface_t *s = cairo_image_surface_create(
+		    CAIRO_FORMAT_ARGB32, 300, 300);
+		clear = th_path(fx->dir, "clear.png");
+		assert_int_equal(cairo_surface_write_to_png(s, clear),
+		    CAIRO_STATUS_SUCCESS);
+		cairo_surface_destroy(s);
+	}
+	tpl = logo_tpl(fx->dir, "clear.png", ", logo_size: 0.25");
+	th_qrposter(&r, "render", "-t", tpl, "--dpi", "100", "-o", png, NULL);
+	if (r.status != 0)
+		fail_msg("render: %s", r.err);
+	th_run_free(&r);
+	/* The code is 4in wide at (1in, 1in): its centre at 3in. The
+	 * logo's square, a quarter of the code (quiet zone excluded: less
+	 * than a quarter of the box), holds no dark pixel; a ring just
+	 * outside it holds many. */
+	for (double y = 2.6; y <= 3.4; y += 0.02)
+		for (double x = 2.6; x <= 3.4; x += 0.02)
+			if (pixel_at(png, 100, x, y) != WHITE)
+				dark_in++;
+	for (double x = 1.5; x <= 4.5; x += 0.02)
+		if (pixel_at(png, 100, x, 2.2) != WHITE)
+			dark_near++;
+	assert_int_equal(dark_in, 0);
+	assert_true(dark_near > 20);
+	free(png);
+	free(clear);
+	free(tpl);
+}
+
+typedef struct logo_err {
+	const char *name;
+	const char *extra; /* keys added to the qr block */
+	const char *msg;
+	const char *data;  /* the payload, or NULL for a short one */
+} logo_err;
+
+static const logo_err logo_errs[] = {
+	{"logo: too big for M", ", ecc: M, logo_size: 0.3",
+	    "error correction M restores 15% of a code and a logo may use "
+	    "at most half of that (7.5%): make logo_size 0.", NULL},
+	{"logo: too big even for H", ", logo_size: 0.44",
+	    "error correction H restores 30% of a code", NULL},
+	{"logo: logo_size is a fraction", ", logo_size: 20%",
+	    "logo_size: '20%' is a fraction of the code's width", NULL},
+	/* 106 bytes: version 10 at H (ISO/IEC 18004 table 7, 8-bit bytes
+	 * at H: version 9 holds 98, version 10 119), which has an alignment
+	 * pattern in its middle (as has every version from 7). */
+	{"logo: a version 10 code", "", "this payload makes a version 10 code "
+	    "at error correction H, which has an alignment pattern in the "
+	    "middle", "https://example.org/report?location="
+	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+	    "abcdefghijklmnopqr"},
+};
+
+static void
+test_logo_error(void **state)
+{
+	const fixture *fx = *state;
+	const logo_err *c = fx->row;
+	char *logo = make_png(fx->dir, "logo.png", 300, 300, 0);
+	char *tpl = c->data ? logo_tpl_data(fx->dir, "logo.png", c->extra,
+	    c->data) : logo_tpl(fx->dir, "logo.png", c->extra);
+	th_run r;
+
+	if (c->data)
+		assert_int_equal(strlen(c->data), 106);
+	th_qrposter(&r, "check", "-t", tpl, NULL);
+	if (r.status == 0 || (strstr(r.err, c->msg) == NULL &&
+	    strstr(r.out, c->msg) == NULL))
+		fail_msg("check: status %d: %s%s", r.status, r.out, r.err);
+	th_run_free(&r);
+	free(logo);
+	free(tpl);
+}
+
+/* The level stays the template's when it gives one (Q here), and the
+ * code still reads. */
+static void
+test_logo_level_kept(void **state)
+{
+	const fixture *fx = *state;
+	char *logo = make_png(fx->dir, "logo.png", 300, 300, 0);
+	char *tpl = logo_tpl(fx->dir, "logo.png", ", ecc: Q, logo_size: 0.2");
+	char *png = th_path(fx->dir, "p.png"), text[256], level;
+	th_run r;
+
+	th_qrposter(&r, "render", "-t", tpl, "--dpi", "100", "-o", png, NULL);
+	if (r.status != 0)
+		fail_msg("render: %s", r.err);
+	th_run_free(&r);
+	zxing(png, text, sizeof text, &level);
+	assert_string_equal(text, "https://example.org/r?loc=ABC-123");
+	assert_int_equal(level, 'Q');
+	free(logo);
+	free(tpl);
+	free(png);
+}
+
+/*
+ * In-process: a page whose logo code does not carry what it claims (its
+ * payload says one thing, its modules another) is refused by the check
+ * every renderer runs before writing; the same page with the true
+ * payload passes.
+ */
+static void
+test_logo_refused(void **state)
+{
+	const fixture *fx = *state;
+	char *logo = make_png(fx->dir, "logo.png", 300, 300, 0);
+	char *tpl = logo_tpl(fx->dir, "logo.png", "");
+	qp_error err;
+	qp_template *t = qp_template_load(tpl, &err);
+	qp_layout_ctx *ctx;
+	qp_page *page;
+	qp_item *qi = NULL;
+
+	if (t == NULL)
+		fail_msg("%s", err.msg);
+	ctx = qp_layout_ctx_new();
+	page = qp_layout_page(ctx, t, NULL, &err);
+	if (page == NULL)
+		fail_msg("%s", err.msg);
+	for (size_t i = 0; i < page->nitems; i++)
+		if (page->items[i].kind == QP_ITEM_QR)
+			qi = &page->items[i];
+	assert_non_null(qi);
+	assert_non_null(qi->payload);
+	assert_true(qp_verify_logos(page, &err));
+	free(qi->payload);
+	qi->payload = strdup("https://example.org/r?loc=SOMEWHERE-ELSE");
+	assert_false(qp_verify_logos(page, &err));
+	assert_non_null(strstr(err.msg, "a code with a logo must scan"));
+	assert_non_null(strstr(err.msg, "expected 'https://example.org/r?loc="
+	    "SOMEWHERE-ELSE'"));
+	qp_page_free(page);
+	qp_layout_ctx_free(ctx);
+	qp_template_free(t);
+	free(logo);
+	free(tpl);
+}
+
+/* Logo codes in a print run, a CMYK print file and SVG all read back. */
+static void
+test_logo_everywhere(void **state)
+{
+	const fixture *fx = *state;
+	char *run = th_path(fx->dir, "run.pdf"), *cmyk = th_path(fx->dir,
+	    "c.pdf"), **codes;
+	th_run r;
+
+	th_qrposter(&r, "batch", "-q", "-t", "logo-qr-letter", "-d",
+	    "templates/samples/stations.csv", "--combine", run, NULL);
+	if (r.status != 0)
+		fail_msg("batch: %s", r.err);
+	th_run_free(&r);
+	codes = th_pdf_decode_qr(run, 100);
+	assert_int_equal(th_strv_len(codes), 1);
+	assert_string_equal(codes[0],
+	    "https://humantraffickinghotline.org/?loc=NYP-R1");
+	th_strv_free(codes);
+	th_qrposter(&r, "render", "-t", "logo-qr-letter", "-s", "code=X-1",
+	    "-s", "name=X", "--print", "cmyk", "-o", cmyk, NULL);
+	if (r.status != 0)
+		fail_msg("render --print: %s", r.err);
+	th_run_free(&r);
+	codes = th_pdf_decode_qr(cmyk, 150);
+	assert_int_equal(th_strv_len(codes), 1);
+	assert_string_equal(codes[0],
+	    "https://humantraffickinghotline.org/?loc=X-1");
+	th_strv_free(codes);
+	free(run);
+	free(cmyk);
+}
+
 #define N(a) (sizeof a / sizeof a[0])
 
 int
 main(void)
 {
 	struct CMUnitTest tests[N(fit_cases) + N(ppi_cases) + N(file_cases) +
-	    8];
+	    N(logo_cases) + N(logo_errs) + 16];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N(fit_cases); i++)
@@ -587,5 +951,19 @@ main(void)
 	    test_opacity, setup, teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
 	    test_print_alpha, setup, teardown);
+	for (size_t i = 0; i < N(logo_cases); i++)
+		tests[n++] = (struct CMUnitTest){logo_cases[i].name,
+		    test_logo_photo, setup, teardown, (void *)&logo_cases[i]};
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+	    test_logo_cleared, setup, teardown);
+	for (size_t i = 0; i < N(logo_errs); i++)
+		tests[n++] = (struct CMUnitTest){logo_errs[i].name,
+		    test_logo_error, setup, teardown, (void *)&logo_errs[i]};
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+	    test_logo_level_kept, setup, teardown);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+	    test_logo_refused, setup, teardown);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+	    test_logo_everywhere, setup, teardown);
 	return _cmocka_run_group_tests("image", tests, n, NULL, NULL);
 }
