@@ -514,14 +514,14 @@ num_key(prep *p, qpdf_oh d, const char *key, double dflt)
 static size_t
 dict_keys(qpdf_data q, qpdf_oh d, char ***keys)
 {
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 
 	*keys = NULL;
 	if (!qpdf_oh_is_dictionary(q, d))
 		return 0;
 	qpdf_oh_begin_dict_key_iter(q, d);
 	while (qpdf_oh_dict_more_keys(q)) {
-		*keys = qp_xrealloc(*keys, (n + 1) * sizeof **keys);
+		*keys = qp_grow(*keys, &cap, n + 1, sizeof **keys);
 		(*keys)[n++] = qp_xstrdup(qpdf_oh_dict_next_key(q));
 	}
 	return n;

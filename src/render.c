@@ -76,7 +76,7 @@ qp_sheet_size(const qp_page *page, const qp_render_opts *o, double *w,
  */
 typedef struct link_list {
 	qp_pdf_link *v;
-	size_t n;
+	size_t n, cap;
 } link_list;
 
 /*
@@ -152,7 +152,7 @@ add_link(cairo_t *cr, draw_ctx *dc, const char *uri, double x, double y,
 
 	cairo_user_to_device(cr, &x0, &y0);
 	cairo_user_to_device(cr, &x1, &y1);
-	dc->links->v = qp_xrealloc(dc->links->v, (dc->links->n + 1) *
+	dc->links->v = qp_grow(dc->links->v, &dc->links->cap, dc->links->n + 1,
 	    sizeof *dc->links->v);
 	l = &dc->links->v[dc->links->n++];
 	l->page = dc->page;
@@ -170,7 +170,7 @@ link_list_free(link_list *ll)
 		free(ll->v[i].uri);
 	free(ll->v);
 	ll->v = NULL;
-	ll->n = 0;
+	ll->n = ll->cap = 0;
 }
 
 /* The dark modules as a 1-bit Cairo mask, one pixel per module. */
