@@ -378,6 +378,10 @@ typedef struct file_case {
 static const char big_png[] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"
     "\0\0\x27\x10\0\0\x27\x10\x08\x06\0\0\0";
 
+/* A PNG cut off after its header: 16x16 pixels, no image data. */
+static const char cut_png[] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"
+    "\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\0\0\0\0";
+
 static const file_case file_cases[] = {
 	{"image: missing file", "gone.png", NULL, 0,
 	    "block 'pic': cannot read the image"},
@@ -391,8 +395,7 @@ static const file_case file_cases[] = {
 	    "is not an SVG image librsvg can read"},
 	{"image: unknown kind", "pic.gif", "GIF89a", 6,
 	    "must be .png, .jpg or .svg"},
-	{"image: damaged PNG", "cut.png", "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"
-	    "\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\0\0\0\0", 37,
+	{"image: damaged PNG", "cut.png", cut_png, sizeof cut_png - 1,
 	    "does not decode as PNG"},
 };
 

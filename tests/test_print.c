@@ -79,6 +79,8 @@ expand(const fixture *fx, const char *const *in, const char **out,
 {
 	size_t n = 0;
 
+	for (size_t i = 0; i < MAX_ARGV; i++)
+		owned[i] = NULL;
 	for (; in[n] && n < MAX_ARGV - 1; n++) {
 		owned[n] = NULL;
 		if (in[n][0] == '@') {
@@ -94,7 +96,7 @@ expand(const fixture *fx, const char *const *in, const char **out,
 static void
 free_owned(char **owned)
 {
-	for (size_t i = 0; i < MAX_ARGV && owned[i]; i++)
+	for (size_t i = 0; i < MAX_ARGV; i++)
 		free(owned[i]);
 }
 
