@@ -115,7 +115,7 @@ put_unit(qp_buf *b, double v)
 	qp_buf_printf(b, "%ld.%.*s", n / 10000, len, frac);
 }
 
-/* ---- ICC profiles --------------------------------------------------------- */
+/* ---- ICC profiles -------------------------------------------------------- */
 
 static unsigned long
 be32(const unsigned char *p)
@@ -287,7 +287,7 @@ write_pdfx_def(FILE *fp, const char *icc_path, qp_error *err)
 	return ok;
 }
 
-/* ---- content streams ------------------------------------------------------ */
+/* ---- content streams ----------------------------------------------------- */
 
 /*
  * Colour operators rewritten in a content stream. A small tokenizer of
@@ -459,7 +459,7 @@ rewrite_content(const unsigned char *s, size_t n, rewrite *rw, qp_buf *out)
 	qp_buf_add(out, (const char *)s + copied, n - copied);
 }
 
-/* ---- step 1: the RGB PDF made ready for Ghostscript ----------------------- */
+/* ---- step 1: the RGB PDF made ready for Ghostscript ---------------------- */
 
 typedef struct prep {
 	qpdf_data q;
@@ -723,7 +723,7 @@ done:
 	return ok;
 }
 
-/* ---- step 2: Ghostscript ---------------------------------------------------- */
+/* ---- step 2: Ghostscript ------------------------------------------------- */
 
 /* Ghostscript's own words, the last few lines (what it ended on). */
 static void
@@ -968,7 +968,7 @@ run_cancel(gs_run *r)
 	r->started = false;
 }
 
-/* ---- step 3: the runs joined and checked ----------------------------------- */
+/* ---- step 3: the runs joined and checked --------------------------------- */
 
 static bool
 has_pdfx_marks(qpdf_data q, const char *path, qp_error *err)
@@ -1046,7 +1046,7 @@ done:
 	return ok;
 }
 
-/* ---- the conversion ---------------------------------------------------------- */
+/* ---- the conversion ------------------------------------------------------ */
 
 bool
 qp_print_convert(const char *in_path, const char *out_path,
@@ -1114,7 +1114,7 @@ done:
 	return ok;
 }
 
-/* ---- Ghostscript's own profile ----------------------------------------------- */
+/* ---- Ghostscript's own profile ------------------------------------------- */
 
 char *
 qp_print_default_profile(qp_error *err)
