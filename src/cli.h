@@ -86,6 +86,14 @@ bool qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s);
 void qp_cli_findings(const char *cmd, const char *where,
     const qp_diag_list *l);
 
+/*
+ * --print MODE (only "cmyk") and --icc FILE (either may be NULL): fill po
+ * with the press profile, FILE or Ghostscript's own CMYK profile; *owned
+ * is what to free after the run. False with a message printed.
+ */
+bool qp_cli_print(const char *mode, const char *icc, qp_print_opts *po,
+    char **owned);
+
 /* Parse --dpi / --bleed values strictly; false with a message printed. */
 bool qp_cli_dpi(const char *s, double *dpi);
 bool qp_cli_length(const char *opt, const char *s, double *pt);

@@ -31,6 +31,8 @@ enum {
 	OPT_NO_CHECK,
 	OPT_VERIFY,
 	OPT_NO_LINKS,
+	OPT_PRINT,
+	OPT_ICC,
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -71,6 +73,10 @@ batch_usage(FILE *fp)
 	    "      --bleed LEN      background past the trim, e.g. 0.125in or "
 	    "3mm\n"
 	    "      --marks          crop marks outside the bleed\n"
+	    "      --print cmyk     CMYK " QP_PDFX_VERSION " print files (PDF "
+	    "only; no links)\n"
+	    "      --icc FILE       the press's CMYK profile (default: "
+	    "Ghostscript's own)\n"
 	    "      --dpi N          PNG resolution (default 300)\n"
 	    "      --manifest FILE  where the manifest goes (default: "
 	    "manifest.csv beside\n"
@@ -224,6 +230,8 @@ qp_cmd_batch(int argc, char **argv)
 		{"no-check", no_argument, NULL, OPT_NO_CHECK},
 		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"no-links", no_argument, NULL, OPT_NO_LINKS},
+		{"print", required_argument, NULL, OPT_PRINT},
+		{"icc", required_argument, NULL, OPT_ICC},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -233,7 +241,9 @@ qp_cmd_batch(int argc, char **argv)
 	qp_batch_hooks hooks = {0};
 	qp_sets sets = {0};
 	const char *tmpl_arg = "restroom-letter", *sheet = "letter";
-	char *tpath = NULL;
+	char *tpath = NULL, *owned_icc = NULL;
+	const char *print_mode = NULL, *icc = NULL;
+	qp_print_opts po = {0};
 	ui u = {0};
 	qp_error err;
 	long v;
@@ -293,6 +303,8 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_NO_CHECK: o.check = false; break;
 		case OPT_VERIFY: o.verify = true; break;
 		case OPT_NO_LINKS: o.no_links = true; break;
+		case OPT_PRINT: print_mode = optarg; break;
+		case OPT_ICC: icc = optarg; break;
 		case 'q': u.quiet = true; break;
 		case 'h':
 			batch_usage(stdout);
@@ -339,6 +351,21 @@ qp_cmd_batch(int argc, char **argv)
 			    "PDF; name it FILE.pdf", o.combine);
 			goto done;
 		}
+	}
+	if (print_mode && o.pattern) {
+		qp_format f;
+		if (!qp_format_from_path(o.pattern, &f, &err) ||
+		    f != QP_FMT_PDF) {
+			qp_cli_error("--print: print files are PDFs; name them "
+			    "'....pdf' in -o");
+			goto done;
+		}
+	}
+	if (!qp_cli_print(print_mode, icc, &po, &owned_icc))
+		goto done;
+	if (print_mode) {
+		po.jobs = o.jobs; /* -j: Ghostscript runs at a time too */
+		o.render.print = &po;
 	}
 	rc = QP_EXIT_ERROR;
 	if ((tpath = qp_template_find(tmpl_arg, &err)) == NULL) {
@@ -395,6 +422,7 @@ done:
 		free(u.listed[i]);
 	free(u.listed);
 	free(tpath);
+	free(owned_icc);
 	qp_sets_free(&sets);
 	return rc;
 }

@@ -40,6 +40,9 @@
  *   305  qr-contrast-fair      warn.  code contrast below 4.5:1
  *   306  qr-quiet-zone         error  something inside the quiet zone
  *   307  caption-no-room       error  no room for the caption under the code
+ *   308  qr-logo-pattern       error  a logo would hide a pattern scanners need
+ *   309  qr-logo-too-big       error  a logo clears more than half the ECC can restore
+ *   310  qr-logo-unreadable    error  a code with its logo does not decode
  *   Text
  *   401  text-overflow         error  does not fit its box at size.min
  *   402  text-too-small        error  set below the template's min_text_size
@@ -55,6 +58,9 @@
  *   The page
  *   501  off-page              error  ink or a code outside the page
  *   502  outside-safe-area     error  (with a bleed) inside the trimmed margin
+ *   Pictures
+ *   601  image-low-ppi         error  a PNG/JPEG below QP_IMAGE_MIN_PPI printed
+ *   602  image-fair-ppi        warn.  below QP_IMAGE_GOOD_PPI
  */
 #ifndef QP_DIAG_H
 #define QP_DIAG_H
@@ -83,6 +89,9 @@
 	X(QR_CONTRAST_FAIR, 305, "qr-contrast-fair", WARNING) \
 	X(QR_QUIET_ZONE, 306, "qr-quiet-zone", ERROR) \
 	X(CAPTION_NO_ROOM, 307, "caption-no-room", ERROR) \
+	X(QR_LOGO_PATTERN, 308, "qr-logo-pattern", ERROR) \
+	X(QR_LOGO_TOO_BIG, 309, "qr-logo-too-big", ERROR) \
+	X(QR_LOGO_UNREADABLE, 310, "qr-logo-unreadable", ERROR) \
 	X(TEXT_OVERFLOW, 401, "text-overflow", ERROR) \
 	X(TEXT_TOO_SMALL, 402, "text-too-small", ERROR) \
 	X(TEXT_MAY_SHRINK, 403, "text-may-shrink", WARNING) \
@@ -95,7 +104,9 @@
 	X(TEXT_NO_TRANSLATION, 410, "text-no-translation", ERROR) \
 	X(LANG_UNKNOWN, 411, "lang-unknown", ERROR) \
 	X(OFF_PAGE, 501, "off-page", ERROR) \
-	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR)
+	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR) \
+	X(IMAGE_LOW_PPI, 601, "image-low-ppi", ERROR) \
+	X(IMAGE_FAIR_PPI, 602, "image-fair-ppi", WARNING)
 
 typedef enum qp_code {
 	QP_D_NONE = 0,
