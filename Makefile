@@ -10,7 +10,7 @@ MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
 PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0 \
-       libqpdf zbar libmicrohttpd
+       libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
@@ -24,7 +24,9 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
-       libmicrohttpd-dev chromium nodejs time valgrind
+       libmicrohttpd-dev chromium nodejs time valgrind \
+       qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev \
+       libgdk-pixbuf-2.0-dev librsvg2-dev
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -117,7 +119,7 @@ sample: deps
 # against ./qrposter and ends with the total count.
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TEST_LIBS = -lcmocka
+TEST_LIBS = -lcmocka -ltiff
 
 # helpers.c is optional: a test may carry its own static helpers.
 TEST_HELPERS = $(wildcard tests/helpers.c)
@@ -244,11 +246,12 @@ bench: qrposter $(BUILD)/bench-ref
 	QRPOSTER=./$(QRPOSTER_BIN) REF=$(BUILD)/bench-ref sh tests/bench/bench.sh $(BENCH_N)
 
 install: qrposter
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/templates/laws $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/templates/images $(DESTDIR)$(DATADIR)/templates/laws $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
 	install -m 755 qrposter $(DESTDIR)$(BINDIR)/qrposter
 	install -m 644 templates/*.yaml templates/*.md $(DESTDIR)$(DATADIR)/templates/
 	install -m 644 templates/laws/*.yaml $(DESTDIR)$(DATADIR)/templates/laws/
 	for f in templates/samples/*; do [ ! -f "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/samples/; done
+	for f in templates/images/*; do [ ! -f "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/images/; done
 	install -m 644 fonts/*.ttf fonts/*.txt $(DESTDIR)$(DATADIR)/fonts/
 	install -m 644 src/qrposter.1 $(DESTDIR)$(MANDIR)/qrposter.1
 

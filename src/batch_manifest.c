@@ -57,6 +57,17 @@ bt_make_signature(batch *b, qp_error *err)
 	    o->render.marks, o->impose.cols, o->impose.rows, o->impose.sheet_w,
 	    o->impose.sheet_h, qp_source_date_epoch(), !o->no_links);
 	g_checksum_update(c, (const guchar *)buf, strlen(buf));
+	if (o->render.print) {
+		/* A print file depends on the press profile's bytes. */
+		char psum[65];
+
+		if (!bt_sha256_file(o->render.print->icc_path, psum, err)) {
+			g_checksum_free(c);
+			return false;
+		}
+		snprintf(buf, sizeof buf, "print cmyk %s\n", psum);
+		g_checksum_update(c, (const guchar *)buf, strlen(buf));
+	}
 	hex_digest(c, b->sig);
 	g_checksum_free(c);
 	return true;

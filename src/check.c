@@ -9,6 +9,9 @@
  */
 #include "check.h"
 
+#include "image.h"
+#include "verify.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +100,9 @@ over(qp_color c, qp_color bg)
 
 	if (a >= 1)
 		return c;
-	return (qp_color){c.r * a + bg.r * (1 - a), c.g * a + bg.g * (1 - a),
-	    c.b * a + bg.b * (1 - a), 1};
+	return (qp_color){.r = c.r * a + bg.r * (1 - a),
+	    .g = c.g * a + bg.g * (1 - a), .b = c.b * a + bg.b * (1 - a),
+	    .a = 1};
 }
 
 /* A display name for the block an item came from. */
@@ -172,8 +176,9 @@ run_info_get(const qp_item *it, PangoLayoutIter *iter, PangoLayoutRun *run,
 		PangoAttribute *attr = a->data;
 		if (attr->klass->type == PANGO_ATTR_FOREGROUND) {
 			PangoColor *pc = &((PangoAttrColor *)attr)->color;
-			ri->color = (qp_color){pc->red / 65535.0,
-			    pc->green / 65535.0, pc->blue / 65535.0, 1};
+			ri->color = (qp_color){.r = pc->red / 65535.0,
+			    .g = pc->green / 65535.0, .b = pc->blue / 65535.0,
+			    .a = 1};
 		}
 	}
 	pango_layout_iter_get_run_extents(iter, &ink, NULL);
@@ -348,8 +353,8 @@ check_qr(const qp_template *t, const qp_page *page, size_t idx,
 			continue;
 		if (oi->kind == QP_ITEM_TEXT)
 			orr = text_ink(oi);
-		else if (oi->kind == QP_ITEM_QR || (oi->kind == QP_ITEM_RECT &&
-		    j > idx))
+		else if (oi->kind == QP_ITEM_QR || ((oi->kind == QP_ITEM_RECT ||
+		    oi->kind == QP_ITEM_IMAGE) && j > idx))
 			orr = item_rect(oi);
 		else
 			continue; /* a rectangle underneath: covered */
@@ -362,6 +367,37 @@ check_qr(const qp_template *t, const qp_page *page, size_t idx,
 			in.n[1] = it->quiet * m / QP_PT_PER_MM;
 			qp_diag_push(out, QP_D_QR_QUIET_ZONE, &in);
 		}
+	}
+}
+
+/*
+ * A PNG or JPEG at print size: under QP_IMAGE_MIN_PPI it prints blurred
+ * or blocky (an error), under QP_IMAGE_GOOD_PPI it is soft (a warning).
+ */
+static void
+check_image(const qp_item *it, qp_diag_list *out)
+{
+	const char *file = it->block == NULL ? "" : it->block->kind ==
+	    QP_BLOCK_QR ? it->block->u.qr.logo_file : it->block->u.image.file;
+	double w, h;
+
+	if (it->ppi <= 0 || it->image == NULL)
+		return;
+	qp_image_size(it->image, &w, &h);
+	if (it->ppi < QP_IMAGE_GOOD_PPI) {
+		qp_diag_in in = where(it);
+
+		in.caption = false;
+		in.s[0] = file;
+		in.n[0] = it->ppi;
+		in.n[1] = w;
+		in.n[2] = h;
+		in.n[3] = it->iw / 72;
+		in.n[4] = it->ih / 72;
+		in.n[5] = QP_IMAGE_MIN_PPI;
+		in.n[6] = QP_IMAGE_GOOD_PPI;
+		qp_diag_push(out, it->ppi < QP_IMAGE_MIN_PPI ?
+		    QP_D_IMAGE_LOW_PPI : QP_D_IMAGE_FAIR_PPI, &in);
 	}
 }
 
@@ -396,9 +432,31 @@ qp_check_page(const qp_template *t, const qp_page *page,
 		}
 		case QP_ITEM_QR:
 			check_qr(t, page, i, o, out);
+			check_image(it, out); /* its logo, if any */
+			break;
+		case QP_ITEM_IMAGE:
+			check_image(it, out);
 			break;
 		case QP_ITEM_RECT:
 			break;
+		}
+	}
+	/* A code with a logo must scan as drawn (render refuses it too). */
+	if (out->nerrors == before) {
+		qp_error err;
+
+		if (!qp_verify_logos(page, &err)) {
+			/* Named by the first code with a logo. */
+			qp_diag_in in = {0};
+
+			for (size_t i = 0; i < page->nitems; i++)
+				if (page->items[i].kind == QP_ITEM_QR &&
+				    page->items[i].payload) {
+					in = where(&page->items[i]);
+					break;
+				}
+			in.s[0] = err.msg;
+			qp_diag_push(out, QP_D_QR_LOGO_UNREADABLE, &in);
 		}
 	}
 	return out->nerrors == before;

@@ -18,6 +18,8 @@
 #define QP_WCAG_AA_LARGE 3.0   /* >= 18pt, or >= 14pt bold */
 #define QP_QR_MIN_CONTRAST 3.0 /* WCAG 2.1 1.4.11, graphics: error below */
 #define QP_QR_GOOD_CONTRAST 4.5 /* warning below */
+#define QP_IMAGE_MIN_PPI 150    /* a PNG/JPEG at print size: error below */
+#define QP_IMAGE_GOOD_PPI 300   /* warning below */
 
 struct qp_law;
 
@@ -42,10 +44,13 @@ typedef struct qp_check_opts {
  *   quiet zone (qr-quiet-zone); two text blocks whose ink overlaps
  *   (text-overlap); text or a code outside the page (off-page), or, when
  *   a bleed is set, outside the safe area, the page inset by its margin
- *   (outside-safe-area);
- * warnings - a code with only fair contrast (qr-contrast-fair); text
- *   whose size.min is below min_text_size although this poster's text
- *   did not shrink that far (text-may-shrink).
+ *   (outside-safe-area); a PNG or JPEG below QP_IMAGE_MIN_PPI at its
+ *   printed size (image-low-ppi); a code with a logo that does not
+ *   decode (qr-logo-unreadable, verify.h);
+ * warnings - a code with only fair contrast (qr-contrast-fair); a
+ *   picture below QP_IMAGE_GOOD_PPI (image-fair-ppi); text whose
+ *   size.min is below min_text_size although this poster's text did not
+ *   shrink that far (text-may-shrink).
  * Returns true when it added no error.
  */
 bool qp_check_page(const qp_template *t, const qp_page *page,

@@ -105,6 +105,14 @@ void qp_cli_laws_opts(const qp_laws *l, qp_check_opts *co);
  * on stderr; returns how many. */
 size_t qp_cli_laws_stale(const char *cmd, const qp_laws *l, bool to_stdout);
 
+/*
+ * --print MODE (only "cmyk") and --icc FILE (either may be NULL): fill po
+ * with the press profile, FILE or Ghostscript's own CMYK profile; *owned
+ * is what to free after the run. False with a message printed.
+ */
+bool qp_cli_print(const char *mode, const char *icc, qp_print_opts *po,
+    char **owned);
+
 /* Parse --dpi / --bleed values strictly; false with a message printed. */
 bool qp_cli_dpi(const char *s, double *dpi);
 bool qp_cli_length(const char *opt, const char *s, double *pt);

@@ -31,6 +31,8 @@ enum {
 	OPT_NO_CHECK,
 	OPT_VERIFY,
 	OPT_NO_LINKS,
+	OPT_PRINT,
+	OPT_ICC,
 	OPT_LAW,
 };
 
@@ -72,6 +74,10 @@ batch_usage(FILE *fp)
 	    "      --bleed LEN      background past the trim, e.g. 0.125in or "
 	    "3mm\n"
 	    "      --marks          crop marks outside the bleed\n"
+	    "      --print cmyk     CMYK " QP_PDFX_VERSION " print files (PDF "
+	    "only; no links)\n"
+	    "      --icc FILE       the press's CMYK profile (default: "
+	    "Ghostscript's own)\n"
 	    "      --dpi N          PNG resolution (default 300)\n"
 	    "      --manifest FILE  where the manifest goes (default: "
 	    "manifest.csv beside\n"
@@ -228,6 +234,8 @@ qp_cmd_batch(int argc, char **argv)
 		{"no-check", no_argument, NULL, OPT_NO_CHECK},
 		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"no-links", no_argument, NULL, OPT_NO_LINKS},
+		{"print", required_argument, NULL, OPT_PRINT},
+		{"icc", required_argument, NULL, OPT_ICC},
 		{"law", required_argument, NULL, OPT_LAW},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -239,7 +247,9 @@ qp_cmd_batch(int argc, char **argv)
 	qp_sets sets = {0};
 	qp_laws laws = {0};
 	const char *tmpl_arg = "restroom-letter", *sheet = "letter";
-	char *tpath = NULL;
+	char *tpath = NULL, *owned_icc = NULL;
+	const char *print_mode = NULL, *icc = NULL;
+	qp_print_opts po = {0};
 	ui u = {0};
 	qp_error err;
 	long v;
@@ -299,6 +309,8 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_NO_CHECK: o.check = false; break;
 		case OPT_VERIFY: o.verify = true; break;
 		case OPT_NO_LINKS: o.no_links = true; break;
+		case OPT_PRINT: print_mode = optarg; break;
+		case OPT_ICC: icc = optarg; break;
 		case OPT_LAW:
 			if (!qp_cli_laws_add(&laws, optarg))
 				goto done;
@@ -349,6 +361,21 @@ qp_cmd_batch(int argc, char **argv)
 			    "PDF; name it FILE.pdf", o.combine);
 			goto done;
 		}
+	}
+	if (print_mode && o.pattern) {
+		qp_format f;
+		if (!qp_format_from_path(o.pattern, &f, &err) ||
+		    f != QP_FMT_PDF) {
+			qp_cli_error("--print: print files are PDFs; name them "
+			    "'....pdf' in -o");
+			goto done;
+		}
+	}
+	if (!qp_cli_print(print_mode, icc, &po, &owned_icc))
+		goto done;
+	if (print_mode) {
+		po.jobs = o.jobs; /* -j: Ghostscript runs at a time too */
+		o.render.print = &po;
 	}
 	rc = QP_EXIT_ERROR;
 	if ((tpath = qp_template_find(tmpl_arg, &err)) == NULL) {
@@ -408,6 +435,7 @@ done:
 		free(u.listed[i]);
 	free(u.listed);
 	free(tpath);
+	free(owned_icc);
 	qp_sets_free(&sets);
 	qp_cli_laws_free(&laws);
 	return rc;

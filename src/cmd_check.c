@@ -80,7 +80,7 @@ tally(run *r, const qp_diag_list *dl)
 				const qp_diag *d = &dl->v[i];
 				size_t rule = (size_t)d->n[6];
 
-				if (d->code / 100 != 6 || d->s[3] == NULL ||
+				if (d->code / 100 != 7 || d->s[3] == NULL ||
 				    strcmp(d->s[3], law->code) != 0 ||
 				    rule < 1 || rule > law->nrules ||
 				    (d->sev == QP_DIAG_WARNING) != (warn == 1))

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "datadir.h"
@@ -23,8 +24,48 @@ enum {
 	OPT_ECC,
 	OPT_SIZE,
 	OPT_QUIET,
+	OPT_PRINT,
+	OPT_ICC,
 	OPT_LAW,
 };
+
+bool
+qp_cli_print(const char *mode, const char *icc, qp_print_opts *po,
+    char **owned)
+{
+	qp_error err;
+
+	*owned = NULL;
+	{
+		/* Ghostscript runs side by side: one a core, at most 4. */
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		po->jobs = n < 1 ? 1 : n > 4 ? 4 : (int)n;
+	}
+	if (mode == NULL) {
+		if (icc)
+			qp_cli_error("--icc: goes with --print cmyk");
+		return icc == NULL;
+	}
+	if (strcmp(mode, "cmyk") != 0) {
+		qp_cli_error("--print '%s': the one print mode is 'cmyk' (a "
+		    "CMYK " QP_PDFX_VERSION " file)", mode);
+		return false;
+	}
+	if (icc) {
+		if (!qp_print_profile_ok(icc, &err)) {
+			qp_cli_error("--icc: %s", err.msg);
+			return false;
+		}
+		po->icc_path = icc;
+		return true;
+	}
+	if ((*owned = qp_print_default_profile(&err)) == NULL) {
+		qp_cli_error("--print: %s", err.msg);
+		return false;
+	}
+	po->icc_path = *owned;
+	return true;
+}
 
 static void
 render_usage(FILE *fp)
@@ -44,6 +85,12 @@ render_usage(FILE *fp)
 	    "      --bleed LEN    extend the background LEN past the trim "
 	    "(e.g. 0.125in)\n"
 	    "      --marks        draw crop marks outside the bleed\n"
+	    "      --print cmyk   a CMYK " QP_PDFX_VERSION " print file: black in "
+	    "black\n"
+	    "                     ink only, cmyk() colours as given, no "
+	    "links\n"
+	    "      --icc FILE     the press's CMYK output profile (default:\n"
+	    "                     Ghostscript's default_cmyk.icc)\n"
 	    "      --law CODE[,CODE...]\n"
 	    "                     refuse a poster that fails these posting "
 	    "laws\n"
@@ -74,11 +121,16 @@ qp_cmd_render(int argc, char **argv)
 		{"dpi", required_argument, NULL, OPT_DPI},
 		{"bleed", required_argument, NULL, OPT_BLEED},
 		{"marks", no_argument, NULL, OPT_MARKS},
+		{"print", required_argument, NULL, OPT_PRINT},
+		{"icc", required_argument, NULL, OPT_ICC},
 		{"law", required_argument, NULL, OPT_LAW},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char default_out[] = DEFAULT_OUTPUT;
+	const char *print_mode = NULL, *icc = NULL;
+	qp_print_opts po = {0};
+	char *owned_icc = NULL;
 	const char *tmpl_arg = DEFAULT_TEMPLATE, *out = default_out;
 	qp_render_opts o = QP_RENDER_OPTS_DEFAULT;
 	qp_sets sets = {0};
@@ -110,6 +162,8 @@ qp_cmd_render(int argc, char **argv)
 				goto done;
 			break;
 		case OPT_MARKS: o.marks = true; break;
+		case OPT_PRINT: print_mode = optarg; break;
+		case OPT_ICC: icc = optarg; break;
 		case OPT_LAW:
 			if (!qp_cli_laws_add(&laws, optarg))
 				goto done;
@@ -137,6 +191,15 @@ qp_cmd_render(int argc, char **argv)
 		qp_cli_error("--output: %s", err.msg);
 		goto done;
 	}
+	if (print_mode && fmt != QP_FMT_PDF) {
+		qp_cli_error("--print: the print file is a PDF; name the "
+		    "output FILE.pdf");
+		goto done;
+	}
+	if (!qp_cli_print(print_mode, icc, &po, &owned_icc))
+		goto done;
+	if (print_mode)
+		o.print = &po;
 	rc = QP_EXIT_ERROR;
 	if ((t = qp_template_open(tmpl_arg, &err)) == NULL) {
 		qp_cli_error("%s", err.msg);
@@ -167,6 +230,7 @@ done:
 	qp_binding_free(b);
 	qp_template_free(t);
 	qp_sets_free(&sets);
+	free(owned_icc);
 	qp_cli_laws_free(&laws);
 	return rc;
 }
@@ -174,12 +238,13 @@ done:
 static void
 qr_usage(FILE *fp)
 {
-	fputs("usage: qrposter qr TEXT [-o OUT] [--ecc L|M|Q|H] [--size LEN] "
+	fputs("usage: qrposter qr TEXT [-o OUT] [--ecc L|M|Q|H|auto] [--size LEN] "
 	    "[--quiet-zone N] [--dpi N]\n\n"
 	    "Write a bare QR code for TEXT. The format follows OUT's "
 	    "extension.\n\n"
 	    "  -o, --output OUT     output file (default: output/qr.pdf)\n"
-	    "      --ecc L|M|Q|H    error correction level (default M)\n"
+	    "      --ecc L|M|Q|H    error correction level (default M); auto:\n"
+	    "                       the highest that keeps M's size\n"
 	    "      --size LEN       width of the whole code, quiet zone "
 	    "included\n"
 	    "                       (default 2in; e.g. 50mm, 1.5in, 144pt)\n"
@@ -218,7 +283,7 @@ qp_cmd_qr(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case OPT_ECC:
 			if ((ecc = qp_qr_ecc_parse(optarg)) < 0) {
-				qp_cli_error("--ecc '%s': use L, M, Q or H",
+				qp_cli_error("--ecc '%s': use L, M, Q, H or auto",
 				    optarg);
 				return QP_EXIT_USAGE;
 			}

@@ -399,6 +399,54 @@ make_msg(qp_diag *d)
 		    "needs %.1fpt; give the box a height 'h' that fits the "
 		    "page)", n[0]);
 		break;
+	case QP_D_QR_LOGO_PATTERN:
+		/* n0 logo % of the width, n1 version, n2 the largest
+		 * logo_size that fits (0: none at this version), n3 ECC */
+		lead(d, &b);
+		if (n[2] > 0)
+			qp_buf_printf(&b, "a logo %.0f%% of the code's width "
+			    "would hide part of its alignment or timing pattern "
+			    "(version %.0f), which scanners need: make logo_size "
+			    "%.2f or less", n[0], n[1], n[2]);
+		else
+			qp_buf_printf(&b, "this payload makes a version %.0f "
+			    "code at error correction %c, which has an alignment "
+			    "pattern in the middle where the logo would go: "
+			    "shorten the payload (a logo fits codes up to "
+			    "version 6) or drop the logo", n[1],
+			    "LMQH"[(int)n[3] & 3]);
+		break;
+	case QP_D_QR_LOGO_TOO_BIG:
+		/* n0 logo %, n1 modules cleared, n2 data modules, n3 their
+		 * share %, n4 ECC, n5 what it restores %, n6 the limit %, n7
+		 * the largest logo_size that fits; s0 more advice or NULL */
+		lead(d, &b);
+		qp_buf_printf(&b, "a logo %.0f%% of the code's width clears "
+		    "%.0f of its %.0f data modules (%.1f%%); error correction "
+		    "%c restores %.0f%% of a code and a logo may use at most "
+		    "half of that (%.1f%%): make logo_size %.2f or less%s",
+		    n[0], n[1], n[2], n[3], "LMQH"[(int)n[4] & 3], n[5], n[6],
+		    n[7], str(d, 0));
+		break;
+	case QP_D_QR_LOGO_UNREADABLE: /* s0 what verify.h says */
+		lead(d, &b);
+		qp_buf_adds(&b, str(d, 0));
+		break;
+	case QP_D_IMAGE_LOW_PPI:
+	case QP_D_IMAGE_FAIR_PPI:
+		/* s0 the file, n0 ppi, n1 n2 pixels, n3 n4 inches, n5 the
+		 * minimum ppi, n6 the ppi for sharp print */
+		lead(d, &b);
+		qp_buf_printf(&b, "'%s' prints at %.0f ppi (%.0fx%.0f pixels "
+		    "over %.2fx%.2fin)", str(d, 0), n[0], n[1], n[2], n[3],
+		    n[4]);
+		if (d->code == QP_D_IMAGE_LOW_PPI)
+			qp_buf_printf(&b, ", below the %.0f ppi a print needs; "
+			    "give a larger image or a smaller box (%.0f ppi for "
+			    "sharp print)", n[5], n[6]);
+		else
+			qp_buf_printf(&b, "; %.0f ppi prints sharp", n[6]);
+		break;
 	case QP_D_TEXT_OVERFLOW: /* n0 n1 box pt, n2 size.min, n3 n4 need */
 		lead(d, &b);
 		qp_buf_printf(&b, "the text does not fit its %.1fx%.1fpt box "

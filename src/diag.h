@@ -40,6 +40,9 @@
  *   305  qr-contrast-fair      warn.  code contrast below 4.5:1
  *   306  qr-quiet-zone         error  something inside the quiet zone
  *   307  caption-no-room       error  no room for the caption under the code
+ *   308  qr-logo-pattern       error  a logo would hide a pattern scanners need
+ *   309  qr-logo-too-big       error  a logo clears more than half the ECC can restore
+ *   310  qr-logo-unreadable    error  a code with its logo does not decode
  *   Text
  *   401  text-overflow         error  does not fit its box at size.min
  *   402  text-too-small        error  set below the template's min_text_size
@@ -55,19 +58,22 @@
  *   The page
  *   501  off-page              error  ink or a code outside the page
  *   502  outside-safe-area     error  (with a bleed) inside the trimmed margin
+ *   Pictures
+ *   601  image-low-ppi         error  a PNG/JPEG below QP_IMAGE_MIN_PPI printed
+ *   602  image-fair-ppi        warn.  below QP_IMAGE_GOOD_PPI
  *   Posting laws (law.h; with --law)
- *   601  law-page-size         error  the page is smaller than the law asks
- *   602  law-type-size         error  text set below the law's type size
- *   603  law-language          error  no text in a language the law asks for
- *   604  law-phrase            error  a phrase or number is not on the poster
- *   605  law-phrase-style      error  it is, but not bold / prominent / large
- *   606  law-text              error  the prescribed text is not there word
+ *   701  law-page-size         error  the page is smaller than the law asks
+ *   702  law-type-size         error  text set below the law's type size
+ *   703  law-language          error  no text in a language the law asks for
+ *   704  law-phrase            error  a phrase or number is not on the poster
+ *   705  law-phrase-style      error  it is, but not bold / prominent / large
+ *   706  law-text              error  the prescribed text is not there word
  *                                     for word
- *   607  law-text-similar      warn.  the same where the law allows similar
+ *   707  law-text-similar      warn.  the same where the law allows similar
  *                                     wording
- *   608  law-text-style        error  the prescribed text not bold / too small
- *   609  law-advisory          warn.  a rule the sources disagree on failed
- *   610  law-stale             warn.  a pack last checked over a year ago
+ *   708  law-text-style        error  the prescribed text not bold / too small
+ *   709  law-advisory          warn.  a rule the sources disagree on failed
+ *   710  law-stale             warn.  a pack last checked over a year ago
  */
 #ifndef QP_DIAG_H
 #define QP_DIAG_H
@@ -96,6 +102,9 @@
 	X(QR_CONTRAST_FAIR, 305, "qr-contrast-fair", WARNING) \
 	X(QR_QUIET_ZONE, 306, "qr-quiet-zone", ERROR) \
 	X(CAPTION_NO_ROOM, 307, "caption-no-room", ERROR) \
+	X(QR_LOGO_PATTERN, 308, "qr-logo-pattern", ERROR) \
+	X(QR_LOGO_TOO_BIG, 309, "qr-logo-too-big", ERROR) \
+	X(QR_LOGO_UNREADABLE, 310, "qr-logo-unreadable", ERROR) \
 	X(TEXT_OVERFLOW, 401, "text-overflow", ERROR) \
 	X(TEXT_TOO_SMALL, 402, "text-too-small", ERROR) \
 	X(TEXT_MAY_SHRINK, 403, "text-may-shrink", WARNING) \
@@ -109,16 +118,18 @@
 	X(LANG_UNKNOWN, 411, "lang-unknown", ERROR) \
 	X(OFF_PAGE, 501, "off-page", ERROR) \
 	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR) \
-	X(LAW_PAGE_SIZE, 601, "law-page-size", ERROR) \
-	X(LAW_TYPE_SIZE, 602, "law-type-size", ERROR) \
-	X(LAW_LANGUAGE, 603, "law-language", ERROR) \
-	X(LAW_PHRASE, 604, "law-phrase", ERROR) \
-	X(LAW_PHRASE_STYLE, 605, "law-phrase-style", ERROR) \
-	X(LAW_TEXT, 606, "law-text", ERROR) \
-	X(LAW_TEXT_SIMILAR, 607, "law-text-similar", WARNING) \
-	X(LAW_TEXT_STYLE, 608, "law-text-style", ERROR) \
-	X(LAW_ADVISORY, 609, "law-advisory", WARNING) \
-	X(LAW_STALE, 610, "law-stale", WARNING)
+	X(IMAGE_LOW_PPI, 601, "image-low-ppi", ERROR) \
+	X(IMAGE_FAIR_PPI, 602, "image-fair-ppi", WARNING) \
+	X(LAW_PAGE_SIZE, 701, "law-page-size", ERROR) \
+	X(LAW_TYPE_SIZE, 702, "law-type-size", ERROR) \
+	X(LAW_LANGUAGE, 703, "law-language", ERROR) \
+	X(LAW_PHRASE, 704, "law-phrase", ERROR) \
+	X(LAW_PHRASE_STYLE, 705, "law-phrase-style", ERROR) \
+	X(LAW_TEXT, 706, "law-text", ERROR) \
+	X(LAW_TEXT_SIMILAR, 707, "law-text-similar", WARNING) \
+	X(LAW_TEXT_STYLE, 708, "law-text-style", ERROR) \
+	X(LAW_ADVISORY, 709, "law-advisory", WARNING) \
+	X(LAW_STALE, 710, "law-stale", WARNING)
 
 typedef enum qp_code {
 	QP_D_NONE = 0,

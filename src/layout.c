@@ -7,6 +7,8 @@
  */
 #include "layout.h"
 
+#include "image.h"
+
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <stdlib.h>
@@ -688,6 +690,165 @@ add_item(qp_page *page, const qp_item *it)
 	page->items[page->nitems++] = *it;
 }
 
+/*
+ * A picture in its box: contain scales it to fit inside, cover to fill
+ * the box (the box clips what is left over), stretch to the box's sides;
+ * align and valign place it. Its effective resolution is what the print
+ * will show: the pixels over the inches they cover (the lower of the two
+ * directions).
+ */
+static void
+image_item(const qp_block *b, qp_page *page)
+{
+	const qp_image_spec *im = &b->u.image;
+	double iw, ih, s, dw, dh, bw = b->box.w, bh = b->box.h;
+	qp_item it = {0};
+
+	qp_image_size(im->img, &iw, &ih);
+	switch (im->fit) {
+	case QP_FIT_COVER:
+		s = fmax(bw / iw, bh / ih);
+		dw = iw * s;
+		dh = ih * s;
+		break;
+	case QP_FIT_STRETCH:
+		dw = bw;
+		dh = bh;
+		break;
+	case QP_FIT_CONTAIN:
+	default:
+		s = fmin(bw / iw, bh / ih);
+		dw = iw * s;
+		dh = ih * s;
+		break;
+	}
+	it.kind = QP_ITEM_IMAGE;
+	it.block = b;
+	it.x = b->box.x;
+	it.y = b->box.y;
+	it.w = bw;
+	it.h = bh;
+	it.image = im->img;
+	it.iw = dw;
+	it.ih = dh;
+	it.ix = b->box.x + (im->align == QP_ALIGN_LEFT ? 0 :
+	    im->align == QP_ALIGN_RIGHT ? bw - dw : (bw - dw) / 2);
+	it.iy = b->box.y + (im->valign == QP_VALIGN_TOP ? 0 :
+	    im->valign == QP_VALIGN_BOTTOM ? bh - dh : (bh - dh) / 2);
+	it.opacity = im->opacity;
+	if (qp_image_get_kind(im->img) != QP_IMAGE_SVG)
+		it.ppi = fmin(iw / (dw / QP_PT_PER_IN), ih / (dh / QP_PT_PER_IN));
+	add_item(page, &it);
+}
+
+/*
+ * Data modules (not finder, timing, alignment, format or version) whose
+ * cell meets the centred square side modules wide; cleared with clear.
+ */
+static int
+logo_cells(qp_qr *qr, double side, bool clear, int *data, int *fixed)
+{
+	int n = qr->width, hit = 0;
+	double a = (n - side) / 2, z = a + side;
+
+	*data = 0;
+	*fixed = 0;
+	for (int y = 0; y < n; y++)
+		for (int x = 0; x < n; x++) {
+			bool in = x + 1 > a && x < z && y + 1 > a && y < z;
+			size_t k = (size_t)y * n + x;
+
+			if (!qr->func[k])
+				(*data)++;
+			if (!in)
+				continue;
+			if (qr->func[k])
+				(*fixed)++;
+			else
+				hit++;
+			if (clear)
+				qr->dark[k] = 0;
+		}
+	return hit;
+}
+
+/*
+ * A logo in the middle of the code: the modules it meets are cleared
+ * (light), not painted over. A code survives losing some modules
+ * because of its error correction, so the logo may take at most half of
+ * what the level can restore (the other half is for dirt, glare and
+ * wear): more is an error giving the numbers and what would fit.
+ */
+static bool
+qr_logo(const qp_block *b, qp_qr *qr, qp_item *it, fault *err)
+{
+	const qp_qr_spec *q = &b->u.qr;
+	double limit = qp_qr_ecc_recovery(qr->ecc) / 2, m, iw, ih;
+	int data, fixed, hit = logo_cells(qr, q->logo_size * qr->width, false,
+	    &data, &fixed);
+	double frac = (double)hit / data;
+
+	/*
+	 * Scanners find a code by its fixed patterns; from version 7 on one
+	 * alignment pattern sits in the middle, and small codes have their
+	 * timing rows near it. A logo may hide data, never those.
+	 */
+	if (fixed > 0) {
+		int d, f, k = (int)(q->logo_size * 100);
+
+		while (k > 0 && (logo_cells(qr, k / 100.0 * qr->width, false, &d,
+		    &f), f > 0))
+			k--;
+		fault_set(err, QP_D_QR_LOGO_PATTERN, NULL, NULL);
+		err->n[0] = q->logo_size * 100;
+		err->n[1] = qr->version;
+		err->n[2] = k >= 10 ? k / 100.0 : 0;
+		err->n[3] = qr->ecc;
+		return false;
+	}
+
+	if (frac > limit) {
+		double best = 0, best_h = 0;
+		char also[64] = "";
+
+		for (int k = 99; k > 0 && (best == 0 || best_h == 0); k--) {
+			int d, f, h2 = logo_cells(qr, k / 100.0 * qr->width,
+			    false, &d, &f);
+			if (best == 0 && (double)h2 / d <= limit)
+				best = k / 100.0;
+			if (best_h == 0 && (double)h2 / d <=
+			    qp_qr_ecc_recovery(3) / 2)
+				best_h = k / 100.0;
+		}
+		if (qr->ecc < 3 && best_h > best)
+			snprintf(also, sizeof also, ", or use ecc: H (up to "
+			    "%.2f)", best_h);
+		fault_set(err, QP_D_QR_LOGO_TOO_BIG, also[0] ? also : NULL,
+		    NULL);
+		err->n[0] = q->logo_size * 100;
+		err->n[1] = hit;
+		err->n[2] = data;
+		err->n[3] = frac * 100;
+		err->n[4] = qr->ecc;
+		err->n[5] = qp_qr_ecc_recovery(qr->ecc) * 100;
+		err->n[6] = limit * 100;
+		err->n[7] = best;
+		return false;
+	}
+	logo_cells(qr, q->logo_size * qr->width, true, &data, &fixed);
+	m = it->w / (qr->width + 2 * it->quiet);
+	it->image = q->logo;
+	it->iw = it->ih = q->logo_size * qr->width * m;
+	it->ix = it->x + (it->w - it->iw) / 2;
+	it->iy = it->y + (it->w - it->ih) / 2;
+	it->opacity = 1;
+	qp_image_size(q->logo, &iw, &ih);
+	if (qp_image_get_kind(q->logo) != QP_IMAGE_SVG)
+		/* contained in its square: the longer side fills it */
+		it->ppi = fmax(iw, ih) / (it->iw / QP_PT_PER_IN);
+	return true;
+}
+
 static bool
 qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
     const char *const *values, size_t li, qp_page *page, fault *err)
@@ -736,8 +897,9 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 	if ((qr = qp_qr_encode(payload.data, q->ecc, &e)) == NULL) {
 		fault_set(err, QP_D_QR_TOO_LONG, NULL, NULL);
 		err->n[0] = (double)payload.len;
-		err->n[1] = q->ecc;
-		err->n[2] = qp_qr_capacity(q->ecc);
+		err->n[1] = q->ecc == QP_QR_ECC_AUTO ? QP_QR_ECC_AUTO_FLOOR :
+		    q->ecc;
+		err->n[2] = qp_qr_capacity((int)err->n[1]);
 		goto fail;
 	}
 	n = qr->width + 2 * q->quiet_zone;
@@ -748,7 +910,7 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		err->n[0] = n;
 		err->n[1] = qr->version;
 		err->n[2] = (double)payload.len;
-		err->n[3] = q->ecc;
+		err->n[3] = qr->ecc;
 		err->n[4] = b->box.w / QP_PT_PER_MM;
 		err->n[5] = module / QP_PT_PER_MM;
 		err->n[6] = q->min_module / QP_PT_PER_MM;
@@ -773,6 +935,13 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 	it.background = q->background;
 	if (q->link && is_url(payload.data))
 		it.link = qp_xstrdup(payload.data);
+	if (q->logo) {
+		if (!qr_logo(b, qr, &it, err)) {
+			free(it.link);
+			goto fail;
+		}
+		it.payload = qp_xstrdup(payload.data);
+	}
 	add_item(page, &it);
 	qr = NULL;
 	if (q->caption) {
@@ -1066,6 +1235,9 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 		case QP_BLOCK_QR:
 			ok = qr_items(ctx, t, b, values, li, page, &f);
 			break;
+		case QP_BLOCK_IMAGE:
+			image_item(b, page);
+			break;
 		}
 		/* One bad block does not hide the next. */
 		if (!ok)
@@ -1110,14 +1282,14 @@ qp_layout_qr_only(const char *payload, int ecc, double size, int quiet,
 		return NULL;
 	page = qp_xcalloc(1, sizeof *page);
 	page->w = page->h = size;
-	page->background = (qp_color){1, 1, 1, 1};
+	page->background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
 	page->title = qp_xstrdup("QR code");
 	it.kind = QP_ITEM_QR;
 	it.w = it.h = size;
 	it.qr = qr;
 	it.quiet = quiet;
-	it.color = (qp_color){0, 0, 0, 1};
-	it.background = (qp_color){1, 1, 1, 1};
+	it.color = (qp_color){.r = 0, .g = 0, .b = 0, .a = 1};
+	it.background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
 	if (is_url(payload))
 		it.link = qp_xstrdup(payload);
 	add_item(page, &it);
@@ -1135,6 +1307,7 @@ qp_page_free(qp_page *page)
 			g_object_unref(it->layout);
 		qp_qr_free(it->qr);
 		free(it->link);
+		free(it->payload);
 	}
 	free(page->items);
 	free(page->title);

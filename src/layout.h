@@ -18,6 +18,7 @@ typedef enum qp_item_kind {
 	QP_ITEM_RECT,
 	QP_ITEM_TEXT,
 	QP_ITEM_QR,
+	QP_ITEM_IMAGE,
 } qp_item_kind;
 
 typedef struct qp_item {
@@ -37,6 +38,15 @@ typedef struct qp_item {
 	int quiet;
 	qp_color background;
 	char *link; /* URI for a PDF link annotation, or NULL */
+	/* image: (x, y, w, h) is the block's box, which clips; the picture
+	 * is drawn at (ix, iy) iw x ih (its fit and alignment). qr with a
+	 * logo: the logo, contained in its square (ix, iy, iw, ih), the
+	 * modules under the square cleared */
+	const struct qp_image *image;
+	double ix, iy, iw, ih;
+	double opacity;
+	double ppi; /* PNG/JPEG: pixels per inch at this size; 0 for SVG */
+	char *payload; /* qr with a logo: what it must decode to (verify.h) */
 } qp_item;
 
 typedef struct qp_page {

@@ -52,6 +52,9 @@ put_color(qp_buf *b, qp_color c)
 	qp_buf_printf(b, "#%02lX%02lX%02lX", r, g, bl);
 	if (a != 255)
 		qp_buf_printf(b, "%02lX", a);
+	if (c.cmyk)
+		qp_buf_printf(b, " cmyk(%ld,%ld,%ld,%ld)", lround(c.c * 100),
+		    lround(c.m * 100), lround(c.y * 100), lround(c.k * 100));
 }
 
 static void
@@ -189,12 +192,45 @@ dump_qr(qp_buf *b, const qp_item *it)
 		put_quoted(b, it->link, strlen(it->link));
 		qp_buf_addc(b, '\n');
 	}
+	if (it->image && it->block) {
+		const char *f = it->block->u.qr.logo_file;
+		qp_buf_adds(b, "  logo ");
+		put_quoted(b, f, strlen(f));
+		qp_buf_adds(b, " in ");
+		put_pt(b, it->ix);
+		qp_buf_addc(b, ' ');
+		put_pt(b, it->iy);
+		qp_buf_addc(b, ' ');
+		put_pt(b, it->iw);
+		qp_buf_printf(b, " ppi %ld\n", lround(it->ppi));
+	}
+}
+
+/* A picture: its file as the template names it, where it is drawn (its
+ * fit inside the box above), and its resolution there. */
+static void
+dump_image(qp_buf *b, const qp_item *it)
+{
+	const char *f = it->block ? it->block->u.image.file : "";
+
+	qp_buf_adds(b, "  file ");
+	put_quoted(b, f, strlen(f));
+	qp_buf_adds(b, " at ");
+	put_pt(b, it->ix);
+	qp_buf_addc(b, ' ');
+	put_pt(b, it->iy);
+	qp_buf_addc(b, ' ');
+	put_pt(b, it->iw);
+	qp_buf_addc(b, ' ');
+	put_pt(b, it->ih);
+	qp_buf_printf(b, " opacity %ld%% ppi %ld\n", lround(it->opacity * 100),
+	    lround(it->ppi));
 }
 
 void
 qp_page_dump(const qp_page *page, qp_buf *out)
 {
-	static const char *const kinds[] = {"rect", "text", "qr"};
+	static const char *const kinds[] = {"rect", "text", "qr", "image"};
 
 	qp_buf_adds(out, "page ");
 	put_pt(out, page->w);
@@ -217,7 +253,7 @@ qp_page_dump(const qp_page *page, qp_buf *out)
 		const qp_item *it = &page->items[i];
 
 		qp_buf_printf(out, "%zu %s", i + 1,
-		    (unsigned)it->kind < 3 ? kinds[it->kind] : "?");
+		    (unsigned)it->kind < 4 ? kinds[it->kind] : "?");
 		if (it->block) {
 			qp_buf_addc(out, ' ');
 			put_quoted(out, it->block->id, strlen(it->block->id));
@@ -244,6 +280,9 @@ qp_page_dump(const qp_page *page, qp_buf *out)
 		case QP_ITEM_QR:
 			if (it->qr)
 				dump_qr(out, it);
+			break;
+		case QP_ITEM_IMAGE:
+			dump_image(out, it);
 			break;
 		}
 	}

@@ -26,12 +26,22 @@ qp_qr_ecc_parse(const char *s)
 {
 	static const char names[] = "LMQH";
 
+	if (s && strcmp(s, "auto") == 0)
+		return QP_QR_ECC_AUTO;
 	if (s == NULL || s[0] == '\0' || s[1] != '\0')
 		return -1;
 	for (int i = 0; i < 4; i++)
 		if (s[0] == names[i] || s[0] == names[i] + ('a' - 'A'))
 			return i;
 	return -1;
+}
+
+double
+qp_qr_ecc_recovery(int ecc)
+{
+	static const double r[] = {0.07, 0.15, 0.25, 0.30};
+
+	return r[ecc & 3];
 }
 
 char
@@ -81,14 +91,48 @@ qp_qr_url_normalize(const char *url, qp_error *err)
 	return qp_buf_steal(&b);
 }
 
+/* One encoding at level ecc in the smallest version >= min_version;
+ * NULL with errno set as libqrencode leaves it. */
+static QRcode *
+encode_at(const char *payload, int min_version, int ecc, bool *eci)
+{
+	size_t len = strlen(payload);
+	QRcode *code = NULL;
+
+	errno = 0;
+	*eci = !is_ascii(payload);
+	if (*eci) {
+		/*
+		 * Non-ASCII text: the ECI designator 26 (UTF-8) first, so a
+		 * phone does not guess ISO 8859-1 or Shift JIS and show
+		 * mojibake; then the bytes in one 8-bit segment.
+		 */
+		QRinput *in = QRinput_new2(min_version, levels[ecc]);
+		if (in && QRinput_appendECIheader(in, 26) == 0 &&
+		    QRinput_append(in, QR_MODE_8, (int)len,
+		    (const unsigned char *)payload) == 0)
+			code = QRcode_encodeInput(in);
+		QRinput_free(in);
+		return code;
+	}
+	/*
+	 * 8-bit data with case sensitivity; libqrencode splits it into the
+	 * most compact mix of numeric, alphanumeric and byte segments.
+	 */
+	return QRcode_encodeString(payload, min_version, levels[ecc],
+	    QR_MODE_8, 1);
+}
+
 qp_qr *
 qp_qr_encode(const char *payload, int ecc, qp_error *err)
 {
 	QRcode *code;
 	qp_qr *q;
 	size_t n, len = strlen(payload);
-	bool eci = false;
+	bool eci = false, autolevel = ecc == QP_QR_ECC_AUTO;
 
+	if (autolevel)
+		ecc = QP_QR_ECC_AUTO_FLOOR;
 	if (ecc < 0 || ecc > 3) {
 		qp_fail(err, "bad error-correction level");
 		return NULL;
@@ -97,31 +141,7 @@ qp_qr_encode(const char *payload, int ecc, qp_error *err)
 		qp_fail(err, "the QR payload is empty");
 		return NULL;
 	}
-	errno = 0;
-	if (!is_ascii(payload)) {
-		/*
-		 * Non-ASCII text: the ECI designator 26 (UTF-8) first, so a
-		 * phone does not guess ISO 8859-1 or Shift JIS and show
-		 * mojibake; then the bytes in one 8-bit segment.
-		 */
-		QRinput *in = QRinput_new2(0, levels[ecc]);
-
-		code = NULL;
-		if (in && QRinput_appendECIheader(in, 26) == 0 &&
-		    QRinput_append(in, QR_MODE_8, (int)len,
-		    (const unsigned char *)payload) == 0)
-			code = QRcode_encodeInput(in);
-		QRinput_free(in);
-		eci = true;
-	} else {
-		/*
-		 * 8-bit data with case sensitivity; libqrencode splits it
-		 * into the most compact mix of numeric, alphanumeric and
-		 * byte segments.
-		 */
-		code = QRcode_encodeString(payload, 0, levels[ecc], QR_MODE_8,
-		    1);
-	}
+	code = encode_at(payload, 0, ecc, &eci);
 	if (code == NULL) {
 		if (errno == ERANGE || errno == EINVAL)
 			qp_fail(err, "the QR payload is too long: %zu bytes do "
@@ -134,6 +154,22 @@ qp_qr_encode(const char *payload, int ecc, qp_error *err)
 			    strerror(errno ? errno : EINVAL));
 		return NULL;
 	}
+	/*
+	 * auto: the symbol's size is fixed by the floor level; the highest
+	 * level that still fits in that version costs nothing on paper.
+	 * Tried from H down; the first that stays in the version wins.
+	 */
+	for (int lv = 3; autolevel && lv > ecc; lv--) {
+		QRcode *c = encode_at(payload, code->version, lv, &eci);
+
+		if (c && c->version == code->version) {
+			QRcode_free(code);
+			code = c;
+			ecc = lv;
+			break;
+		}
+		QRcode_free(c);
+	}
 	q = qp_xcalloc(1, sizeof *q);
 	q->version = code->version;
 	q->width = code->width;
@@ -141,8 +177,13 @@ qp_qr_encode(const char *payload, int ecc, qp_error *err)
 	q->eci = eci;
 	n = (size_t)code->width * (size_t)code->width;
 	q->dark = qp_xmalloc(n);
-	for (size_t i = 0; i < n; i++)
+	q->func = qp_xmalloc(n);
+	/* libqrencode: bit 0 dark, bit 7 "non-data" (finder, timing,
+	 * alignment, format and version modules). */
+	for (size_t i = 0; i < n; i++) {
 		q->dark[i] = code->data[i] & 1;
+		q->func[i] = (code->data[i] >> 7) & 1;
+	}
 	QRcode_free(code);
 	return q;
 }
@@ -153,5 +194,6 @@ qp_qr_free(qp_qr *q)
 	if (q == NULL)
 		return;
 	free(q->dark);
+	free(q->func);
 	free(q);
 }

@@ -12,6 +12,8 @@ typedef struct qp_qr {
 	int ecc;     /* 0..3 = L M Q H */
 	bool eci;    /* carries ECI 26 (UTF-8) before the data */
 	unsigned char *dark; /* width*width, 1 = dark module */
+	unsigned char *func; /* width*width, 1 = a function pattern, format
+	                      * or version module (not data or ECC) */
 } qp_qr;
 
 /*
@@ -23,9 +25,20 @@ typedef struct qp_qr {
 char *qp_qr_url_normalize(const char *url, qp_error *err);
 
 /*
+ * ecc "auto": the highest level whose symbol is the same version (the
+ * same number of modules) as at QP_QR_ECC_AUTO_FLOOR, so a code gains
+ * error correction where it costs no size. Never below the floor (M, the
+ * default level).
+ */
+#define QP_QR_ECC_AUTO 4
+#define QP_QR_ECC_AUTO_FLOOR 1
+
+/*
  * Encode payload (UTF-8 bytes, 8-bit mode with libqrencode's mode
  * optimisation; a payload with any non-ASCII byte is preceded by the
- * ECI designator 26 = UTF-8 and goes in one 8-bit segment) at ecc (0..3 = L, M, Q, H), choosing the smallest version.
+ * ECI designator 26 = UTF-8 and goes in one 8-bit segment) at ecc (0..3
+ * = L, M, Q, H, or QP_QR_ECC_AUTO), choosing the smallest version; the
+ * result's ecc is the level used.
  * Returns NULL with err set when the payload is empty or too long for any
  * version at that level (the message gives the payload's length and the
  * largest that fits).
@@ -36,7 +49,12 @@ void qp_qr_free(qp_qr *q);
 /* The most bytes version 40 holds in 8-bit mode at ecc (0..3). */
 int qp_qr_capacity(int ecc);
 
-/* "L", "M", "Q", "H" -> 0..3; -1 if not one of them. */
+/* The share of its codewords each level can restore: L 7%, M 15%,
+ * Q 25%, H 30% (ISO/IEC 18004 table 13). */
+double qp_qr_ecc_recovery(int ecc);
+
+/* "L", "M", "Q", "H" -> 0..3, "auto" -> QP_QR_ECC_AUTO; -1 if not one
+ * of them. */
 int qp_qr_ecc_parse(const char *s);
 char qp_qr_ecc_name(int ecc);
 

@@ -16,6 +16,9 @@
 #include <time.h>
 
 #include "pdfbox.h"
+#include "print.h"
+#include "image.h"
+#include "verify.h"
 
 /* Crop marks: a gap of 3pt beyond the bleed, then 18pt of line. */
 #define MARK_GAP 3.0
@@ -67,49 +70,107 @@ qp_sheet_size(const qp_page *page, const qp_render_opts *o, double *w,
 	*h = page->h + 2 * off;
 }
 
+/*
+ * Link annotations, collected while drawing and written by pdfbox.c
+ * (Cairo 1.16's link tags write damaged files: see pdfbox.h).
+ */
+typedef struct link_list {
+	qp_pdf_link *v;
+	size_t n, cap;
+} link_list;
+
+/*
+ * Pictures of one document: each file's Cairo surface (a recording of
+ * the vectors for SVG) made once, so a combined PDF embeds it once.
+ */
+typedef struct img_cache {
+	const qp_image *img;
+	cairo_surface_t *s;
+} img_cache;
+
+typedef struct img_caches {
+	img_cache *v;
+	size_t n;
+} img_caches;
+
+/* What drawing a page keeps besides the drawing. */
+typedef struct draw_ctx {
+	struct text_caches *tc; /* repeated text as Form XObjects, or NULL */
+	link_list *links;       /* NULL: no links (PNG, SVG, previews) */
+	size_t page;            /* the page index links are for */
+	qp_inks *inks;          /* print: cmyk() colours drawn as codes */
+	img_caches *ic;         /* NULL: pictures made afresh each time */
+	qp_error *err;          /* where a failed picture says why */
+	bool failed;
+} draw_ctx;
+
+static void draw_qr_logo(cairo_t *cr, const qp_item *it, draw_ctx *dc);
+
 static void
-set_color(cairo_t *cr, qp_color c)
+set_color(cairo_t *cr, qp_color c, const draw_ctx *dc)
 {
+	if (dc && dc->inks && c.cmyk) {
+		/* A print file: a code print.c turns back into the inks. */
+		double rgb[3];
+
+		qp_inks_code(dc->inks, &c, rgb);
+		c.r = rgb[0];
+		c.g = rgb[1];
+		c.b = rgb[2];
+	}
 	if (c.a >= 1)
 		cairo_set_source_rgb(cr, c.r, c.g, c.b);
 	else
 		cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a);
 }
 
-/* Escape a URI for a Cairo tag attribute string ('...' with \ escapes). */
+/* A URI as PDF wants it in a /URI action: 7-bit ASCII, other bytes
+ * percent-encoded (RFC 3987's IRI-to-URI mapping); the PDF string
+ * escapes are qpdf's job. */
 static char *
-tag_attr_uri(const char *uri)
+uri_ascii(const char *uri)
 {
 	qp_buf b;
 
 	qp_buf_init(&b);
-	qp_buf_adds(&b, "uri='");
-	for (const char *p = uri; *p; p++) {
-		/*
-		 * Cairo 1.16 copies the URI into a PDF string without
-		 * escaping it, so an unbalanced parenthesis or a backslash
-		 * would cut or break the link. Give cairo the PDF escape
-		 * (\( \) \\), itself escaped for cairo's attribute syntax,
-		 * so the link is exactly the URI. A PDF URI is 7-bit ASCII:
-		 * other bytes are percent-encoded (RFC 3987's IRI mapping).
-		 */
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '(' || c == ')' || c == '\\') {
-			qp_buf_adds(&b, "\\\\");
-			if (c == '\\')
-				qp_buf_adds(&b, "\\\\");
-			else
-				qp_buf_addc(&b, (char)c);
-		} else if (c <= 0x20 || c >= 0x7f)
-			qp_buf_printf(&b, "%%%02X", c);
-		else if (c == '\'')
-			qp_buf_adds(&b, "\\'");
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++) {
+		if (*p <= 0x20 || *p >= 0x7f)
+			qp_buf_printf(&b, "%%%02X", *p);
 		else
-			qp_buf_addc(&b, *p);
+			qp_buf_addc(&b, (char)*p);
 	}
-	qp_buf_addc(&b, '\'');
 	return qp_buf_steal(&b);
+}
+
+/* Record a link over the user-space box (x, y, w, h) on the current page. */
+static void
+add_link(cairo_t *cr, draw_ctx *dc, const char *uri, double x, double y,
+    double w, double h)
+{
+	double x0 = x, y0 = y, x1 = x + w, y1 = y + h;
+	qp_pdf_link *l;
+
+	cairo_user_to_device(cr, &x0, &y0);
+	cairo_user_to_device(cr, &x1, &y1);
+	dc->links->v = qp_grow(dc->links->v, &dc->links->cap, dc->links->n + 1,
+	    sizeof *dc->links->v);
+	l = &dc->links->v[dc->links->n++];
+	l->page = dc->page;
+	l->x0 = fmin(x0, x1);
+	l->x1 = fmax(x0, x1);
+	l->y0 = fmin(y0, y1);
+	l->y1 = fmax(y0, y1);
+	l->uri = uri_ascii(uri);
+}
+
+static void
+link_list_free(link_list *ll)
+{
+	for (size_t i = 0; i < ll->n; i++)
+		free(ll->v[i].uri);
+	free(ll->v);
+	ll->v = NULL;
+	ll->n = ll->cap = 0;
 }
 
 /* The dark modules as a 1-bit Cairo mask, one pixel per module. */
@@ -165,7 +226,8 @@ qr_path(cairo_t *cr, const qp_qr *qr, double x0, double y0, double m)
 }
 
 static void
-draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask)
+draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask,
+    draw_ctx *dc)
 {
 	int n = it->qr->width + 2 * it->quiet;
 
@@ -189,28 +251,29 @@ draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask)
 			m = 1;
 		cairo_identity_matrix(cr);
 		cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
-		set_color(cr, it->background);
+		set_color(cr, it->background, dc);
 		cairo_rectangle(cr, bx, by, side, side);
 		cairo_fill(cr);
 		x0 = (long)bx + (long)(side - (double)m * n) / 2 + m * it->quiet;
 		y0 = (long)by + (long)(side - (double)m * n) / 2 + m * it->quiet;
-		set_color(cr, it->color);
+		set_color(cr, it->color, dc);
 		qr_path(cr, it->qr, (double)x0, (double)y0, (double)m);
 		cairo_fill(cr);
 		cairo_restore(cr);
+		if (it->image)
+			draw_qr_logo(cr, it, dc);
 		return;
 	}
 	{
 		double m = it->w / n;
 		double ox = it->x + it->quiet * m, oy = it->y + it->quiet * m;
-		char *attr = it->link ? tag_attr_uri(it->link) : NULL;
 
-		if (attr)
-			cairo_tag_begin(cr, CAIRO_TAG_LINK, attr);
-		set_color(cr, it->background);
+		if (it->link && dc && dc->links)
+			add_link(cr, dc, it->link, it->x, it->y, it->w, it->w);
+		set_color(cr, it->background, dc);
 		cairo_rectangle(cr, it->x, it->y, it->w, it->w);
 		cairo_fill(cr);
-		set_color(cr, it->color);
+		set_color(cr, it->color, dc);
 		if (as_mask) {
 			/*
 			 * One 1-bit image, scaled with nearest-neighbour
@@ -234,12 +297,10 @@ draw_qr(cairo_t *cr, const qp_item *it, double px_per_pt, bool as_mask)
 			qr_path(cr, it->qr, ox, oy, m);
 			cairo_fill(cr);
 		}
-		if (attr) {
-			cairo_tag_end(cr, CAIRO_TAG_LINK);
-			free(attr);
-		}
 	}
 	cairo_restore(cr);
+	if (it->image)
+		draw_qr_logo(cr, it, dc);
 }
 
 static void
@@ -310,16 +371,16 @@ text_key(const qp_item *it)
 }
 
 static void
-draw_text(cairo_t *cr, const qp_item *it)
+draw_text(cairo_t *cr, const qp_item *it, const draw_ctx *dc)
 {
-	set_color(cr, it->color);
+	set_color(cr, it->color, dc);
 	cairo_move_to(cr, it->x, it->y);
 	pango_cairo_show_layout(cr, it->layout);
 }
 
 static void
 draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
-    text_caches *tc)
+    text_caches *tc, const draw_ctx *dc)
 {
 	text_cache *c = NULL;
 	char *key;
@@ -343,7 +404,7 @@ draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
 		if (c->rec)
 			cairo_surface_destroy(c->rec);
 		c->rec = NULL;
-		draw_text(cr, it);
+		draw_text(cr, it, dc);
 		return;
 	}
 	free(key);
@@ -355,7 +416,7 @@ draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
 		c->rec = cairo_recording_surface_create(
 		    CAIRO_CONTENT_COLOR_ALPHA, &ext);
 		rc = cairo_create(c->rec);
-		draw_text(rc, it);
+		draw_text(rc, it, dc);
 		cairo_destroy(rc);
 	}
 	cairo_save(cr);
@@ -377,9 +438,105 @@ text_caches_free(text_caches *tc)
 	tc->n = 0;
 }
 
+/* The surface for a picture: from the document's cache, or new (the
+ * caller destroys what it gets either way). */
+static cairo_surface_t *
+image_source(const qp_image *img, draw_ctx *dc)
+{
+	static const qp_color white = {.r = 1, .g = 1, .b = 1, .a = 1};
+	img_caches *ic = dc ? dc->ic : NULL;
+	cairo_surface_t *s;
+
+	for (size_t i = 0; ic && i < ic->n; i++)
+		if (ic->v[i].img == img)
+			return cairo_surface_reference(ic->v[i].s);
+	if (qp_image_get_kind(img) == QP_IMAGE_SVG) {
+		double w, h;
+		cairo_rectangle_t ext;
+		cairo_t *rc;
+		qp_error e, *err = dc && dc->err ? dc->err : &e;
+
+		qp_image_size(img, &w, &h);
+		ext = (cairo_rectangle_t){0, 0, w, h};
+		s = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA,
+		    &ext);
+		rc = cairo_create(s);
+		if (!qp_image_draw_svg(img, rc, w, h, err) && dc)
+			dc->failed = true;
+		cairo_destroy(rc);
+	} else
+		/* A print file cannot hold transparency: print_opaque made
+		 * sure the picture sits on white, so it is flattened on
+		 * white (exactly what the paper shows). */
+		s = qp_image_surface(img, dc && dc->inks ? &white : NULL);
+	if (ic) {
+		ic->v = qp_xrealloc(ic->v, (ic->n + 1) * sizeof *ic->v);
+		ic->v[ic->n].img = img;
+		ic->v[ic->n++].s = cairo_surface_reference(s);
+	}
+	return s;
+}
+
+static void
+img_caches_free(img_caches *ic)
+{
+	for (size_t i = 0; i < ic->n; i++)
+		cairo_surface_destroy(ic->v[i].s);
+	free(ic->v);
+	ic->v = NULL;
+	ic->n = 0;
+}
+
+/* A picture drawn at (x, y) w x h, clipped to the box (bx, by, bw, bh). */
+static void
+draw_picture(cairo_t *cr, const qp_image *img, double x, double y, double w,
+    double h, const double box[4], double opacity, draw_ctx *dc)
+{
+	cairo_surface_t *s = image_source(img, dc);
+	double pw, ph;
+
+	qp_image_size(img, &pw, &ph);
+	cairo_save(cr);
+	cairo_rectangle(cr, box[0], box[1], box[2], box[3]);
+	cairo_clip(cr);
+	cairo_translate(cr, x, y);
+	cairo_scale(cr, w / pw, h / ph);
+	cairo_set_source_surface(cr, s, 0, 0);
+	if (opacity < 1)
+		cairo_paint_with_alpha(cr, opacity);
+	else
+		cairo_paint(cr);
+	cairo_restore(cr);
+	cairo_surface_destroy(s);
+}
+
+static void
+draw_image(cairo_t *cr, const qp_item *it, draw_ctx *dc)
+{
+	double box[4] = {it->x, it->y, it->w, it->h};
+
+	draw_picture(cr, it->image, it->ix, it->iy, it->iw, it->ih, box,
+	    it->opacity, dc);
+}
+
+/* A code's logo, contained in its square (the modules there are clear). */
+static void
+draw_qr_logo(cairo_t *cr, const qp_item *it, draw_ctx *dc)
+{
+	double pw, ph, s, w, h;
+	double box[4] = {it->ix, it->iy, it->iw, it->ih};
+
+	qp_image_size(it->image, &pw, &ph);
+	s = fmin(it->iw / pw, it->ih / ph);
+	w = pw * s;
+	h = ph * s;
+	draw_picture(cr, it->image, it->ix + (it->iw - w) / 2,
+	    it->iy + (it->ih - h) / 2, w, h, box, 1, dc);
+}
+
 static void
 draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
-    double px_per_pt, bool qr_as_mask, text_caches *tc);
+    double px_per_pt, bool qr_as_mask, draw_ctx *dc);
 
 void
 qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
@@ -390,13 +547,15 @@ qp_draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 
 static void
 draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
-    double px_per_pt, bool qr_as_mask, text_caches *tc)
+    double px_per_pt, bool qr_as_mask, draw_ctx *dc)
 {
+	text_caches *tc = dc ? dc->tc : NULL;
+
 	double off = sheet_offset(o), bl = o->bleed;
 
 	cairo_save(cr);
 	cairo_translate(cr, off, off);
-	set_color(cr, page->background);
+	set_color(cr, page->background, dc);
 	cairo_rectangle(cr, -bl, -bl, page->w + 2 * bl, page->h + 2 * bl);
 	cairo_fill(cr);
 	for (size_t i = 0; i < page->nitems; i++) {
@@ -417,12 +576,12 @@ draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 			if (y1 >= page->h - 0.01)
 				y1 = page->h + bl;
 			if (it->color.a > 0) {
-				set_color(cr, it->color);
+				set_color(cr, it->color, dc);
 				cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
 				cairo_fill(cr);
 			}
 			if (it->has_stroke) {
-				set_color(cr, it->stroke);
+				set_color(cr, it->stroke, dc);
 				cairo_set_line_width(cr, it->stroke_width);
 				cairo_rectangle(cr, it->x, it->y, it->w, it->h);
 				cairo_stroke(cr);
@@ -431,12 +590,15 @@ draw_page(cairo_t *cr, const qp_page *page, const qp_render_opts *o,
 		}
 		case QP_ITEM_TEXT:
 			if (tc && it->block)
-				draw_text_cached(cr, page, it, tc);
+				draw_text_cached(cr, page, it, tc, dc);
 			else
-				draw_text(cr, it);
+				draw_text(cr, it, dc);
 			break;
 		case QP_ITEM_QR:
-			draw_qr(cr, it, px_per_pt, qr_as_mask);
+			draw_qr(cr, it, px_per_pt, qr_as_mask, dc);
+			break;
+		case QP_ITEM_IMAGE:
+			draw_image(cr, it, dc);
 			break;
 		}
 	}
@@ -485,46 +647,171 @@ cairo_ok(cairo_status_t st, const char *path, qp_error *err)
 /*
  * Commit a finished PDF. With a bleed or crop marks the sheet is larger
  * than the trim, and a print shop's tools read where to cut from the
- * TrimBox and BleedBox, which Cairo cannot write: the file goes through
- * libqpdf into a second temporary file, renamed into place in its turn.
+ * TrimBox and BleedBox, which Cairo cannot write; links are annotations
+ * we write ourselves (pdfbox.h says why). Either way the file goes
+ * through libqpdf into a second temporary file. A print file then goes
+ * through print.c into a third. The last is renamed into place.
  */
 static bool
 pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
-    qp_error *err)
+    const link_list *links, const qp_inks *inks, qp_error *err)
 {
-	qp_outfile fin;
+	qp_outfile fin, prn, *cur = of;
 	double trim = sheet_offset(o);
+	qp_pdf_finish f = {
+		.boxes = boxes && (o->bleed > 0 || o->marks),
+		.trim_inset = trim,
+		.bleed_inset = trim - o->bleed,
+		.links = links ? links->v : NULL,
+		.nlinks = links ? links->n : 0,
+	};
 
-	if (!boxes || (o->bleed <= 0 && !o->marks))
+	if (!f.boxes && f.nlinks == 0 && o->print == NULL)
 		return qp_outfile_commit(of, err);
-	if (of->write_failed || fflush(of->fp) != 0) {
-		qp_fail(err, "cannot write '%s': %s", of->path,
-		    strerror(of->write_failed ? of->saved_errno : errno));
-		qp_outfile_abort(of);
+	if (!of->write_failed && fflush(of->fp) != 0) {
+		of->write_failed = true;
+		of->saved_errno = errno;
+	}
+	if (of->write_failed) {
+		/* The commit reports it (a full disk says so) and removes
+		 * the temporary. */
+		qp_outfile_commit(of, err);
 		return false;
 	}
-	if (!qp_outfile_open(&fin, of->path, err)) {
+	if (f.boxes || f.nlinks > 0) {
+		if (!qp_outfile_open(&fin, of->path, err)) {
+			qp_outfile_abort(of);
+			return false;
+		}
+		if (!qp_pdfbox_write(of->tmp_path, fin.tmp_path, &f, err)) {
+			qp_outfile_abort(&fin);
+			qp_outfile_abort(of);
+			return false;
+		}
 		qp_outfile_abort(of);
-		return false;
+		cur = &fin;
 	}
-	if (!qp_pdfbox_write(of->tmp_path, fin.tmp_path, trim,
-	    trim - o->bleed, err)) {
-		qp_outfile_abort(&fin);
-		qp_outfile_abort(of);
-		return false;
+	if (o->print) {
+		if (!qp_outfile_open(&prn, cur->path, err)) {
+			qp_outfile_abort(cur);
+			return false;
+		}
+		if (!qp_print_convert(cur->tmp_path, prn.tmp_path, inks,
+		    o->print, err)) {
+			qp_outfile_abort(&prn);
+			qp_outfile_abort(cur);
+			return false;
+		}
+		qp_outfile_abort(cur);
+		cur = &prn;
 	}
-	qp_outfile_abort(of);
-	return qp_outfile_commit(&fin, err);
+	return qp_outfile_commit(cur, err);
+}
+
+static bool
+is_white(qp_color c)
+{
+	return c.a >= 1 && c.r >= 1 && c.g >= 1 && c.b >= 1 && (!c.cmyk ||
+	    (c.c == 0 && c.m == 0 && c.y == 0 && c.k == 0));
+}
+
+/*
+ * A picture in a print file: opaque, or with its transparent pixels over
+ * plain white paper (the page, or a white rectangle covering it), where
+ * flattening onto white changes nothing. Over anything else its edges
+ * would need transparency, which PDF/X-3 does not have.
+ */
+static bool
+print_image_ok(const qp_page *page, size_t idx, qp_error *err)
+{
+	const qp_item *it = &page->items[idx];
+	const char *name = it->block ? it->block->id : "?";
+	double x0 = fmax(it->x, it->ix), y0 = fmax(it->y, it->iy);
+	double x1 = fmin(it->x + it->w, it->ix + it->iw);
+	double y1 = fmin(it->y + it->h, it->iy + it->ih);
+	qp_color under = page->background;
+
+	if (it->opacity < 1)
+		return qp_fail(err, "block '%s': an opacity of %.0f%% cannot go "
+		    "in a CMYK print file (PDF/X-3 has no transparency)", name,
+		    it->opacity * 100);
+	if (qp_image_get_kind(it->image) == QP_IMAGE_SVG ||
+	    !qp_image_has_alpha(it->image))
+		return true;
+	for (size_t j = idx; j-- > 0;) {
+		const qp_item *o = &page->items[j];
+		double ox1 = o->x + o->w, oy1 = o->y + o->h;
+
+		if (o->x >= x1 || ox1 <= x0 || o->y >= y1 || oy1 <= y0)
+			continue;
+		if (o->kind == QP_ITEM_RECT && o->color.a >= 1 && o->x <= x0 &&
+		    o->y <= y0 && ox1 >= x1 && oy1 >= y1) {
+			under = o->color;
+			break;
+		}
+		if (o->kind != QP_ITEM_RECT || o->color.a > 0) {
+			under.a = 0; /* something else shows through */
+			break;
+		}
+	}
+	if (is_white(under))
+		return true;
+	return qp_fail(err, "block '%s': '%s' has transparent pixels over "
+	    "something that is not white paper; a CMYK print file (PDF/X-3) "
+	    "has no transparency: give the picture its background, or use "
+	    "an SVG", name, it->block ? it->block->u.image.file : "?");
+}
+
+/*
+ * A print file cannot hold transparency (PDF/X-3 is PDF 1.3): a colour
+ * that is neither opaque nor invisible is an error naming its block.
+ */
+static bool
+print_opaque(const qp_page *page, qp_error *err)
+{
+	for (size_t i = 0; i < page->nitems; i++) {
+		const qp_item *it = &page->items[i];
+		qp_color c[3] = {it->color, it->stroke, it->background};
+
+		if (it->kind == QP_ITEM_IMAGE && !print_image_ok(page, i, err))
+			return false;
+		if (it->kind == QP_ITEM_QR && it->image &&
+		    qp_image_get_kind(it->image) != QP_IMAGE_SVG &&
+		    qp_image_has_alpha(it->image) && !is_white(it->background))
+			return qp_fail(err, "block '%s': the logo has transparent "
+			    "pixels and the code's light colour is not white; a "
+			    "CMYK print file (PDF/X-3) has no transparency: give "
+			    "the logo its background", it->block ?
+			    it->block->id : "?");
+		size_t n = it->kind == QP_ITEM_QR ? 3 :
+		    it->kind == QP_ITEM_RECT && it->has_stroke ? 2 : 1;
+
+		for (size_t k = 0; k < n; k++)
+			if (c[k].a > 0 && c[k].a < 1)
+				return qp_fail(err, "block '%s': a colour with "
+				    "an opacity of %.0f%% cannot go in a CMYK "
+				    "print file (PDF/X-3 has no transparency); "
+				    "make it opaque", it->block ? it->block->id :
+				    "?", c[k].a * 100);
+	}
+	if (page->background.a > 0 && page->background.a < 1)
+		return qp_fail(err, "the page background is not opaque, which "
+		    "a CMYK print file (PDF/X-3) cannot hold");
+	return true;
 }
 
 static bool
 render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
-    const qp_render_opts *o, qp_error *err)
+    const qp_render_opts *o, link_list *links, qp_inks *inks,
+    qp_error *err)
 {
 	double sw, sh;
 	cairo_surface_t *s;
 	cairo_t *cr;
 	cairo_status_t st;
+	img_caches ic = {0};
+	draw_ctx dc = {.links = fmt == QP_FMT_PDF && !inks ? links : NULL,
+	    .inks = inks, .ic = &ic, .err = err};
 
 	qp_sheet_size(page, o, &sw, &sh);
 	if (fmt == QP_FMT_PDF) {
@@ -537,7 +824,7 @@ render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
 		cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_PT);
 	}
 	cr = cairo_create(s);
-	qp_draw_page(cr, page, o, 0, fmt == QP_FMT_PDF);
+	draw_page(cr, page, o, 0, fmt == QP_FMT_PDF, &dc);
 	cairo_show_page(cr);
 	st = cairo_status(cr);
 	cairo_destroy(cr);
@@ -545,6 +832,9 @@ render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(s);
 	cairo_surface_destroy(s);
+	img_caches_free(&ic);
+	if (dc.failed)
+		return false;
 	return cairo_ok(st, of->path, err);
 }
 
@@ -774,20 +1064,36 @@ qp_render_file_r(const qp_page *page, const char *path, qp_format fmt,
     const qp_render_opts *o, qp_raster *raster, qp_error *err)
 {
 	qp_outfile of;
+	link_list links = {0};
+	qp_inks *inks = NULL;
 	bool ok;
 
+	if (o->print && fmt != QP_FMT_PDF)
+		return qp_fail(err, "'%s': a CMYK print file is a PDF", path);
+	if (!qp_verify_logos(page, err))
+		return false;
+	if (o->print && !print_opaque(page, err))
+		return false;
 	if (!qp_outfile_open(&of, path, err))
 		return false;
+	if (o->print)
+		inks = qp_inks_new();
 	if (fmt == QP_FMT_PNG)
 		ok = render_png(page, &of, o, raster, err);
 	else
-		ok = render_vector(page, &of, fmt, o, err);
+		ok = render_vector(page, &of, fmt, o, &links, inks, err);
 	if (!ok) {
+		link_list_free(&links);
+		qp_inks_free(inks);
 		qp_outfile_abort(&of);
 		return false;
 	}
-	if (fmt == QP_FMT_PDF)
-		return pdf_commit(&of, o, true, err);
+	if (fmt == QP_FMT_PDF) {
+		ok = pdf_commit(&of, o, true, &links, inks, err);
+		link_list_free(&links);
+		qp_inks_free(inks);
+		return ok;
+	}
 	return qp_outfile_commit(&of, err);
 }
 
@@ -798,6 +1104,9 @@ struct qp_pdf_doc {
 	cairo_t *cr;
 	size_t pages;
 	text_caches tc; /* repeated text as shared Form XObjects */
+	link_list links;
+	qp_inks *inks; /* a print file's cmyk() colours */
+	img_caches ic; /* each picture embedded once */
 	bool boxes; /* TrimBox/BleedBox on close (not on imposed sheets) */
 };
 
@@ -812,6 +1121,8 @@ qp_pdf_doc_open(const char *path, const qp_render_opts *o, qp_error *err)
 	}
 	doc->o = *o;
 	doc->boxes = true;
+	if (o->print)
+		doc->inks = qp_inks_new();
 	doc->s = cairo_pdf_surface_create_for_stream(outfile_write,
 	    &doc->of, 612, 792);
 	doc->cr = cairo_create(doc->s);
@@ -827,7 +1138,16 @@ qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
 	if (doc->pages == 0)
 		pdf_metadata(doc->s, page);
 	cairo_pdf_surface_set_size(doc->s, sw, sh);
-	draw_page(doc->cr, page, &doc->o, 0, true, &doc->tc);
+	if ((doc->o.print && !print_opaque(page, err)) ||
+	    !qp_verify_logos(page, err))
+		return false;
+	{
+		draw_ctx dc = {&doc->tc, doc->inks ? NULL : &doc->links,
+		    doc->pages, doc->inks, &doc->ic, err, false};
+		draw_page(doc->cr, page, &doc->o, 0, true, &dc);
+		if (dc.failed)
+			return false;
+	}
 	cairo_show_page(doc->cr);
 	doc->pages++;
 	return cairo_ok(cairo_status(doc->cr), doc->of.path, err);
@@ -842,14 +1162,18 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 	cairo_destroy(doc->cr);
 	text_caches_free(&doc->tc);
 	cairo_surface_finish(doc->s);
+	img_caches_free(&doc->ic);
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(doc->s);
 	cairo_surface_destroy(doc->s);
 	ok = cairo_ok(st, doc->of.path, err);
 	if (ok)
-		ok = pdf_commit(&doc->of, &doc->o, doc->boxes, err);
+		ok = pdf_commit(&doc->of, &doc->o, doc->boxes, &doc->links,
+		    doc->inks, err);
 	else
 		qp_outfile_abort(&doc->of);
+	link_list_free(&doc->links);
+	qp_inks_free(doc->inks);
 	free(doc);
 	return ok;
 }
@@ -861,7 +1185,10 @@ qp_pdf_doc_abort(qp_pdf_doc *doc)
 		return;
 	cairo_destroy(doc->cr);
 	text_caches_free(&doc->tc);
+	link_list_free(&doc->links);
+	qp_inks_free(doc->inks);
 	cairo_surface_finish(doc->s);
+	img_caches_free(&doc->ic);
 	cairo_surface_destroy(doc->s);
 	qp_outfile_abort(&doc->of);
 	free(doc);
@@ -938,7 +1265,17 @@ qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
 		cairo_save(cr);
 		cairo_translate(cr, x - bl, y - bl);
 		cairo_scale(cr, s, s);
-		draw_page(cr, pg, &po, 0, true, &doc->tc);
+		if ((doc->o.print && !print_opaque(pg, err)) ||
+		    !qp_verify_logos(pg, err))
+			return false;
+		{
+			draw_ctx dc = {&doc->tc, doc->inks ? NULL :
+			    &doc->links, doc->pages, doc->inks, &doc->ic, err,
+			    false};
+			draw_page(cr, pg, &po, 0, true, &dc);
+			if (dc.failed)
+				return false;
+		}
 		cairo_restore(cr);
 		/* Cut marks on the trim lines, outside the bleed. */
 		cairo_save(cr);

@@ -10,6 +10,7 @@
 #include <cairo.h>
 
 #include "layout.h"
+#include "print.h"
 
 typedef enum qp_format {
 	QP_FMT_PDF,
@@ -21,9 +22,13 @@ typedef struct qp_render_opts {
 	double dpi;   /* PNG resolution */
 	double bleed; /* points added on every side (background extends) */
 	bool marks;   /* crop marks outside the bleed */
+	/* Not NULL: PDF output is a CMYK PDF/X-3 print file (print.h), with
+	 * no links; a colour that is not opaque is an error. */
+	const qp_print_opts *print;
 } qp_render_opts;
 
-#define QP_RENDER_OPTS_DEFAULT {.dpi = 300, .bleed = 0, .marks = false}
+#define QP_RENDER_OPTS_DEFAULT {.dpi = 300, .bleed = 0, .marks = false, \
+	.print = NULL}
 
 /* Format from a path's extension; false with err naming the extension. */
 bool qp_format_from_path(const char *path, qp_format *fmt, qp_error *err);

@@ -292,6 +292,16 @@ static const struct {
 	    "phones need clear space around it (the template's layout)."},
 	{QP_D_CAPTION_NO_ROOM, "There is no room for the web address under "
 	    "the QR code (the template's layout)."},
+	{QP_D_QR_LOGO_PATTERN, "The logo in the QR code would cover a part "
+	    "phones need to find the code (the template's logo)."},
+	{QP_D_QR_LOGO_TOO_BIG, "The logo in the QR code is too big for the "
+	    "code to scan reliably (the template's logo)."},
+	{QP_D_QR_LOGO_UNREADABLE, "The QR code does not scan with its logo "
+	    "(the template's logo)."},
+	{QP_D_IMAGE_LOW_PPI, "A picture on the poster would print blurred: "
+	    "it has too few pixels for its size (the template's picture)."},
+	{QP_D_IMAGE_FAIR_PPI, "A picture on the poster may print a little "
+	    "soft (the template's picture)."},
 	{QP_D_TEXT_OVERFLOW, "This text is too long for its space on the "
 	    "poster, even at the smallest type size allowed. Shorten it."},
 	{QP_D_TEXT_TOO_SMALL, "This text had to shrink below the smallest "

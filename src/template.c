@@ -7,6 +7,9 @@
  * were silently ignored would print a poster nobody asked for.
  */
 #include "template_int.h"
+
+#include "image.h"
+
 /* choices: [a, b, c] -- the values a variable may take. */
 static bool
 parse_choices(parser *p, yaml_node_t *v, qp_var *var)
@@ -190,7 +193,7 @@ parse_rect(parser *p, yaml_node_t *n, qp_block *b)
 	    "stroke", "stroke_width"};
 	qp_rect_spec *r = &b->u.rect;
 
-	r->fill = (qp_color){0, 0, 0, 0};
+	r->fill = (qp_color){.r = 0, .g = 0, .b = 0, .a = 0};
 	r->stroke_width = 1;
 	if (!tp_check_map(p, n, "rect block", keys, NKEYS(keys)) ||
 	    !parse_box(p, n, b, true) || !tp_get_color(p, n, "fill", &r->fill))
@@ -217,7 +220,7 @@ parse_text(parser *p, yaml_node_t *n, qp_block *b)
 	yaml_node_t *langv;
 	int align = QP_ALIGN_START, valign = QP_VALIGN_TOP;
 
-	x->color = (qp_color){0, 0, 0, 1};
+	x->color = (qp_color){.r = 0, .g = 0, .b = 0, .a = 1};
 	x->wrap = true;
 	if (!tp_check_map(p, n, "text block", keys, NKEYS(keys)) ||
 	    !parse_box(p, n, b, true) ||
@@ -253,14 +256,67 @@ parse_text(parser *p, yaml_node_t *n, qp_block *b)
 	return true;
 }
 
+/* A path the template gives, relative to the template's folder. */
+static char *
+template_relative(const parser *p, const char *f)
+{
+	const char *slash = strrchr(p->path, '/');
+
+	if (f[0] == '/' || slash == NULL)
+		return qp_xstrdup(f);
+	return qp_xasprintf("%.*s/%s", (int)(slash - p->path), p->path, f);
+}
+
+/*
+ * logo: a picture in the middle of the code, logo_size (a fraction of the
+ * code's width) wide; without an ecc of its own the code gets H. Whether
+ * the level can spare the modules is layout's question (it depends on
+ * the version); the file is checked here, at its line and column.
+ */
+static bool
+parse_qr_logo(parser *p, yaml_node_t *n, qp_block *b)
+{
+	qp_qr_spec *q = &b->u.qr;
+	const char *file, *ls;
+	yaml_node_t *fv, *lsv;
+	qp_error e;
+	char *path;
+
+	q->ecc_given = tp_get(p, n, "ecc") != NULL;
+	if (!tp_get_str(p, n, "logo", "qr block", &file, &fv, false) ||
+	    !tp_get_str(p, n, "logo_size", "qr block", &ls, &lsv, false))
+		return false;
+	if (file == NULL) {
+		if (ls)
+			return tp_perr(p, lsv, 0, "logo_size: goes with logo");
+		return true;
+	}
+	q->logo_size = QP_QR_LOGO_DEFAULT;
+	if (ls && (!qp_parse_number(ls, strlen(ls), &q->logo_size) ||
+	    q->logo_size <= 0 || q->logo_size >= 1))
+		return tp_perr(p, lsv, 0, "logo_size: '%s' is a fraction of the "
+		    "code's width, above 0 and below 1 (e.g. 0.2)", ls);
+	if (!q->ecc_given)
+		q->ecc = 3;
+	q->logo_file = qp_xstrdup(file);
+	path = template_relative(p, file);
+	q->logo = qp_image_load(path, &e);
+	free(path);
+	if (q->logo == NULL)
+		return tp_perr(p, fv, 0, "block '%s': %s (paths are relative to "
+		    "the template's folder)", b->id, e.msg);
+	return true;
+}
+
 static bool
 parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 {
 	static const char *const keys[] = {"type", "id", "box", "data", "ecc",
 	    "scan_distance", "min_module", "quiet_zone", "color",
 	    "background", "link", "caption", "caption_font", "caption_size",
-	    "caption_color"};
-	static const char *const eccs[] = {"L", "M", "Q", "H"};
+	    "caption_color", "logo", "logo_size"};
+	/* Indices are qr.h's levels; "auto" is QP_QR_ECC_AUTO. */
+	static const char *const eccs[] = {"L", "M", "Q", "H", "auto"};
 	qp_qr_spec *q = &b->u.qr;
 	const char *sd, *qz, *cf;
 	yaml_node_t *sdv, *qzv;
@@ -269,14 +325,14 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 	q->ecc = 1;
 	q->quiet_zone = 4;
 	q->min_module = 0.4 * QP_PT_PER_MM;
-	q->color = (qp_color){0, 0, 0, 1};
-	q->background = (qp_color){1, 1, 1, 1};
-	q->caption_color = (qp_color){0, 0, 0, 1};
+	q->color = (qp_color){.r = 0, .g = 0, .b = 0, .a = 1};
+	q->background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
+	q->caption_color = (qp_color){.r = 0, .g = 0, .b = 0, .a = 1};
 	q->link = true;
 	if (!tp_check_map(p, n, "qr block", keys, NKEYS(keys)) ||
 	    !parse_box(p, n, b, false) ||
 	    !tp_get_tstr(p, n, "data", "qr block", true, &q->data) ||
-	    !tp_get_enum(p, n, "ecc", eccs, 4, &q->ecc) ||
+	    !tp_get_enum(p, n, "ecc", eccs, 5, &q->ecc) ||
 	    !tp_get_str(p, n, "scan_distance", "qr block", &sd, &sdv, false) ||
 	    !tp_get_len(p, n, "min_module", "qr block", false, 0, &q->min_module,
 	    NULL) ||
@@ -289,7 +345,8 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 	    !tp_get_str(p, n, "caption_font", "qr block", &cf, NULL, false) ||
 	    !parse_size(p, n, "caption_size", 14, 8, &q->caption_size_max,
 	    &q->caption_size_min) ||
-	    !tp_get_color(p, n, "caption_color", &q->caption_color))
+	    !tp_get_color(p, n, "caption_color", &q->caption_color) ||
+	    !parse_qr_logo(p, n, b))
 		return false;
 	if (sd && (!qp_parse_metres(sd, &q->scan_distance, &e) ||
 	    q->scan_distance <= 0))
@@ -315,10 +372,55 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 	return true;
 }
 
+/*
+ * image: a PNG, JPEG or SVG file (relative to the template's folder), read
+ * and checked now, so a missing, unreadable or mislabelled file, or one
+ * with too many pixels, is an error at the 'file' line and column.
+ */
+static bool
+parse_image(parser *p, yaml_node_t *n, qp_block *b)
+{
+	static const char *const keys[] = {"type", "id", "box", "file", "fit",
+	    "align", "valign", "opacity"};
+	static const char *const fits[] = {"contain", "cover", "stretch"};
+	qp_image_spec *im = &b->u.image;
+	const char *file, *op;
+	yaml_node_t *fv, *opv;
+	int fit = QP_FIT_CONTAIN, align = QP_ALIGN_CENTER;
+	int valign = QP_VALIGN_MIDDLE;
+	qp_error e;
+	char *path;
+
+	im->opacity = 1;
+	if (!tp_check_map(p, n, "image block", keys, NKEYS(keys)) ||
+	    !parse_box(p, n, b, true) ||
+	    !tp_get_str(p, n, "file", "image block", &file, &fv, true) ||
+	    !tp_get_enum(p, n, "fit", fits, 3, &fit) ||
+	    !tp_get_enum(p, n, "align", align_names, 3, &align) ||
+	    !tp_get_enum(p, n, "valign", valign_names, 3, &valign) ||
+	    !tp_get_str(p, n, "opacity", "image block", &op, &opv, false))
+		return false;
+	im->fit = (qp_fit)fit;
+	im->align = (qp_halign)align;
+	im->valign = (qp_valign)valign;
+	if (op && (!qp_parse_number(op, strlen(op), &im->opacity) ||
+	    im->opacity <= 0 || im->opacity > 1))
+		return tp_perr(p, opv, 0, "opacity: '%s' is not a number above "
+		    "0 and at most 1", op);
+	im->file = qp_xstrdup(file);
+	path = template_relative(p, file);
+	im->img = qp_image_load(path, &e);
+	free(path);
+	if (im->img == NULL)
+		return tp_perr(p, fv, 0, "block '%s': %s (paths are relative to "
+		    "the template's folder)", b->id, e.msg);
+	return true;
+}
+
 static bool
 parse_blocks(parser *p, yaml_node_t *n)
 {
-	static const char *const types[] = {"rect", "text", "qr"};
+	static const char *const types[] = {"rect", "text", "qr", "image"};
 	qp_template *t = p->t;
 	yaml_node_item_t *it;
 	size_t count, i = 0;
@@ -359,13 +461,14 @@ parse_blocks(parser *p, yaml_node_t *n)
 				return tp_perr(p, tv, 0, "unknown block type '%s' "
 				    "(did you mean '%s'?)", type, near);
 			return tp_perr(p, tv, 0, "unknown block type '%s' (use "
-			    "rect, text or qr)", type);
+			    "rect, text, qr or image)", type);
 		}
 		b->kind = (qp_block_kind)k;
 		switch (b->kind) {
 		case QP_BLOCK_RECT: ok = parse_rect(p, bn, b); break;
 		case QP_BLOCK_TEXT: ok = parse_text(p, bn, b); break;
 		case QP_BLOCK_QR: ok = parse_qr(p, bn, b); break;
+		case QP_BLOCK_IMAGE: ok = parse_image(p, bn, b); break;
 		default: ok = false; break;
 		}
 		if (!ok)
@@ -446,7 +549,7 @@ parse_root(parser *p, yaml_node_t *root)
 	if ((n = tp_get(p, root, "page")) == NULL)
 		return tp_perr(p, root, 0, "the template needs a 'page' "
 		    "(e.g. page: {size: letter})");
-	t->background = (qp_color){1, 1, 1, 1};
+	t->background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
 	if (!tp_parse_page(p, n))
 		return false;
 	if (!tp_get_len(p, root, "min_text_size", "template", false, 0,
@@ -530,7 +633,13 @@ qp_template_free(qp_template *t)
 			free(b->u.text.lang);
 			qp_tstr_free(b->u.text.lang_tstr);
 			break;
+		case QP_BLOCK_IMAGE:
+			free(b->u.image.file);
+			qp_image_free(b->u.image.img);
+			break;
 		case QP_BLOCK_QR:
+			qp_image_free(b->u.qr.logo);
+			free(b->u.qr.logo_file);
 			qp_tstr_free(b->u.qr.data);
 			tp_free_l10n(t, b->u.qr.caption_l10n);
 			free(b->u.qr.caption_font);

@@ -13,6 +13,7 @@ typedef enum qp_block_kind {
 	QP_BLOCK_RECT,
 	QP_BLOCK_TEXT,
 	QP_BLOCK_QR,
+	QP_BLOCK_IMAGE,
 } qp_block_kind;
 
 typedef enum qp_halign {
@@ -57,9 +58,14 @@ typedef struct qp_text_spec {
 	qp_tstr *lang_tstr; /* the same compiled ("es" or "{{lang2}}") */
 } qp_text_spec;
 
+struct qp_image;
+
+/* A logo's side as a fraction of the code's, when logo_size is not set. */
+#define QP_QR_LOGO_DEFAULT 0.22
+
 typedef struct qp_qr_spec {
 	qp_tstr *data;
-	int ecc; /* 0..3 = L M Q H */
+	int ecc; /* 0..3 = L M Q H, or QP_QR_ECC_AUTO (qr.h) */
 	double scan_distance; /* metres; 0 = not declared */
 	double min_module;    /* points */
 	int quiet_zone;       /* modules, >= 4 */
@@ -70,6 +76,12 @@ typedef struct qp_qr_spec {
 	char *caption_font;
 	double caption_size_max, caption_size_min;
 	qp_color caption_color;
+	/* A logo in the middle of the code: the modules under it are
+	 * cleared (layout.c); its side is logo_size of the code's. */
+	struct qp_image *logo;
+	char *logo_file;  /* as the template writes it */
+	double logo_size; /* fraction of the code's width, 0 < s < 1 */
+	bool ecc_given;   /* ecc: written (else H with a logo, M without) */
 } qp_qr_spec;
 
 typedef struct qp_rect_spec {
@@ -78,6 +90,26 @@ typedef struct qp_rect_spec {
 	qp_color stroke;
 	double stroke_width;
 } qp_rect_spec;
+
+/* How a picture fills its box: all of it inside (contain), all of the box
+ * covered and the rest cut off (cover), or both sides to the box's
+ * (stretch, which may distort it). */
+typedef enum qp_fit {
+	QP_FIT_CONTAIN,
+	QP_FIT_COVER,
+	QP_FIT_STRETCH,
+} qp_fit;
+
+struct qp_image;
+
+typedef struct qp_image_spec {
+	char *file;            /* as the template writes it */
+	struct qp_image *img;  /* read and checked at load (image.h) */
+	qp_fit fit;
+	qp_halign align;       /* left, center, right */
+	qp_valign valign;
+	double opacity;        /* 0..1 */
+} qp_image_spec;
 
 typedef struct qp_block {
 	qp_block_kind kind;
@@ -88,6 +120,7 @@ typedef struct qp_block {
 		qp_rect_spec rect;
 		qp_text_spec text;
 		qp_qr_spec qr;
+		qp_image_spec image;
 	} u;
 } qp_block;
 

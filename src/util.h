@@ -116,12 +116,17 @@ bool qp_parse_metres(const char *s, double *m, qp_error *err);
 
 typedef struct qp_color {
 	double r, g, b, a;
+	/* cmyk(c,m,y,k): the inks as given (0..1), for CMYK print output
+	 * (print.h); r, g, b then hold a screen approximation. */
+	bool cmyk;
+	double c, m, y, k;
 } qp_color;
 
 /* Value of a hexadecimal digit, or -1. */
 int qp_hex_digit(char c);
 
-/* "#RGB", "#RRGGBB", "#RRGGBBAA", or a few CSS names (black, white...). */
+/* "#RGB", "#RRGGBB", "#RRGGBBAA", a few CSS names (black, white...), or
+ * "cmyk(C, M, Y, K)" with each ink 0..100 (an optional % after each). */
 bool qp_parse_color(const char *s, qp_color *out, qp_error *err);
 /* WCAG 2.1 relative luminance and contrast ratio (1..21). */
 double qp_color_luminance(qp_color c);

@@ -195,6 +195,50 @@ qp_hex_digit(char c)
 	return -1;
 }
 
+/*
+ * cmyk(C, M, Y, K): four ink percentages, kept as given for print output;
+ * the screen colour is the plain complement ((1 - C)(1 - K) ...), an
+ * approximation (a press profile decides what the inks really look like).
+ */
+static bool
+parse_cmyk(const char *s, qp_color *out, qp_error *err)
+{
+	const char *p = s + 5;
+	double v[4];
+
+	for (int i = 0; i < 4; i++) {
+		size_t len;
+
+		while (*p == ' ')
+			p++;
+		len = strcspn(p, ",)% ");
+		if (len == 0 || !qp_parse_number(p, len, &v[i]) || v[i] < 0 ||
+		    v[i] > 100)
+			return qp_fail(err, "'%s': each ink of cmyk(C, M, Y, K) "
+			    "is a number from 0 to 100 (percent)", s);
+		p += len;
+		if (*p == '%')
+			p++;
+		while (*p == ' ')
+			p++;
+		if (*p != (i < 3 ? ',' : ')'))
+			return qp_fail(err, "'%s': write cmyk(C, M, Y, K), four "
+			    "inks in percent separated by commas", s);
+		p++;
+	}
+	if (*p != '\0')
+		return qp_fail(err, "'%s': nothing may follow cmyk(...)", s);
+	out->cmyk = true;
+	out->c = v[0] / 100;
+	out->m = v[1] / 100;
+	out->y = v[2] / 100;
+	out->k = v[3] / 100;
+	out->r = (1 - out->c) * (1 - out->k);
+	out->g = (1 - out->m) * (1 - out->k);
+	out->b = (1 - out->y) * (1 - out->k);
+	return true;
+}
+
 bool
 qp_parse_color(const char *s, qp_color *out, qp_error *err)
 {
@@ -209,7 +253,10 @@ qp_parse_color(const char *s, qp_color *out, qp_error *err)
 	size_t n = strlen(s), i;
 	int d[8];
 
+	memset(out, 0, sizeof *out);
 	out->a = 1;
+	if (strncmp(s, "cmyk(", 5) == 0)
+		return parse_cmyk(s, out, err);
 	if (n > 0 && s[0] == '#') {
 		if (n != 4 && n != 7 && n != 9)
 			goto bad;
@@ -239,8 +286,8 @@ qp_parse_color(const char *s, qp_color *out, qp_error *err)
 	}
 bad:
 	return qp_fail(err, "'%s' is not a colour (use #RRGGBB, #RGB, "
-	    "#RRGGBBAA or black, white, red, green, blue, yellow, navy, grey)",
-	    s);
+	    "#RRGGBBAA, cmyk(C, M, Y, K) or black, white, red, green, blue, "
+	    "yellow, navy, grey)", s);
 }
 
 static double

@@ -132,14 +132,14 @@ qp_verify_page(qp_verifier *v, const qp_page *page,
 	/* The scale that gives the smallest module PX_PER_MODULE pixels. */
 	for (size_t i = 0; i < page->nitems; i++) {
 		const qp_item *it = &page->items[i];
-		if (it->kind == QP_ITEM_QR) {
+		if (it->kind == QP_ITEM_QR && (payloads || it->payload)) {
 			double m = it->w / (it->qr->width + 2 * it->quiet);
 			s = fmax(s, PX_PER_MODULE / m);
 		}
 	}
 	if (s == 0)
-		return npayloads == 0 ? true : qp_fail(err, "the page has no "
-		    "QR code");
+		return npayloads == 0 || payloads == NULL ? true : qp_fail(err,
+		    "the page has no QR code");
 	if (page->w * s * page->h * s > 100e6)
 		return qp_fail(err, "the QR modules are too small to check "
 		    "on a page this size");
@@ -161,6 +161,15 @@ qp_verify_page(qp_verifier *v, const qp_page *page,
 
 		if (it->kind != QP_ITEM_QR)
 			continue;
+		if (payloads == NULL) {
+			/* The codes with a logo, against their own payload. */
+			if (it->payload)
+				ok = scan_area(v, img, (int)floor(it->x * s) - 2,
+				    (int)floor(it->y * s) - 2,
+				    (int)ceil(it->w * s) + 4, name, it->payload,
+				    err);
+			continue;
+		}
 		if (k >= npayloads) {
 			ok = qp_fail(err, "block '%s': a QR code with no "
 			    "payload to compare", name);
@@ -172,5 +181,25 @@ qp_verify_page(qp_verifier *v, const qp_page *page,
 		k++;
 	}
 	cairo_surface_destroy(img);
+	return ok;
+}
+
+bool
+qp_verify_logos(const qp_page *page, qp_error *err)
+{
+	qp_verifier *v;
+	bool ok, any = false;
+
+	for (size_t i = 0; i < page->nitems && !any; i++)
+		any = page->items[i].kind == QP_ITEM_QR &&
+		    page->items[i].payload != NULL;
+	if (!any)
+		return true;
+	v = qp_verifier_new();
+	ok = qp_verify_page(v, page, NULL, 0, err);
+	qp_verifier_free(v);
+	if (!ok)
+		qp_error_prefix(err, "a code with a logo must scan, and this "
+		    "one was refused");
 	return ok;
 }

@@ -22,4 +22,12 @@ void qp_verifier_free(qp_verifier *v);
 bool qp_verify_page(qp_verifier *v, const qp_page *page,
     const char *const *payloads, size_t npayloads, qp_error *err);
 
+/*
+ * Every code on page with a logo (its item's payload set) decoded back
+ * (qp_verify_page, each against its own payload): the renderers call it
+ * before they write a page, so no command ever writes a logo code that
+ * does not scan. True when there is none.
+ */
+bool qp_verify_logos(const qp_page *page, qp_error *err);
+
 #endif

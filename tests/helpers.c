@@ -3,6 +3,12 @@
  */
 #include "helpers.h"
 
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zbar.h>
 
@@ -175,8 +182,26 @@ read_fd(int fd)
 	return buf;
 }
 
+static int run_argv(th_run *r, const char *const *argv,
+    const char *const *env);
+static void check_run_outputs(const char *const *argv,
+    const struct timespec *since);
+
 int
 th_run_argv(th_run *r, const char *const *argv, const char *const *env)
+{
+	struct timespec start;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &start);
+	rc = run_argv(r, argv, env);
+	if (strcmp(argv[0], th_bin()) == 0)
+		check_run_outputs(argv, &start);
+	return rc;
+}
+
+static int
+run_argv(th_run *r, const char *const *argv, const char *const *env)
 {
 	char otmpl[] = "/tmp/qp-test-out.XXXXXX";
 	char etmpl[] = "/tmp/qp-test-err.XXXXXX";
@@ -648,4 +673,201 @@ done:
 		(void)qpdf_get_error(q); /* handled: we return -1 */
 	qpdf_cleanup(&q);
 	return n;
+}
+
+/* ---- structural checks of outputs -------------------------------------- */
+
+static bool
+has_ext(const char *path, const char *ext)
+{
+	size_t n = strlen(path), e = strlen(ext);
+
+	return n > e && strcmp(path + n - e, ext) == 0;
+}
+
+static bool
+pdf_valid(const char *path, char *why, size_t whysz)
+{
+	qpdf_data q = qpdf_init();
+	bool ok = true;
+
+	/* Warnings are collected, not printed: any one fails the file. */
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	if (qpdf_read(q, path, NULL) & QPDF_ERRORS ||
+	    qpdf_check_pdf(q) & QPDF_ERRORS) {
+		snprintf(why, whysz, "qpdf: %s", qpdf_has_error(q) ?
+		    qpdf_get_error_full_text(q, qpdf_get_error(q)) :
+		    "error");
+		ok = false;
+	}
+	if (ok && qpdf_more_warnings(q)) {
+		snprintf(why, whysz, "qpdf warning: %s",
+		    qpdf_get_error_full_text(q, qpdf_next_warning(q)));
+		ok = false;
+	}
+	while (qpdf_more_warnings(q))
+		(void)qpdf_next_warning(q);
+	qpdf_cleanup(&q);
+	return ok;
+}
+
+/* Run a checker (internal: no output check of its own) and require exit
+ * status 0 and, if quiet, nothing on stderr. */
+static bool
+tool_valid(const char *const *argv, bool quiet, char *why, size_t whysz)
+{
+	th_run r;
+	bool ok;
+
+	run_argv(&r, argv, NULL);
+	ok = r.status == 0 && (!quiet || r.err[0] == '\0');
+	if (!ok)
+		snprintf(why, whysz, "%s (status %d): %.300s%.300s", argv[0],
+		    r.status, r.err, r.out);
+	th_run_free(&r);
+	return ok;
+}
+
+bool
+th_output_valid(const char *path, char *why, size_t whysz)
+{
+	if (has_ext(path, ".pdf"))
+		return pdf_valid(path, why, whysz);
+	if (has_ext(path, ".svg")) {
+		const char *argv[] = {"xmllint", "--noout", "--nonet", path,
+		    NULL};
+		return tool_valid(argv, true, why, whysz);
+	}
+	if (has_ext(path, ".png")) {
+		const char *argv[] = {"pngcheck", "-q", path, NULL};
+		return tool_valid(argv, false, why, whysz);
+	}
+	return true;
+}
+
+void
+th_assert_output_valid(const char *path)
+{
+	char why[1024];
+
+	if (!th_output_valid(path, why, sizeof why))
+		fail_msg("%s is not a valid file: %s", path, why);
+}
+
+static bool
+newer(const struct stat *st, const struct timespec *since)
+{
+	if (since == NULL)
+		return true;
+	return st->st_mtim.tv_sec > since->tv_sec ||
+	    (st->st_mtim.tv_sec == since->tv_sec &&
+	    st->st_mtim.tv_nsec >= since->tv_nsec);
+}
+
+static int
+outputs_valid(const char *dir, const struct timespec *since, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		char *p;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if ((p = th_path(dir, e->d_name)) == NULL)
+			continue;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && depth < 8)
+			n += outputs_valid(p, since, depth + 1);
+		else if (S_ISREG(st.st_mode) && newer(&st, since) &&
+		    (has_ext(p, ".pdf") || has_ext(p, ".svg") ||
+		    has_ext(p, ".png"))) {
+			char why[1024];
+			if (!th_output_valid(p, why, sizeof why)) {
+				closedir(d);
+				fail_msg("%s is not a valid file: %s", p, why);
+				free(p);
+				return n;
+			}
+			n++;
+		}
+		free(p);
+	}
+	closedir(d);
+	return n;
+}
+
+int
+th_assert_outputs_valid(const char *dir, const struct timespec *since)
+{
+	return outputs_valid(dir, since, 0);
+}
+
+/* The folder an output argument writes into: the part before a
+ * {{placeholder}}, up to its last slash ("." if none). */
+static char *
+output_dir(const char *arg)
+{
+	const char *brace = strstr(arg, "{{");
+	size_t n = brace ? (size_t)(brace - arg) : strlen(arg);
+	char *d;
+
+	while (n > 0 && arg[n - 1] != '/')
+		n--;
+	if (n == 0)
+		return xstrdup(".");
+	if ((d = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(d, arg, n);
+	d[n] = '\0';
+	return d;
+}
+
+static void
+check_one(const char *path, const struct timespec *since)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && newer(&st, since))
+		th_assert_output_valid(path);
+}
+
+static void
+check_run_outputs(const char *const *argv, const struct timespec *since)
+{
+	static const char *const opts[] = {"-o", "--output", "--combine"};
+	bool any = false;
+
+	for (size_t i = 1; argv[i]; i++) {
+		const char *val = NULL;
+
+		for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+			size_t l = strlen(opts[k]);
+			if (strcmp(argv[i], opts[k]) == 0 && argv[i + 1])
+				val = argv[i + 1];
+			else if (strncmp(argv[i], opts[k], l) == 0 &&
+			    argv[i][l] == '=')
+				val = argv[i] + l + 1;
+		}
+		if (val == NULL)
+			continue;
+		any = true;
+		if (strstr(val, "{{")) {
+			/* A file per row: every new file in its folder. */
+			char *d = output_dir(val);
+			if (d)
+				th_assert_outputs_valid(d, since);
+			free(d);
+		} else
+			check_one(val, since);
+	}
+	/* render, qr and batch write under output/ by default. */
+	if (!any && argv[1] && (strcmp(argv[1], "render") == 0 ||
+	    strcmp(argv[1], "qr") == 0 || strcmp(argv[1], "batch") == 0))
+		th_assert_outputs_valid("output", since);
 }

@@ -16,6 +16,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * Structural checks of an output file, chosen by its extension: a PDF
+ * must pass the check qpdf --check makes (libqpdf's qpdf_check_pdf after
+ * reading the file) with no warning at all, an SVG must parse as XML
+ * (xmllint --noout, no message), a PNG must pass pngcheck. Returns true
+ * for a valid file or one of another kind; else false with the reason in
+ * why (whysz bytes).
+ */
+bool th_output_valid(const char *path, char *why, size_t whysz);
+
+/* Fail the running cmocka test unless th_output_valid(path). */
+void th_assert_output_valid(const char *path);
+
+/*
+ * Fail the running cmocka test unless every .pdf, .svg and .png under dir
+ * (recursively; hidden names skipped) last modified at or after since is
+ * valid. Returns how many files were checked.
+ *
+ * th_run_argv() calls this after every run of the binary under test, on
+ * the folders its -o/--output/--combine arguments write to (the default
+ * output/ when there are none), so every file the tests make is checked.
+ */
+struct timespec;
+int th_assert_outputs_valid(const char *dir, const struct timespec *since);
+
 /* The result of one command. */
 typedef struct th_run {
 	int status; /* exit status; 128+N if killed by signal N; -1 no run */

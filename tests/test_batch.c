@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <qpdf/qpdf-c.h>
 #include <unistd.h>
 #include <zbar.h>
 
@@ -86,6 +87,117 @@ spit(const char *path, const char *s, size_t n)
 }
 
 /*
+ * Structural checks of what a run wrote (as tests/helpers.c does for the
+ * other programs): a PDF must pass libqpdf's check (what qpdf --check
+ * runs) with no warning, a PNG pngcheck, an SVG xmllint. Every run of
+ * the binary checks the new files under the folders of its -o and
+ * --combine arguments.
+ */
+static int run_full(char *const argv[], const char *in_path, char **out,
+    char **errs, pid_t *pid_out);
+
+static bool
+ends_with(const char *s, const char *ext)
+{
+	size_t n = strlen(s), e = strlen(ext);
+
+	return n > e && strcmp(s + n - e, ext) == 0;
+}
+
+static void
+assert_valid_file(const char *path)
+{
+	if (ends_with(path, ".pdf")) {
+		qpdf_data q = qpdf_init();
+		char why[1024] = "";
+
+		qpdf_silence_errors(q);
+		qpdf_set_suppress_warnings(q, QPDF_TRUE);
+		if (qpdf_read(q, path, NULL) & QPDF_ERRORS ||
+		    qpdf_check_pdf(q) & QPDF_ERRORS)
+			snprintf(why, sizeof why, "%s", qpdf_has_error(q) ?
+			    qpdf_get_error_full_text(q, qpdf_get_error(q)) :
+			    "error");
+		else if (qpdf_more_warnings(q))
+			snprintf(why, sizeof why, "warning: %s",
+			    qpdf_get_error_full_text(q, qpdf_next_warning(q)));
+		while (qpdf_more_warnings(q))
+			(void)qpdf_next_warning(q);
+		qpdf_cleanup(&q);
+		if (why[0])
+			fail_msg("%s: qpdf: %s", path, why);
+	} else if (ends_with(path, ".png") || ends_with(path, ".svg")) {
+		bool png = ends_with(path, ".png");
+		char *argv[] = {png ? "pngcheck" : "xmllint",
+		    png ? "-q" : "--noout", (char *)path, NULL};
+		char *errs = NULL;
+		int rc = run_full(argv, NULL, NULL, &errs, NULL);
+
+		if (rc != 0 || (!png && errs && errs[0]))
+			fail_msg("%s: %s (status %d): %s", path, argv[0], rc,
+			    errs ? errs : "");
+		free(errs);
+	}
+}
+
+static void
+assert_valid_since(const char *dir, const struct timespec *since)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		p = qp_xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			assert_valid_since(p, since);
+		else if (S_ISREG(st.st_mode) &&
+		    (st.st_mtim.tv_sec > since->tv_sec ||
+		    (st.st_mtim.tv_sec == since->tv_sec &&
+		    st.st_mtim.tv_nsec >= since->tv_nsec)))
+			assert_valid_file(p);
+		free(p);
+	}
+	closedir(d);
+}
+
+static void
+assert_run_outputs(char *const argv[], const struct timespec *since)
+{
+	for (size_t i = 1; argv[i] && argv[i + 1]; i++) {
+		const char *v = argv[i + 1], *brace;
+		char *dir;
+		size_t n;
+
+		if (strcmp(argv[i], "-o") != 0 &&
+		    strcmp(argv[i], "--combine") != 0)
+			continue;
+		brace = strstr(v, "{{");
+		n = brace ? (size_t)(brace - v) : strlen(v);
+		while (n > 0 && v[n - 1] != '/')
+			n--;
+		dir = n ? qp_xstrndup(v, n) : qp_xstrdup(".");
+		if (brace)
+			assert_valid_since(dir, since);
+		else {
+			struct stat st;
+			if (stat(v, &st) == 0 && S_ISREG(st.st_mode) &&
+			    (st.st_mtim.tv_sec > since->tv_sec ||
+			    (st.st_mtim.tv_sec == since->tv_sec &&
+			    st.st_mtim.tv_nsec >= since->tv_nsec)))
+				assert_valid_file(v);
+		}
+		free(dir);
+	}
+}
+
+/*
  * Run argv (NULL-terminated) in dir with stdin from in_path (or
  * /dev/null); stdout and stderr captured if asked. Returns the exit status
  * (128+N for a signal). pid_out, if given, makes it asynchronous: the
@@ -96,9 +208,11 @@ run_full(char *const argv[], const char *in_path, char **out, char **errs,
     pid_t *pid_out)
 {
 	char *op = path_in(".stdout"), *ep = path_in(".stderr");
+	struct timespec start;
 	pid_t pid;
 	int status;
 
+	clock_gettime(CLOCK_REALTIME, &start);
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -130,6 +244,8 @@ run_full(char *const argv[], const char *in_path, char **out, char **errs,
 	unlink(ep);
 	free(op);
 	free(ep);
+	if (strcmp(argv[0], bin) == 0)
+		assert_run_outputs(argv, &start);
 	return WIFEXITED(status) ? WEXITSTATUS(status) :
 	    128 + WTERMSIG(status);
 }

@@ -28,6 +28,7 @@
 #include "check.h"
 #include "datadir.h"
 #include "fonts.h"
+#include "helpers.h"
 #include "layout.h"
 #include "qr.h"
 #include "suite.h"
@@ -85,6 +86,11 @@ lt_render_text(const char *tmpl, const char *sets)
 		print_error("render %s %s: %s\n", tmpl, sets, out);
 	assert_int_equal(rc, 0);
 	free(out);
+	{
+		char *pdf = qp_xasprintf("%s/%s.pdf", lt_dir, tmpl);
+		th_assert_output_valid(pdf);
+		free(pdf);
+	}
 	rc = lt_run(&text, "pdftotext -enc UTF-8 %s/%s.pdf -", lt_dir, tmpl);
 	assert_int_equal(rc, 0);
 	/* One space for every run of white space: lines wrap. */
@@ -689,6 +695,11 @@ non_ascii_payload_gets_eci_and_decodes(void **state)
 	assert_int_equal(rc, 0);
 	lt_assert_has(out, sms);
 	free(out);
+	{
+		char *png = qp_xasprintf("%s/sms.png", lt_dir);
+		th_assert_output_valid(png);
+		free(png);
+	}
 }
 
 static void

@@ -684,6 +684,10 @@ test_poster_pdf_and_png(void **state)
 	assert_int_equal(fwrite(r.body, 1, r.len, fp), r.len);
 	fclose(fp);
 	resp_free(&r);
+	/* Structurally valid: qpdf --check exits 0 only without warnings. */
+	snprintf(cmd, sizeof cmd, "qpdf --check %s/p.pdf >/dev/null 2>&1",
+	    dir);
+	assert_true(run(cmd));
 	snprintf(cmd, sizeof cmd, "pdftotext %s/p.pdf - | grep -q "
 	    "'1-555-010-0199'", dir);
 	assert_true(run(cmd));
@@ -916,6 +920,9 @@ test_batch_print_run(void **state)
 	assert_int_equal(fwrite(r.body, 1, r.len, fp), r.len);
 	fclose(fp);
 	resp_free(&r);
+	snprintf(cmd, sizeof cmd, "qpdf --check %s/run.pdf >/dev/null 2>&1",
+	    dir);
+	assert_true(run(cmd));
 	snprintf(cmd, sizeof cmd, "pdfinfo %s/run.pdf | grep -q '^Pages: *3$' "
 	    "&& test $(pdftotext %s/run.pdf - | grep -c 1-555-010-0142) = 3 && "
 	    "pdftotext %s/run.pdf - | grep -q 'Chicago \"Union\" Station'",

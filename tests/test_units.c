@@ -697,7 +697,7 @@ test_qr_encode(void **state)
 
 	assert_null(qp_qr_encode("", 1, &err));
 	assert_non_null(strstr(err.msg, "empty"));
-	assert_null(qp_qr_encode("x", 4, &err));
+	assert_null(qp_qr_encode("x", QP_QR_ECC_AUTO + 1, &err));
 	assert_null(qp_qr_encode("x", -1, &err));
 
 	assert_int_equal(qp_qr_ecc_parse("L"), 0);
