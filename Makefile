@@ -10,14 +10,18 @@ MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
 PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0 \
-       libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0
+       libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0 libexif libjpeg \
+       zxing
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
 CFLAGS ?=
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DQP_DATADIR='"$(DATADIR)"'
 QP_CFLAGS = -std=c11 -pthread $(WARN) $(OPT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
+QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread -lstdc++
+# The one C++ file: ZXing-cpp behind a C interface (src/zxread.h).
+CXX ?= c++
+QP_CXXFLAGS = -std=c++17 -pthread -Wall -Wextra -Werror $(OPT) $(shell pkg-config --cflags zxing 2>/dev/null)
 
 # Debian packages the build, the tests and the benchmark need.
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
@@ -26,14 +30,15 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
        qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev \
-       libgdk-pixbuf-2.0-dev librsvg2-dev
+       libgdk-pixbuf-2.0-dev librsvg2-dev libexif-dev libjpeg-dev libzxing-dev
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
 CLI_SRC = src/main.c $(sort $(wildcard src/cmd_*.c))
 SRC = $(sort $(filter-out $(CLI_SRC),$(wildcard src/*.c)))
 BUILD ?= build
-OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
+CXX_SRC = $(sort $(wildcard src/*.cpp))
+OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(CXX_SRC:src/%.cpp=$(BUILD)/%.o) $(BUILD)/web_assets.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
 .PHONY: all deps test golden test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
@@ -66,6 +71,9 @@ deps:
 
 $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: src/%.cpp src/*.h | $(BUILD)
+	$(CXX) $(CPPFLAGS) $(QP_CXXFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD):
 	mkdir -p $(BUILD)

@@ -132,10 +132,12 @@ double
 ps_focal_px(const ps_shot *s)
 {
 	int fw = s->frame_w ? s->frame_w : 4000;
+	int fh = s->frame_h ? s->frame_h : 3000;
 	double f35 = s->focal35 > 0 ? s->focal35 : 26;
 
-	/* 35 mm film is 36 mm wide: the focal length in frame widths. */
-	return f35 / 36.0 * fw;
+	/* The 35 mm equivalent matches the diagonal of a 36 x 24 mm frame
+	 * (43.27 mm), whatever the sensor's shape. */
+	return f35 / 43.2666 * hypot(fw, fh);
 }
 
 /* A grey picture shrunk by an integer factor (box filter). */
