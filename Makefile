@@ -41,7 +41,7 @@ CXX_SRC = $(sort $(wildcard src/*.cpp))
 OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(CXX_SRC:src/%.cpp=$(BUILD)/%.o) $(BUILD)/web_assets.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test golden test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
+.PHONY: all deps test golden audit-rate test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
 
 all: qrposter
 
@@ -55,6 +55,7 @@ help:
 	@echo "make sanitize   run the test suite under ASan+UBSan"
 	@echo "make memcheck   library tests and a few renders under valgrind"
 	@echo "make bench      measure pages per second and bytes per page"
+	@echo "make audit-rate audit's decode rate by distance and angle"
 	@echo "make install    install (PREFIX=$(PREFIX) DESTDIR=...)"
 
 # Install missing Debian packages. Needs root (or sudo).
@@ -146,6 +147,21 @@ $(BUILD)/tests/test_batch: tests/test_batch.c $(wildcard tests/*.h) $(BUILD)/lib
 $(BUILD)/tests/test_serve: tests/test_serve.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+
+# The audit's simulated phone photos (tests/photosim.c) serve the audit
+# test and the measuring program behind its decode-rate table.
+$(BUILD)/tests/test_audit: tests/test_audit.c tests/photosim.c tests/photosim.h $(TEST_HELPERS) $(BUILD)/libqrposter.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/photosim.c $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) -lz $(TEST_LIBS)
+
+$(BUILD)/audit-rate: tests/audit_rate.c tests/photosim.c tests/photosim.h $(BUILD)/libqrposter.a
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/photosim.c $(BUILD)/libqrposter.a $(QP_LIBS)
+
+# Decode rate by distance and angle, and time per photo (minutes; not
+# part of make test). AUDIT_REPEATS photos a cell.
+AUDIT_REPEATS ?= 3
+audit-rate: qrposter $(BUILD)/audit-rate
+	QRPOSTER=./$(QRPOSTER_BIN) QRPOSTER_DATADIR=$(CURDIR) $(BUILD)/audit-rate $(AUDIT_REPEATS)
 
 test: deps qrposter $(TEST_BIN)
 	@QRPOSTER=./$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)

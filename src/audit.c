@@ -439,6 +439,69 @@ found_add(found *f)
 	return c;
 }
 
+/* ZXing first: in the photos tests/audit_rate.c makes it reads every
+ * code zbar reads but one in 80, further away and at steeper angles,
+ * in a sixth of the time, and it reports codes it located but could not
+ * decode. */
+static void
+read_zxing(const qp_image *im, found *f)
+{
+	qp_zx_codes zc;
+	char why[256];
+
+	if (!qp_zx_read(im->px, im->w, im->h, im->w, &zc, why, sizeof why))
+		return;
+	for (size_t i = 0; i < zc.n; i++) {
+		const qp_zx_code *z = &zc.v[i];
+		qp_audit_code *c = found_add(f);
+
+		c->readers = QP_READ_ZXING;
+		c->has_quad = true;
+		for (int k = 0; k < 8; k++)
+			c->quad[k] = z->quad[k] / im->scale;
+		if (z->decoded) {
+			c->len = z->len;
+			c->payload = qp_xstrndup(z->data, z->len);
+		}
+	}
+	qp_zx_codes_free(&zc);
+}
+
+/* Add a code zbar read, unless it is one already found: the same
+ * payload in the same place only adds zbar's name; over a code located
+ * but not decoded, it is that code, now read. */
+static void
+zbar_found(found *f, const char *data, unsigned len, const double *q,
+    bool has_quad)
+{
+	qp_audit_code *c;
+
+	for (size_t j = 0; j < f->n && has_quad; j++) {
+		c = &f->v[j];
+		if (!c->has_quad || overlap(q, c->quad) < 0.3)
+			continue;
+		if (c->payload && c->len == len && memcmp(c->payload, data,
+		    len) == 0) {
+			c->readers |= QP_READ_ZBAR;
+			return;
+		}
+		if (c->payload == NULL) {
+			c->payload = qp_xstrndup(data, len);
+			c->len = len;
+			c->readers = QP_READ_ZBAR;
+			memcpy(c->quad, q, 8 * sizeof *q);
+			return;
+		}
+	}
+	c = found_add(f);
+	c->len = len;
+	c->payload = qp_xstrndup(data, len);
+	c->readers = QP_READ_ZBAR;
+	c->has_quad = has_quad;
+	if (has_quad)
+		memcpy(c->quad, q, 8 * sizeof *q);
+}
+
 static void
 read_zbar(qp_audit *a, const qp_image *im, found *f)
 {
@@ -451,73 +514,70 @@ read_zbar(qp_audit *a, const qp_image *im, found *f)
 	if (zbar_scan_image(a->zbar, zi) > 0)
 		for (s = zbar_image_first_symbol(zi); s;
 		    s = zbar_symbol_next(s)) {
-			qp_audit_code *c;
 			unsigned len = zbar_symbol_get_data_length(s);
+			bool hq = zbar_symbol_get_loc_size(s) >= 4;
+			double q[8] = {0};
 
 			if (len == 0)
 				continue;
-			c = found_add(f);
-			c->len = len;
-			c->payload = qp_xstrndup(zbar_symbol_get_data(s), len);
-			c->readers = QP_READ_ZBAR;
-			if (zbar_symbol_get_loc_size(s) >= 4) {
-				c->has_quad = true;
-				for (unsigned i = 0; i < 4; i++) {
-					c->quad[2 * i] = zbar_symbol_get_loc_x(
-					    s, i) / im->scale;
-					c->quad[2 * i + 1] =
-					    zbar_symbol_get_loc_y(s, i) /
-					    im->scale;
-				}
+			for (unsigned i = 0; hq && i < 4; i++) {
+				q[2 * i] = zbar_symbol_get_loc_x(s, i) /
+				    im->scale;
+				q[2 * i + 1] = zbar_symbol_get_loc_y(s, i) /
+				    im->scale;
 			}
+			zbar_found(f, zbar_symbol_get_data(s), len, q, hq);
 		}
 	zbar_image_destroy(zi);
 }
 
-/* ZXing's codes: a decoded one zbar also read (same payload, same
- * place) only adds its name; a located-but-undecoded one over a decoded
- * code is the same code seen twice and is dropped. */
-static void
-read_zxing(const qp_image *im, found *f, size_t nzbar)
+/* Whether zbar should look too: when ZXing read nothing, or located a
+ * code it could not read. zbar costs five times ZXing's time per photo
+ * and adds nothing when ZXing read every code it saw. */
+static bool
+want_zbar(const qp_audit *a, const found *f)
 {
-	qp_zx_codes zc;
-	char why[256];
+	if (!(a->o.readers & QP_READ_ZBAR))
+		return false;
+	if (!(a->o.readers & QP_READ_ZXING) || f->n == 0)
+		return true;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].payload == NULL)
+			return true;
+	return false;
+}
 
-	if (!qp_zx_read(im->px, im->w, im->h, im->w, &zc, why, sizeof why))
-		return;
-	for (size_t i = 0; i < zc.n; i++) {
-		const qp_zx_code *z = &zc.v[i];
-		double q[8];
+/* A code located twice (ZXing reports some symbols more than once)
+ * counts once: drop undecoded codes over decoded ones. */
+static void
+dedupe(found *f)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		qp_audit_code *c = &f->v[i];
 		bool dup = false;
 
-		for (int k = 0; k < 8; k++)
-			q[k] = z->quad[k] / im->scale;
 		for (size_t j = 0; j < f->n && !dup; j++) {
-			qp_audit_code *c = &f->v[j];
+			const qp_audit_code *o = &f->v[j];
 
-			if (!c->has_quad || overlap(q, c->quad) < 0.3)
+			if (j == i || !c->has_quad || !o->has_quad ||
+			    overlap(c->quad, o->quad) < 0.3)
 				continue;
-			if (!z->decoded && c->payload)
+			if (c->payload == NULL && o->payload != NULL)
 				dup = true;
-			else if (z->decoded && j < nzbar && c->len == z->len &&
-			    memcmp(c->payload, z->data, z->len) == 0) {
-				c->readers |= QP_READ_ZXING;
+			else if (j < i && c->payload && o->payload &&
+			    c->len == o->len && memcmp(c->payload, o->payload,
+			    c->len) == 0)
 				dup = true;
-			}
 		}
-		if (!dup) {
-			qp_audit_code *c = found_add(f);
-
-			c->readers = QP_READ_ZXING;
-			c->has_quad = true;
-			memcpy(c->quad, q, sizeof q);
-			if (z->decoded) {
-				c->len = z->len;
-				c->payload = qp_xstrndup(z->data, z->len);
-			}
+		if (dup) {
+			free(c->payload);
+			continue;
 		}
+		f->v[k++] = *c;
 	}
-	qp_zx_codes_free(&zc);
+	f->n = k;
 }
 
 /* ---- classification -------------------------------------------------- */
@@ -819,7 +879,6 @@ qp_audit_photo_run(qp_audit *a, const char *path)
 	qp_image im;
 	qp_error err;
 	found f = {0};
-	size_t nzbar;
 	bool any_decoded = false;
 
 	p->path = qp_xstrdup(path);
@@ -837,11 +896,11 @@ qp_audit_photo_run(qp_audit *a, const char *path)
 	if (p->file != QP_PHOTO_OK)
 		snprintf(p->file_msg, sizeof p->file_msg, "%s", err.msg);
 	if (im.px) {
-		if (a->o.readers & QP_READ_ZBAR)
-			read_zbar(a, &im, &f);
-		nzbar = f.n;
 		if (a->o.readers & QP_READ_ZXING)
-			read_zxing(&im, &f, nzbar);
+			read_zxing(&im, &f);
+		if (want_zbar(a, &f))
+			read_zbar(a, &im, &f);
+		dedupe(&f);
 		if (a->o.thumb_side > 0)
 			(void)qp_image_thumbnail(&im, a->o.thumb_side, 70,
 			    &p->thumb, &p->thumb_len, &p->thumb_w,
