@@ -14,6 +14,7 @@
 #include <zbar.h>
 
 #include "data.h"
+#include "qrfind.h"
 #include "zxread.h"
 
 struct qp_audit {
@@ -388,6 +389,22 @@ overlap(const double *qa, const double *qb)
 	return iw * ih / fmax(1, fmin(sa, sb));
 }
 
+/* Two sightings of one code: they overlap and are about the same size
+ * (a sticker over a code overlaps it but is smaller). */
+static bool
+same_place(const double *qa, const double *qb)
+{
+	double a[4], b[4], sa, sb;
+
+	if (overlap(qa, qb) < 0.3)
+		return false;
+	quad_bbox(qa, a);
+	quad_bbox(qb, b);
+	sa = (a[2] - a[0]) * (a[3] - a[1]);
+	sb = (b[2] - b[0]) * (b[3] - b[1]);
+	return sa < 2 * sb && sb < 2 * sa;
+}
+
 /* Mean side of a quadrilateral. */
 static double
 quad_side(const double *q)
@@ -478,7 +495,7 @@ zbar_found(found *f, const char *data, unsigned len, const double *q,
 
 	for (size_t j = 0; j < f->n && has_quad; j++) {
 		c = &f->v[j];
-		if (!c->has_quad || overlap(q, c->quad) < 0.3)
+		if (!c->has_quad || !same_place(q, c->quad))
 			continue;
 		if (c->payload && c->len == len && memcmp(c->payload, data,
 		    len) == 0) {
@@ -547,6 +564,37 @@ want_zbar(const qp_audit *a, const found *f)
 	return false;
 }
 
+/* Codes no reader could decode, located by their finder patterns: only
+ * looked for when nothing decoded (too far away?) or a foreign code did
+ * (is it over one of ours?). */
+static void
+read_finders(const qp_audit *a, const qp_image *im, found *f)
+{
+	qp_qrfind q[8];
+	size_t n;
+	bool look = true;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].payload) {
+			look = false;
+			if (find_payload(a, f->v[i].payload, f->v[i].len) < 0) {
+				look = true;
+				break;
+			}
+		}
+	if (!look)
+		return;
+	n = qp_qrfind_locate(im->px, im->w, im->h, 1.0, q, 8);
+	for (size_t i = 0; i < n; i++) {
+		qp_audit_code *c = found_add(f);
+
+		c->has_quad = true;
+		for (int k = 0; k < 8; k++)
+			c->quad[k] = q[i].quad[k] / im->scale;
+		c->module_px = q[i].module_px / im->scale;
+	}
+}
+
 /* A code located twice (ZXing reports some symbols more than once)
  * counts once: drop undecoded codes over decoded ones. */
 static void
@@ -562,7 +610,7 @@ dedupe(found *f)
 			const qp_audit_code *o = &f->v[j];
 
 			if (j == i || !c->has_quad || !o->has_quad ||
-			    overlap(c->quad, o->quad) < 0.3)
+			    !same_place(c->quad, o->quad))
 				continue;
 			if (c->payload == NULL && o->payload != NULL)
 				dup = true;
@@ -827,15 +875,19 @@ classify_unreadable(const qp_audit *a, const qp_audit_photo *p,
 		    "photo");
 		return;
 	}
-	if (a->o.code_modules > 0) {
-		double side = quad_side(c->quad);
+	/* The module size: measured on the finder patterns, or the code's
+	 * side over the modules the run's codes have. */
+	if (c->module_px <= 0 && a->o.code_modules > 0)
+		c->module_px = quad_side(c->quad) / a->o.code_modules;
+	if (c->module_px > 0 && a->o.code_m > 0 && a->o.code_modules > 0 &&
+	    p->focal35 > 0 && p->width > 0) {
+		/* Pinhole camera: size in pixels = focal length in pixels x
+		 * size / distance; the 35 mm equivalent is to 43.27 mm, the
+		 * diagonal of a 36 x 24 mm frame. */
+		double f = p->focal35 / 43.2666 * hypot(p->width, p->height);
 
-		c->module_px = side / a->o.code_modules;
-		if (a->o.code_m > 0 && p->focal35 > 0 && p->width > 0) {
-			double f = p->focal35 / 43.2666 * hypot(p->width,
-			    p->height);
-			c->taken_m = a->o.code_m * f / side;
-		}
+		c->taken_m = a->o.code_m / a->o.code_modules * f /
+		    c->module_px;
 	}
 	/* Both readers need about 2.5 pixels a module; under 3, a little
 	 * blur or JPEG loss is enough to lose it (tests/audit_rate.c). */
@@ -900,6 +952,7 @@ qp_audit_photo_run(qp_audit *a, const char *path)
 			read_zxing(&im, &f);
 		if (want_zbar(a, &f))
 			read_zbar(a, &im, &f);
+		read_finders(a, &im, &f);
 		dedupe(&f);
 		if (a->o.thumb_side > 0)
 			(void)qp_image_thumbnail(&im, a->o.thumb_side, 70,
