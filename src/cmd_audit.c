@@ -13,7 +13,7 @@
 
 #include "audit.h"
 #include "cli.h"
-#include "fonts.h"
+#include "datadir.h"
 #include "qr.h"
 #include "template.h"
 
