@@ -38,7 +38,8 @@ CLI_SRC = src/main.c $(sort $(wildcard src/cmd_*.c))
 SRC = $(sort $(filter-out $(CLI_SRC),$(wildcard src/*.c)))
 BUILD ?= build
 CXX_SRC = $(sort $(wildcard src/*.cpp))
-OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(CXX_SRC:src/%.cpp=$(BUILD)/%.o) $(BUILD)/web_assets.o
+OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(CXX_SRC:src/%.cpp=$(BUILD)/%.o) $(BUILD)/web_assets.o \
+      $(BUILD)/link_shorteners.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
 .PHONY: all deps test golden audit-rate test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
@@ -98,6 +99,16 @@ $(BUILD)/web_assets.c: $(WEB) Makefile | $(BUILD)
 	  echo "const unsigned long qp_web_nassets = $$i;"; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/web_assets.o: $(BUILD)/web_assets.c src/serve.h
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -Isrc -c -o $@ $<
+
+# The link policy's shortener list (templates/link-shorteners.txt, one
+# domain a line, with its sources) is compiled in: qp_link_shorteners[].
+$(BUILD)/link_shorteners.c: templates/link-shorteners.txt Makefile | $(BUILD)
+	@{ echo '#include "policy.h"'; echo 'const char *const qp_link_shorteners[] = {'; \
+	  sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$$/d' -e 's/[^a-z0-9.-]//g' -e 's/.*/"&",/' $<; \
+	  echo 'NULL};'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/link_shorteners.o: $(BUILD)/link_shorteners.c src/policy.h src/check.h
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/libqrposter.a: $(OBJ)
@@ -224,8 +235,19 @@ FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIBOBJ = $(SRC:src/%.c=build-fuzz/obj/%.o)
-# serve.c refers to the embedded page: link its generated arrays too.
-FUZZ_LIBOBJ += build-fuzz/obj/web_assets.o
+# serve.c refers to the embedded page, policy.c to the shortener list,
+# audit.c to the ZXing wrapper: link those too.
+FUZZ_LIBOBJ += build-fuzz/obj/web_assets.o build-fuzz/obj/link_shorteners.o \
+               $(CXX_SRC:src/%.cpp=build-fuzz/obj/%.o)
+FUZZ_CXX ?= clang++
+
+build-fuzz/obj/link_shorteners.o: $(BUILD)/link_shorteners.c src/policy.h
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -Isrc -c -o $@ $<
+
+build-fuzz/obj/%.o: src/%.cpp src/*.h
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CXX) $(CPPFLAGS) -std=c++17 -g -O1 -fsanitize=address,undefined -fsanitize=fuzzer-no-link $(shell pkg-config --cflags zxing 2>/dev/null) -c -o $@ $<
 
 build-fuzz/obj/web_assets.o: $(BUILD)/web_assets.c src/serve.h
 	@mkdir -p build-fuzz/obj

@@ -8,6 +8,7 @@
  * and a reader meet.
  */
 #include "check.h"
+#include "policy.h"
 
 #include "image.h"
 #include "verify.h"
@@ -474,6 +475,7 @@ qp_check_page(const qp_template *t, const qp_page *page,
 		if (!qp_verify_logos(page, &err))
 			qp_diag_add(out, QP_DIAG_ERROR, NULL, "%s", err.msg);
 	}
+	qp_policy_check_page(t, page, out);
 	return out->nerrors == before;
 }
 
