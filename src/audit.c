@@ -238,11 +238,8 @@ qp_audit_add_manifest(qp_audit *a, const char *path, qp_error *err)
 			a->duplicates++;
 			continue;
 		}
-		if (a->nrows == a->caprows) {
-			a->caprows = a->caprows ? a->caprows * 2 : 256;
-			a->rows = qp_xrealloc(a->rows, a->caprows *
-			    sizeof *a->rows);
-		}
+		a->rows = qp_grow(a->rows, &a->caprows, a->nrows + 1,
+		    sizeof *a->rows);
 		r = &a->rows[a->nrows++];
 		memset(r, 0, sizeof *r);
 		r->row = rown;
@@ -444,10 +441,7 @@ found_add(found *f)
 {
 	qp_audit_code *c;
 
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 4;
-		f->v = qp_xrealloc(f->v, f->cap * sizeof *f->v);
-	}
+	f->v = qp_grow(f->v, &f->cap, f->n + 1, sizeof *f->v);
 	c = &f->v[f->n++];
 	memset(c, 0, sizeof *c);
 	c->row = -1;

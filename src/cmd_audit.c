@@ -195,10 +195,7 @@ walk(run *r, const char *dir, int depth)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = qp_xrealloc(names, cap * sizeof *names);
-		}
+		names = qp_grow(names, &cap, n + 1, sizeof *names);
 		names[n++] = qp_xstrdup(e->d_name);
 	}
 	closedir(d);
@@ -225,7 +222,7 @@ qp_cmd_audit(int argc, char **argv)
 	qp_audit_opts o = QP_AUDIT_OPTS_DEFAULT;
 	const char **manifests = NULL, *data = NULL, *tmpl = NULL;
 	const char *outdir = NULL;
-	size_t nmanifests = 0;
+	size_t nmanifests = 0, capmanifests = 0;
 	bool quiet = false;
 	qp_error err;
 	qp_audit_totals t;
@@ -238,8 +235,8 @@ qp_cmd_audit(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			manifests = qp_xrealloc(manifests, (nmanifests + 1) *
-			    sizeof *manifests);
+			manifests = qp_grow(manifests, &capmanifests,
+			    nmanifests + 1, sizeof *manifests);
 			manifests[nmanifests++] = optarg;
 			break;
 		case 'd': data = optarg; break;

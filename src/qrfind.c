@@ -23,6 +23,7 @@
 #define BLOCK 16
 #define MIN_CONTRAST 40
 #define MAX_CANDS 65536
+#define MAX_TRIPLES 100000
 /* Below this many pixels a module, finders are found by grey profiles. */
 #define PROFILE_MAX 3.5
 
@@ -515,17 +516,17 @@ qp_qrfind_locate(const unsigned char *grey, int w, int h, double min_module,
 				    &tr.modules);
 				if (tr.score < 0 || tr.score > 0.5)
 					continue;
-				if (nt == capt) {
-					capt = capt ? capt * 2 : 64;
-					if (capt > 100000)
-						break;
-					t = qp_xrealloc(t, capt * sizeof *t);
-				}
+				/* A page of text makes many; a code is
+				 * among the best few thousand. */
+				if (nt == MAX_TRIPLES)
+					break;
+				t = qp_grow(t, &capt, nt + 1, sizeof *t);
 				t[nt++] = tr;
 			}
 		}
 	}
-	qsort(t, nt, sizeof *t, by_score);
+	if (nt)
+		qsort(t, nt, sizeof *t, by_score);
 	for (size_t q = 0; q < nt && nout < max; q++) {
 		const cand *a = &c[t[q].i], *b = &c[t[q].j], *d = &c[t[q].k];
 		int bm;

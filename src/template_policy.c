@@ -22,6 +22,7 @@ tp_parse_policy(parser *p, yaml_node_t *n)
 	qp_policy_spec *ps = &p->t->policy;
 	yaml_node_t *d;
 	bool allow_short = false;
+	size_t cap = 0;
 
 	ps->https = ps->shorteners = ps->caption = true;
 	ps->numbers = true;
@@ -57,7 +58,7 @@ tp_parse_policy(parser *p, yaml_node_t *n)
 		for (char *c = low; *c; c++)
 			if (*c >= 'A' && *c <= 'Z')
 				*c = (char)(*c - 'A' + 'a');
-		ps->domains = qp_xrealloc(ps->domains, (ps->ndomains + 1) *
+		ps->domains = qp_grow(ps->domains, &cap, ps->ndomains + 1,
 		    sizeof *ps->domains);
 		ps->domains[ps->ndomains++] = low;
 	}
