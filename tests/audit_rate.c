@@ -12,16 +12,26 @@
  *
  *   audit-rate [REPEATS]           the table
  *   audit-rate one DIST YAW [BLUR] one photo, kept as /tmp/audit-one.jpg
+ *   audit-rate field N             a field run: N photos of a run over
+ *                                  the shared station list (STATIONS=
+ *                                  path), audited with qrposter audit,
+ *                                  every photo's and row's status
+ *                                  compared with what was photographed
+ *   audit-rate fixture DIR         a few photos, manifests and locations
+ *                                  in DIR for the browser test of the
+ *                                  HTML report
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "data.h"
 #include "qr.h"
 #include "photosim.h"
 
@@ -75,6 +85,258 @@ count_ok(qp_audit *a, const char *path, double *secs)
 	return ok;
 }
 
+/* ---- field run ------------------------------------------------------- */
+
+#define MAXST 64
+
+typedef struct station {
+	char code[16], name[96];
+	double lat, lon;
+	cairo_surface_t *img;
+	double box[4];
+	int ok, sticker; /* photos taken of each kind */
+} station;
+
+typedef struct expect {
+	char path[4096];
+	const char *status;
+} expect;
+
+static int
+load_stations(const char *path, station *st, int max)
+{
+	qp_error err;
+	qp_data *d = qp_data_open(path, &err);
+	qp_record r;
+	long cc, cn, la, lo;
+	int n = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "audit-rate: %s\n", err.msg);
+		return 0;
+	}
+	cc = qp_data_col_index(d, "code");
+	cn = qp_data_col_index(d, "name");
+	la = qp_data_col_index(d, "lat");
+	lo = qp_data_col_index(d, "lon");
+	while (n < max && cc >= 0 && la >= 0 && lo >= 0 &&
+	    qp_data_next(d, &r, &err) == 1) {
+		snprintf(st[n].code, sizeof st[n].code, "%s", r.fields[cc]);
+		snprintf(st[n].name, sizeof st[n].name, "%s", cn >= 0 ?
+		    r.fields[cn] : "");
+		st[n].lat = atof(r.fields[la]);
+		st[n].lon = atof(r.fields[lo]);
+		n++;
+	}
+	qp_data_close(d);
+	return n;
+}
+
+/* The poster of station s on the wall, aimed at its code. */
+static ps_poster
+hang_st(const station *s, cairo_surface_t *img)
+{
+	ps_poster p;
+	int w = cairo_image_surface_get_width(s->img);
+	int h = cairo_image_surface_get_height(s->img);
+	double mpp = 8.5 * 0.0254 / w;
+
+	p.img = img ? img : s->img;
+	p.width_m = 8.5 * 0.0254;
+	p.wx = 0;
+	p.wy = -((s->box[1] + s->box[3] / 2) - h / 2.0) * mpp;
+	return p;
+}
+
+static const char *
+csv_cell(qp_data *d, const qp_record *r, const char *col)
+{
+	long c = qp_data_col_index(d, col);
+
+	return c >= 0 ? r->fields[c] : "";
+}
+
+static int
+field(int n, const char *bin)
+{
+	const char *stpath = getenv("STATIONS") ? getenv("STATIONS") :
+	    "../shared/data/stations.csv";
+	static station st[MAXST];
+	enum { K = 40 };
+	char dir[] = "/tmp/audit-field-XXXXXX", cmd[8192], path[16384];
+	expect *ex = calloc((size_t)n, sizeof *ex);
+	cairo_surface_t *sticker;
+	int k = load_stations(stpath, st, K), good = 0, rgood = 0;
+	double t0, secs;
+	qp_error err;
+	qp_data *d;
+	qp_record r;
+	struct rusage ru;
+	FILE *fp;
+
+	if (k < 2 || mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof path, "%s/loc.csv", dir);
+	fp = fopen(path, "w");
+	fprintf(fp, "code,name,lat,lon\n");
+	for (int i = 0; i < k; i++)
+		fprintf(fp, "%s,\"%s\",%.6f,%.6f\n", st[i].code, st[i].name,
+		    st[i].lat, st[i].lon);
+	fclose(fp);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/run %s/png %s/photos %s/out && "
+	    "%s batch -q -d %s/loc.csv -o '%s/run/{{code}}.pdf' && "
+	    "%s batch -q -d %s/loc.csv --dpi 150 -o '%s/png/{{code}}.png' && "
+	    "%s qr --size 1in --dpi 300 -o %s/sticker.png "
+	    "'https://qr-pay.example.net/p/8812'", dir, dir, dir, dir, bin,
+	    dir, dir, bin, dir, dir, bin, dir);
+	if (sh(cmd) != 0)
+		return 1;
+	for (int i = 0; i < k; i++) {
+		snprintf(path, sizeof path, "%s/png/%s.png", dir, st[i].code);
+		st[i].img = ps_load_png(path);
+		if (st[i].img == NULL || !ps_find_code(st[i].img, st[i].box))
+			return 1;
+	}
+	snprintf(path, sizeof path, "%s/sticker.png", dir);
+	sticker = ps_load_png(path);
+	for (int i = 0; i < n; i++) {
+		int s = (i * 17) % k, kind = (i * 37) % 100;
+		station *at = &st[s];
+		ps_shot sh0 = {0};
+		ps_poster po = hang_st(at, NULL);
+		cairo_surface_t *copy = NULL;
+		size_t np = 1;
+
+		sh0.distance_m = 0.7 + 0.1 * (i % 12);
+		sh0.yaw_deg = -45 + (i * 13) % 91;
+		sh0.roll_deg = -15 + (i * 7) % 31;
+		sh0.pitch_deg = -8 + (i * 5) % 17;
+		sh0.blur_px = 1 + (i % 3 == 0);
+		sh0.noise = 3 + i % 4;
+		sh0.glare = i % 5 == 0 ? 0.3 : 0;
+		sh0.seed = (unsigned)i;
+		sh0.gps = true;
+		sh0.lat = at->lat + 0.0002 * ((i % 5) - 2);
+		sh0.lon = at->lon - 0.0002 * ((i % 3) - 1);
+		sh0.time = "2026:11:30 10:00:00";
+		snprintf(ex[i].path, sizeof ex[i].path, "%s/photos/%04d.jpg",
+		    dir, i);
+		if (kind < 60) {
+			ex[i].status = "ok";
+			at->ok++;
+		} else if (kind < 70) {
+			/* Station s's poster photographed at another. */
+			const station *o = &st[(s + 7) % k];
+			ex[i].status = "wrong place";
+			sh0.lat = o->lat;
+			sh0.lon = o->lon;
+		} else if (kind < 80) {
+			int w = cairo_image_surface_get_width(at->img);
+			int h = cairo_image_surface_get_height(at->img);
+			cairo_t *cr;
+
+			copy = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+			cr = cairo_create(copy);
+			cairo_set_source_surface(cr, at->img, 0, 0);
+			cairo_paint(cr);
+			cairo_destroy(cr);
+			ps_paste(copy, sticker, at->box[0] + at->box[2] / 2,
+			    at->box[1] + at->box[3] / 2, at->box[2] * 0.6, 0);
+			po.img = copy;
+			sh0.distance_m = 0.8 + 0.1 * (i % 4);
+			sh0.yaw_deg /= 2;
+			ex[i].status = "foreign code";
+			at->sticker++;
+		} else if (kind < 88) {
+			sh0.distance_m = 4.5 + 0.25 * (i % 6);
+			ex[i].status = "unreadable";
+		} else if (kind < 94) {
+			np = 0;
+			ex[i].status = "unreadable";
+		} else {
+			ex[i].status = "bad file";
+		}
+		if (!ps_photo(ex[i].path, &po, np, &sh0))
+			return 1;
+		if (strcmp(ex[i].status, "bad file") == 0) {
+			/* The first 40% of the file: a transfer cut short. */
+			struct stat sb;
+			if (stat(ex[i].path, &sb) == 0 &&
+			    truncate(ex[i].path, sb.st_size * 2 / 5) != 0)
+				return 1;
+		}
+		cairo_surface_destroy(copy);
+	}
+	snprintf(cmd, sizeof cmd, "%s audit -q -m %s/run/manifest.csv -d "
+	    "%s/loc.csv -t restroom-letter -o %s/out %s/photos", bin, dir, dir,
+	    dir, dir);
+	t0 = now();
+	(void)system(cmd);
+	secs = now() - t0;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	snprintf(path, sizeof path, "%s/out/audit-photos.csv", dir);
+	d = qp_data_open(path, &err);
+	if (d == NULL)
+		return 1;
+	{
+		char last[4096] = "";
+		while (qp_data_next(d, &r, &err) == 1) {
+			const char *ph = csv_cell(d, &r, "photo");
+			const char *got = csv_cell(d, &r, "photo_status");
+
+			if (strcmp(ph, last) == 0)
+				continue;
+			snprintf(last, sizeof last, "%s", ph);
+			for (int i = 0; i < n; i++)
+				if (strcmp(ex[i].path, ph) == 0) {
+					if (strcmp(ex[i].status, got) == 0)
+						good++;
+					else
+						printf("photo %s: expected %s, "
+						    "got %s: %s\n", ph,
+						    ex[i].status, got,
+						    csv_cell(d, &r, "reason"));
+				}
+		}
+	}
+	qp_data_close(d);
+	snprintf(path, sizeof path, "%s/out/audit-rows.csv", dir);
+	d = qp_data_open(path, &err);
+	if (d == NULL)
+		return 1;
+	while (qp_data_next(d, &r, &err) == 1) {
+		const char *code = csv_cell(d, &r, "code");
+		const char *got = csv_cell(d, &r, "status");
+
+		for (int i = 0; i < k; i++)
+			if (strcmp(st[i].code, code) == 0) {
+				const char *want = st[i].ok == 0 ? "missing" :
+				    st[i].sticker ? "conflict" : "installed";
+				if (strcmp(want, got) == 0)
+					rgood++;
+				else
+					printf("row %s: expected %s, got %s\n",
+					    code, want, got);
+			}
+	}
+	qp_data_close(d);
+	printf("field run: %d photos of %d stations: %d photo statuses "
+	    "right, %d of %d row statuses right; audit %.1f s, %.0f ms a "
+	    "photo, peak memory %ld MB\n", n, k, good, rgood, k, secs,
+	    secs * 1000 / n, ru.ru_maxrss / 1024);
+	for (int i = 0; i < k; i++)
+		cairo_surface_destroy(st[i].img);
+	cairo_surface_destroy(sticker);
+	free(ex);
+	if (getenv("KEEP"))
+		printf("kept %s\n", dir);
+	else {
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		sh(cmd);
+	}
+	return good == n && rgood == k ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -102,6 +364,8 @@ main(int argc, char **argv)
 
 	qp_qr_free(q);
 
+	if (argc > 2 && strcmp(argv[1], "field") == 0)
+		return field(atoi(argv[2]), bin);
 	if (mkdtemp(dir) == NULL || !setup(dir, bin))
 		return 1;
 	snprintf(path, sizeof path, "%s/poster.png", dir);
