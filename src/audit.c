@@ -15,6 +15,7 @@
 
 #include "data.h"
 #include "qrfind.h"
+#include "vars.h"
 #include "zxread.h"
 
 struct qp_audit {
@@ -624,45 +625,11 @@ dedupe(found *f)
 
 /* ---- classification -------------------------------------------------- */
 
-/* The host of a URL payload, lower-cased, or "" ("https://a.org@b.net/"
- * is b.net: what a phone opens, not what the eye reads first). */
+/* The host of a URL payload, lower-cased, or "" (vars.c). */
 static void
 url_domain(const char *p, char *out, size_t outsz)
 {
-	const char *s = strstr(p, "://"), *e, *at;
-	size_t n;
-
-	out[0] = '\0';
-	if (s == NULL)
-		return;
-	for (const char *q = p; q < s; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-		    (*q >= '0' && *q <= '9') || *q == '+' || *q == '-' ||
-		    *q == '.'))
-			return;
-	s += 3;
-	e = s + strcspn(s, "/?#");
-	for (at = e; at > s && at[-1] != '@'; at--)
-		;
-	if (at > s)
-		s = at;
-	if (*s == '[') {
-		const char *rb = memchr(s, ']', (size_t)(e - s));
-		if (rb)
-			e = rb + 1;
-	} else {
-		const char *colon = memchr(s, ':', (size_t)(e - s));
-		if (colon)
-			e = colon;
-	}
-	n = (size_t)(e - s);
-	if (n >= outsz)
-		n = outsz - 1;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-	}
-	out[n] = '\0';
+	(void)qp_url_host(p, out, outsz);
 }
 
 /* The row whose location is nearest (lat, lon), or -1. */

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "template.h"
+#include "vars.h"
 
 /*
  * Official numbers, from ../shared/FIELD.md section 1 and the notices
@@ -259,39 +260,18 @@ host_in(const char *host, char *const *domains, size_t n)
 	return false;
 }
 
-/* Scheme and host of a URL payload: false if it is not a URL. The host
- * is lower-cased and follows any user@ part: https://good.org@evil.net/
- * opens evil.net. */
+/* Scheme (lower case) and host of a URL payload (vars.c's
+ * qp_url_host: the host a phone opens); false if not a URL. */
 static bool
 url_parts(const char *u, char *scheme, size_t ss, char *host, size_t hs)
 {
-	const char *sep = strstr(u, "://"), *h, *e;
-	size_t n;
+	size_t n = strcspn(u, ":");
 
-	if (sep == NULL || sep == u || (size_t)(sep - u) >= ss)
+	if (!qp_url_host(u, host, hs) || n >= ss)
 		return false;
-	for (const char *c = u; c < sep; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '+' || *c == '-' ||
-		    *c == '.'))
-			return false;
-	n = (size_t)(sep - u);
 	for (size_t i = 0; i < n; i++)
 		scheme[i] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i]);
 	scheme[n] = '\0';
-	h = sep + 3;
-	e = h + strcspn(h, "/?#");
-	for (const char *a = h; a < e; a++)
-		if (*a == '@')
-			h = a + 1;
-	n = strcspn(h, ":/?#");
-	if (h + n > e)
-		n = (size_t)(e - h);
-	if (n >= hs)
-		n = hs - 1;
-	for (size_t i = 0; i < n; i++)
-		host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] + 32 : h[i]);
-	host[n] = '\0';
 	return true;
 }
 

@@ -20,7 +20,7 @@ typedef struct qp_tstr qp_tstr;
  * and fills err with the reason; *err_off (if non-NULL) is the byte offset
  * in src where the problem starts, so a caller can point at a column.
  * Filters: url (percent-encode all but RFC 3986 unreserved characters),
- * upper, lower.
+ * upper, lower, host.
  */
 qp_tstr *qp_tstr_compile(const char *src, const char *const *names,
     size_t nnames, qp_error *err, size_t *err_off);
@@ -45,6 +45,13 @@ bool qp_tstr_expand(const qp_tstr *t, const char *const *values,
 
 /* Percent-encode s (RFC 3986: unreserved A-Z a-z 0-9 - . _ ~ kept). */
 void qp_url_encode(const char *s, qp_buf *out);
+/*
+ * The host a URL opens, lower-cased, into host (hostsz bytes): after
+ * "scheme://", past any "user@" (https://good.org@evil.net/ opens
+ * evil.net), without the port. False, host "", if s is not a
+ * scheme://... URL. The {{name|host}} filter.
+ */
+bool qp_url_host(const char *s, char *host, size_t hostsz);
 /* Escape s for Pango markup. */
 void qp_markup_escape(const char *s, qp_buf *out);
 

@@ -15,6 +15,7 @@
 
 #include "helpers.h"
 #include "policy.h"
+#include "vars.h"
 
 typedef struct pcase {
 	const char *name;
@@ -153,6 +154,18 @@ test_registry(void **state)
 	assert_null(qp_policy_near_number("8553527233", &d));
 	/* Three digits off is another number, not a misprint. */
 	assert_null(qp_policy_near_number("8883731234", &d));
+	{
+		char h[64];
+
+		assert_true(qp_url_host("https://Example.GOV:443/r?x", h,
+		    sizeof h));
+		assert_string_equal(h, "example.gov");
+		assert_true(qp_url_host("https://example.gov@evil.example/", h,
+		    sizeof h));
+		assert_string_equal(h, "evil.example");
+		assert_false(qp_url_host("tel:+18883737888", h, sizeof h));
+		assert_string_equal(h, "");
+	}
 	assert_true(qp_policy_is_shortener("bit.ly"));
 	assert_true(qp_policy_is_shortener("x.bit.ly"));
 	assert_false(qp_policy_is_shortener("orbit.ly"));
