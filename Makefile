@@ -186,12 +186,15 @@ golden: $(BUILD)/tests/test_golden
 
 # The web editor in a real browser: Debian's Chromium driven by
 # playwright-core (npm; it never downloads a browser of its own).
-test-browser: deps qrposter
+test-browser: deps qrposter $(BUILD)/audit-rate
 	@command -v npm >/dev/null || { SUDO=; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
 	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/axe-core ] || \
 	  (cd tests/browser && npm ci --no-audit --no-fund)
 	QRPOSTER=$(abspath $(QRPOSTER_BIN)) QRPOSTER_DATADIR=$(CURDIR) node tests/browser/editor.test.mjs
+	@d=$$(mktemp -d) && QRPOSTER=$(abspath $(QRPOSTER_BIN)) QRPOSTER_DATADIR=$(CURDIR) \
+	  $(BUILD)/audit-rate fixture $$d && AUDIT_DIR=$$d node tests/browser/audit.test.mjs; \
+	  rc=$$?; rm -rf "$$d"; exit $$rc
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 # Leaks inside fontconfig/Pango/GLib's own caches are suppressed in

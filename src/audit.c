@@ -943,6 +943,22 @@ qp_audit_photo_run(qp_audit *a, const char *path)
 		else if (c->payload == NULL)
 			classify_unreadable(a, p, c);
 	}
+	/* A code located under a foreign one: say so. */
+	for (size_t i = 0; i < p->ncodes; i++) {
+		qp_audit_code *c = &p->codes[i];
+
+		if (c->kind != QP_AUDIT_UNREADABLE || !c->has_quad)
+			continue;
+		for (size_t j = 0; j < p->ncodes; j++)
+			if (p->codes[j].kind == QP_AUDIT_FOREIGN &&
+			    p->codes[j].has_quad && overlap(c->quad,
+			    p->codes[j].quad) > 0.25) {
+				set_why(c, "a QR code under code %zu (the "
+				    "foreign one): the poster's own, with a "
+				    "sticker over it?", j + 1);
+				break;
+			}
+	}
 	if (p->ncodes == 0) {
 		qp_audit_code *c;
 

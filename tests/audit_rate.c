@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -337,6 +338,95 @@ field(int n, const char *bin)
 	return good == n && rgood == k ? 0 : 1;
 }
 
+/* The browser test's report: three stations, four photos (ok, a
+ * sticker over the same poster, a poster at the wrong station, one from
+ * too far), audited into DIR/out. */
+static int
+fixture(const char *dir, const char *bin)
+{
+	static station st[3] = {
+		{"ABE", "Aberdeen", 39.508455, -76.163262, NULL, {0}, 0, 0},
+		{"BAL", "Baltimore", 39.307310, -76.615690, NULL, {0}, 0, 0},
+		{"WAS", "Washington", 38.897001, -77.006424, NULL, {0}, 0, 0},
+	};
+	char cmd[8192], path[8192];
+	cairo_surface_t *sticker, *copy;
+	FILE *fp;
+	cairo_t *cr;
+	int w, h;
+	struct {
+		int poster, at;
+		double dist;
+		bool stick;
+		const char *name;
+	} shots[] = {
+		{0, 0, 1.0, false, "01-abe.jpg"},
+		{0, 0, 1.0, true, "02-abe-sticker.jpg"},
+		{2, 1, 1.2, false, "03-was-at-bal.jpg"},
+		{1, 1, 4.5, false, "04-bal-far.jpg"},
+	};
+
+	snprintf(path, sizeof path, "%s/loc.csv", dir);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/run %s/png %s/photos %s/out",
+	    dir, dir, dir, dir);
+	if (sh(cmd) != 0 || (fp = fopen(path, "w")) == NULL)
+		return 1;
+	fprintf(fp, "code,name,lat,lon\n");
+	for (int i = 0; i < 3; i++)
+		fprintf(fp, "%s,%s,%.6f,%.6f\n", st[i].code, st[i].name,
+		    st[i].lat, st[i].lon);
+	fclose(fp);
+	snprintf(cmd, sizeof cmd, "%s batch -q -d %s/loc.csv -o "
+	    "'%s/run/{{code}}.pdf' && %s batch -q -d %s/loc.csv --dpi 150 -o "
+	    "'%s/png/{{code}}.png' && %s qr --size 1in --dpi 300 -o "
+	    "%s/sticker.png 'https://qr-pay.example.net/p/8812'", bin, dir,
+	    dir, bin, dir, dir, bin, dir);
+	if (sh(cmd) != 0)
+		return 1;
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/png/%s.png", dir, st[i].code);
+		st[i].img = ps_load_png(path);
+		if (st[i].img == NULL || !ps_find_code(st[i].img, st[i].box))
+			return 1;
+	}
+	snprintf(path, sizeof path, "%s/sticker.png", dir);
+	sticker = ps_load_png(path);
+	w = cairo_image_surface_get_width(st[0].img);
+	h = cairo_image_surface_get_height(st[0].img);
+	copy = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	cr = cairo_create(copy);
+	cairo_set_source_surface(cr, st[0].img, 0, 0);
+	cairo_paint(cr);
+	cairo_destroy(cr);
+	ps_paste(copy, sticker, st[0].box[0] + st[0].box[2] / 2, st[0].box[1] +
+	    st[0].box[3] / 2, st[0].box[2] * 0.6, 0);
+	for (size_t i = 0; i < sizeof shots / sizeof shots[0]; i++) {
+		ps_shot s = {0};
+		ps_poster po = hang_st(&st[shots[i].poster], shots[i].stick ?
+		    copy : NULL);
+
+		s.distance_m = shots[i].dist;
+		s.yaw_deg = 15;
+		s.blur_px = 1;
+		s.noise = 4;
+		s.gps = true;
+		s.lat = st[shots[i].at].lat + 0.0002;
+		s.lon = st[shots[i].at].lon;
+		s.time = "2026:11:30 10:00:00";
+		snprintf(path, sizeof path, "%s/photos/%s", dir, shots[i].name);
+		if (!ps_photo(path, &po, 1, &s))
+			return 1;
+	}
+	cairo_surface_destroy(copy);
+	cairo_surface_destroy(sticker);
+	for (int i = 0; i < 3; i++)
+		cairo_surface_destroy(st[i].img);
+	snprintf(cmd, sizeof cmd, "%s audit -q -m %s/run/manifest.csv -d "
+	    "%s/loc.csv -t restroom-letter -o %s/out %s/photos", bin, dir, dir,
+	    dir, dir);
+	return WEXITSTATUS(system(cmd)) == 5 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -366,6 +456,8 @@ main(int argc, char **argv)
 
 	if (argc > 2 && strcmp(argv[1], "field") == 0)
 		return field(atoi(argv[2]), bin);
+	if (argc > 2 && strcmp(argv[1], "fixture") == 0)
+		return fixture(argv[2], bin);
 	if (mkdtemp(dir) == NULL || !setup(dir, bin))
 		return 1;
 	snprintf(path, sizeof path, "%s/poster.png", dir);
