@@ -46,6 +46,19 @@ static const struct loc {
 #define NLOCS (sizeof locs / sizeof locs[0])
 enum { ABE1, ABE2, BAL, WAS };
 
+/* Under AddressSanitizer freed memory sits in quarantine and shadow
+ * memory counts: peak memory says nothing about audit's own. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEASURE_MEMORY 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEASURE_MEMORY 0
+#endif
+#endif
+#ifndef MEASURE_MEMORY
+#define MEASURE_MEMORY 1
+#endif
+
 #define STICKER "https://qr-pay.example.net/p/8812?<script>alert(1)</script>"
 #define LETTER_M (8.5 * 0.0254)
 
@@ -725,7 +738,8 @@ test_bomb(void **state)
 	    NULL), "reason"), "50000 x 50000 pixels"));
 	assert_string_equal(photo_status(&ar, ok_photo), "ok");
 	/* 3.6 gigapixels never allocated: far less than one such frame. */
-	assert_true(ar.maxrss_kb < 400 * 1024);
+	if (MEASURE_MEMORY)
+		assert_true(ar.maxrss_kb < 400 * 1024);
 	audit_run_free(&ar);
 	free(jpg);
 	free(pj);
@@ -834,7 +848,8 @@ test_streams(void **state)
 	assert_int_equal(a4.photos.nrows, 4);
 	assert_int_equal(a40.photos.nrows, 40);
 	assert_string_equal(row_status(&a40.rows, "ABE-R1"), "installed");
-	assert_true(a40.maxrss_kb < a4.maxrss_kb + 6 * 1024);
+	if (MEASURE_MEMORY)
+		assert_true(a40.maxrss_kb < a4.maxrss_kb + 6 * 1024);
 	audit_run_free(&a4);
 	audit_run_free(&a40);
 	free(one);
