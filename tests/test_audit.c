@@ -360,7 +360,7 @@ setup(void **state)
 	mkdir(q, 0777);
 	/* A run in two shards, as a big run would be. */
 	for (int k = 1; k <= 2; k++) {
-		char shard[8], *pat = qp_xasprintf("%s/{{code}}.pdf", q);
+		char shard[16], *pat = qp_xasprintf("%s/{{code}}.pdf", q);
 
 		snprintf(shard, sizeof shard, "%d/2", k);
 		if (th_qrposter(&r, "batch", "-q", "-d", p, "--shard", shard,
