@@ -456,7 +456,7 @@ found_add(found *f)
  * in a sixth of the time, and it reports codes it located but could not
  * decode. */
 static void
-read_zxing(const qp_image *im, found *f)
+read_zxing(const qp_photo_image *im, found *f)
 {
 	qp_zx_codes zc;
 	char why[256];
@@ -515,7 +515,7 @@ zbar_found(found *f, const char *data, unsigned len, const double *q,
 }
 
 static void
-read_zbar(qp_audit *a, const qp_image *im, found *f)
+read_zbar(qp_audit *a, const qp_photo_image *im, found *f)
 {
 	zbar_image_t *zi = zbar_image_create();
 	const zbar_symbol_t *s;
@@ -563,7 +563,7 @@ want_zbar(const qp_audit *a, const found *f)
  * looked for when nothing decoded (too far away?) or a foreign code did
  * (is it over one of ours?). */
 static void
-read_finders(const qp_audit *a, const qp_image *im, found *f)
+read_finders(const qp_audit *a, const qp_photo_image *im, found *f)
 {
 	qp_qrfind q[8];
 	size_t n;
@@ -889,14 +889,14 @@ qp_audit_photo *
 qp_audit_photo_run(qp_audit *a, const char *path)
 {
 	qp_audit_photo *p = qp_xcalloc(1, sizeof *p);
-	qp_image im;
+	qp_photo_image im;
 	qp_error err;
 	found f = {0};
 	bool any_decoded = false;
 
 	p->path = qp_xstrdup(path);
 	err.msg[0] = '\0';
-	p->file = qp_image_load(path, &a->o.limits, &im, &err);
+	p->file = qp_photo_load(path, &a->o.limits, &im, &err);
 	p->format = im.format;
 	p->width = im.full_w;
 	p->height = im.full_h;
@@ -916,11 +916,11 @@ qp_audit_photo_run(qp_audit *a, const char *path)
 		read_finders(a, &im, &f);
 		dedupe(&f);
 		if (a->o.thumb_side > 0)
-			(void)qp_image_thumbnail(&im, a->o.thumb_side, 70,
+			(void)qp_photo_thumbnail(&im, a->o.thumb_side, 70,
 			    &p->thumb, &p->thumb_len, &p->thumb_w,
 			    &p->thumb_h);
 	}
-	qp_image_free(&im);
+	qp_photo_image_free(&im);
 	p->codes = f.v;
 	p->ncodes = f.n;
 	/* Known codes first: foreign ones are placed relative to them. */

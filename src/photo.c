@@ -33,7 +33,7 @@ qp_photo_status_name(qp_photo_status s)
 }
 
 void
-qp_image_free(qp_image *im)
+qp_photo_image_free(qp_photo_image *im)
 {
 	if (im == NULL)
 		return;
@@ -107,7 +107,7 @@ exif_short(ExifData *ed, ExifIfd ifd, ExifTag tag)
 
 /* Parse an APP1 segment ("Exif\0\0" + TIFF) into im's EXIF fields. */
 static void
-parse_exif(const unsigned char *data, size_t len, qp_image *im)
+parse_exif(const unsigned char *data, size_t len, qp_photo_image *im)
 {
 	ExifData *ed;
 
@@ -172,7 +172,7 @@ typedef struct jpeg_job {
 	struct jpeg_decompress_struct ci;
 	jpeg_err err;
 	FILE *fp;
-	qp_image *im;
+	qp_photo_image *im;
 	const qp_photo_limits *lim;
 	qp_error *msg;
 	qp_photo_status st;
@@ -183,7 +183,7 @@ static void
 jpeg_run(jpeg_job *j)
 {
 	struct jpeg_decompress_struct *ci = &j->ci;
-	qp_image *im = j->im;
+	qp_photo_image *im = j->im;
 	double px;
 	unsigned denom = 1;
 
@@ -232,7 +232,7 @@ jpeg_run(jpeg_job *j)
 }
 
 static qp_photo_status
-load_jpeg(FILE *fp, const qp_photo_limits *lim, qp_image *im,
+load_jpeg(FILE *fp, const qp_photo_limits *lim, qp_photo_image *im,
     qp_error *err)
 {
 	jpeg_job *j = qp_xcalloc(1, sizeof *j);
@@ -272,7 +272,7 @@ load_jpeg(FILE *fp, const qp_photo_limits *lim, qp_image *im,
 
 /* Shrink im in place by an integer factor f (box filter). */
 static void
-shrink(qp_image *im, int f)
+shrink(qp_photo_image *im, int f)
 {
 	int w = im->w / f, h = im->h / f;
 
@@ -293,7 +293,7 @@ shrink(qp_image *im, int f)
 }
 
 static qp_photo_status
-load_png(FILE *fp, const qp_photo_limits *lim, qp_image *im, qp_error *err)
+load_png(FILE *fp, const qp_photo_limits *lim, qp_photo_image *im, qp_error *err)
 {
 	png_image pi;
 	png_color white = {255, 255, 255};
@@ -366,7 +366,7 @@ other_format(const unsigned char *b, size_t n)
 }
 
 qp_photo_status
-qp_image_load(const char *path, const qp_photo_limits *lim, qp_image *im,
+qp_photo_load(const char *path, const qp_photo_limits *lim, qp_photo_image *im,
     qp_error *err)
 {
 	unsigned char magic[16];
@@ -446,7 +446,7 @@ thumb_run(thumb_job *j)
 }
 
 bool
-qp_image_thumbnail(const qp_image *im, int maxside, int quality,
+qp_photo_thumbnail(const qp_photo_image *im, int maxside, int quality,
     unsigned char **out, size_t *outlen, int *tw, int *th)
 {
 	thumb_job *j;

@@ -36,7 +36,7 @@ typedef struct qp_photo_limits {
 #define QP_PHOTO_MAX_PIXELS 100e6
 #define QP_PHOTO_DECODE_PIXELS 16.8e6
 
-typedef struct qp_image {
+typedef struct qp_photo_image {
 	unsigned char *px; /* w x h grey, rows w bytes apart; NULL if none */
 	int w, h;          /* decoded size */
 	int full_w, full_h; /* size the header gives */
@@ -49,17 +49,17 @@ typedef struct qp_image {
 	double lat, lon;  /* degrees, south and west negative */
 	double focal35;   /* 35 mm equivalent focal length, mm; 0 unknown */
 	int orientation;  /* EXIF orientation 1..8; 0 unknown */
-} qp_image;
+} qp_photo_image;
 
 /*
  * Read path. QP_PHOTO_OK or QP_PHOTO_TRUNCATED: im holds pixels (free
- * with qp_image_free). Any other status: im->px is NULL and err says
+ * with qp_photo_image_free). Any other status: im->px is NULL and err says
  * why, in words for a report ("the header claims 60000 x 60000 pixels
  * (3600 MP); the limit is 100 MP"). TRUNCATED also fills err.
  */
-qp_photo_status qp_image_load(const char *path, const qp_photo_limits *lim,
-    qp_image *im, qp_error *err);
-void qp_image_free(qp_image *im);
+qp_photo_status qp_photo_load(const char *path, const qp_photo_limits *lim,
+    qp_photo_image *im, qp_error *err);
+void qp_photo_image_free(qp_photo_image *im);
 
 /* "ok", "truncated", "not an image"... */
 const char *qp_photo_status_name(qp_photo_status s);
@@ -69,7 +69,7 @@ const char *qp_photo_status_name(qp_photo_status s);
  * given quality: *out (malloc'd, *outlen bytes), its size in *tw x *th.
  * False if libjpeg failed.
  */
-bool qp_image_thumbnail(const qp_image *im, int maxside, int quality,
+bool qp_photo_thumbnail(const qp_photo_image *im, int maxside, int quality,
     unsigned char **out, size_t *outlen, int *tw, int *th);
 
 #endif
