@@ -61,6 +61,12 @@
  *   Pictures
  *   601  image-low-ppi         error  a PNG/JPEG below QP_IMAGE_MIN_PPI printed
  *   602  image-fair-ppi        warn.  below QP_IMAGE_GOOD_PPI
+ *   Link and number policy (policy.h)
+ *   701  link-not-https        error  the policy asks for https
+ *   702  link-shortener        error  a shortener or dynamic-QR redirect
+ *   703  link-domain           error  not on the policy's domains
+ *   704  caption-no-domain     error  the page does not show the link's domain
+ *   705  number-near-official  error  a number one or two digits off an official one
  */
 #ifndef QP_DIAG_H
 #define QP_DIAG_H
@@ -106,7 +112,12 @@
 	X(OFF_PAGE, 501, "off-page", ERROR) \
 	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR) \
 	X(IMAGE_LOW_PPI, 601, "image-low-ppi", ERROR) \
-	X(IMAGE_FAIR_PPI, 602, "image-fair-ppi", WARNING)
+	X(IMAGE_FAIR_PPI, 602, "image-fair-ppi", WARNING) \
+	X(LINK_NOT_HTTPS, 701, "link-not-https", ERROR) \
+	X(LINK_SHORTENER, 702, "link-shortener", ERROR) \
+	X(LINK_DOMAIN, 703, "link-domain", ERROR) \
+	X(CAPTION_NO_DOMAIN, 704, "caption-no-domain", ERROR) \
+	X(NUMBER_NEAR_OFFICIAL, 705, "number-near-official", ERROR)
 
 typedef enum qp_code {
 	QP_D_NONE = 0,

@@ -867,6 +867,7 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		}
 		it.payload = qp_xstrdup(payload.data);
 	}
+	it.data = qp_xstrdup(payload.data);
 	add_item(page, &it);
 	qr = NULL;
 	if (q->caption) {
@@ -1181,6 +1182,7 @@ qp_layout_qr_only(const char *payload, int ecc, double size, int quiet,
 	it.background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
 	if (is_url(payload))
 		it.link = qp_xstrdup(payload);
+	it.data = qp_xstrdup(payload);
 	add_item(page, &it);
 	return page;
 }
@@ -1197,6 +1199,7 @@ qp_page_free(qp_page *page)
 		qp_qr_free(it->qr);
 		free(it->link);
 		free(it->payload);
+		free(it->data);
 	}
 	free(page->items);
 	free(page->title);

@@ -47,6 +47,7 @@ typedef struct qp_item {
 	double opacity;
 	double ppi; /* PNG/JPEG: pixels per inch at this size; 0 for SVG */
 	char *payload; /* qr with a logo: what it must decode to (verify.h) */
+	char *data; /* qr: the code's content, as encoded (policy.c) */
 } qp_item;
 
 typedef struct qp_page {

@@ -525,7 +525,7 @@ parse_root(parser *p, yaml_node_t *root)
 {
 	static const char *const keys[] = {"qrposter", "name", "description",
 	    "title", "subject", "page", "variables", "blocks",
-	    "min_text_size", "languages", "strings", "fonts"};
+	    "min_text_size", "languages", "strings", "fonts", "policy"};
 	qp_template *t = p->t;
 	yaml_node_t *n;
 	const char *s;
@@ -560,6 +560,8 @@ parse_root(parser *p, yaml_node_t *root)
 		return false;
 	if ((n = tp_get(p, root, "variables")) != NULL && !tp_is_null(n) &&
 	    !parse_variables(p, n))
+		return false;
+	if (!tp_parse_policy(p, tp_get(p, root, "policy")))
 		return false;
 	if (!tp_parse_languages(p, root))
 		return false;
@@ -774,6 +776,9 @@ qp_template_free(qp_template *t)
 	for (size_t i = 0; i < t->nfont_files; i++)
 		free(t->font_files[i]);
 	free(t->font_files);
+	for (size_t i = 0; i < t->policy.ndomains; i++)
+		free(t->policy.domains[i]);
+	free(t->policy.domains);
 	free(t->path);
 	free(t);
 }
