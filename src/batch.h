@@ -12,9 +12,8 @@
 #ifndef QP_BATCH_H
 #define QP_BATCH_H
 
-#include <signal.h>
-
 #include "render.h"
+#include "stop.h"
 
 typedef struct qp_batch_opts {
 	const char *template_path; /* a template file */
@@ -45,8 +44,11 @@ typedef struct qp_batch_hooks {
 	 * is "checking", then "rendering"). */
 	void (*progress)(void *arg, const char *phase, size_t done,
 	    size_t total);
-	/* Set (by a signal handler) to ask for a clean stop. */
-	volatile sig_atomic_t *stop;
+	/* Asked (by a signal handler, or another thread) for a clean stop:
+	 * the rows in hand are finished, the manifest lists what is done.
+	 * A second request stops at once, still leaving no partial file.
+	 * NULL: the run cannot be stopped. */
+	qp_stop *stop;
 } qp_batch_hooks;
 
 typedef struct qp_batch_stats {

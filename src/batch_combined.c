@@ -26,7 +26,8 @@ combined_done(batch *b, qp_error *err)
 	if ((d = bt_open_data(b, err)) == NULL)
 		return false;
 	bt_old_open(&om, b->manifest_path);
-	while (same && (r = qp_data_next(d, &rec, err)) == 1) {
+	while (same && !bt_stopping(b) &&
+	    (r = qp_data_next(d, &rec, err)) == 1) {
 		row rw;
 		const qp_record *old;
 
@@ -75,6 +76,10 @@ bt_run_combined(batch *b, qp_error *err)
 	bool ok = false, scaled_noted = false;
 	int r;
 
+	/* Only this process's temporaries are at stake until the end (the
+	 * combined file and its manifest are all or nothing): a second stop
+	 * request may end the process at once (stop.h). */
+	qp_stop_allow_abandon(b->h->stop, true);
 	if (combined_done(b, err)) {
 		/* Rewrite the same manifest: every row is still done. */
 		old_manifest om;
@@ -116,12 +121,14 @@ bt_run_combined(batch *b, qp_error *err)
 		char *status = NULL;
 
 		if (bt_stopping(b)) {
+			bt_test_pause(b, "main", "stopping", pos);
 			b->st->interrupted = true;
 			break;
 		}
 		if ((long)(rec.index % (size_t)o->shard_n) != o->shard_k - 1)
 			continue;
 		pos++;
+		bt_test_pause(b, "main", "combine", pos);
 		if (!bt_row_prepare(b, &rec, pos - 1, &rw, err) ||
 		    (page = bt_row_layout(&w, &rw, o->verify, err)) == NULL) {
 			nerr++;
@@ -222,6 +229,7 @@ bt_run_combined(batch *b, qp_error *err)
 	    b->manifest_path);
 	ok = true;
 done:
+	qp_stop_allow_abandon(b->h->stop, false);
 	for (size_t i = 0; i < nheld; i++)
 		qp_page_free(held[i]);
 	free(held);

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,17 +80,19 @@ temp_unregister(qp_outfile *o)
 	o->slot = 0;
 }
 
-/* Hold the signals that stop a run (their handlers remove temporaries)
- * across a step that must not be cut in two; release re-delivers them. */
+/* Files renamed into place by this process: a handler that ends the
+ * process compares it with what has been accounted for (stop.h). */
+static atomic_ulong commits;
+
+/* Hold every signal a handler can catch (a handler may remove
+ * temporaries, or end the process) across a step that must not be cut in
+ * two; release re-delivers them. */
 static void
 stop_signals_hold(sigset_t *saved)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	sigfillset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, saved);
 }
 
@@ -102,9 +105,25 @@ stop_signals_release(const sigset_t *saved)
 void
 qp_outfile_unlink_all(void)
 {
+	int e = errno;
+
 	for (int i = 0; i < NTEMPS; i++)
 		if (temps[i].used)
 			(void)unlink(temps[i].path);
+	errno = e;
+}
+
+void
+qp_outfile_forget_all(void)
+{
+	for (int i = 0; i < NTEMPS; i++)
+		temps[i].used = 0;
+}
+
+unsigned long
+qp_outfile_commits(void)
+{
+	return atomic_load(&commits);
 }
 
 /* Inputs an output must never replace. */
@@ -256,7 +275,9 @@ qp_outfile_commit(qp_outfile *o, qp_error *err)
 		ok = false;
 		e = errno;
 	}
-	if (!ok)
+	if (ok)
+		atomic_fetch_add(&commits, 1);
+	else
 		unlink(o->tmp_path);
 	temp_unregister(o);
 	stop_signals_release(&saved);
