@@ -410,12 +410,16 @@ record_kept(run *r)
 	r->np = 0;
 }
 
-/*
- * The row at position pos of the shard, prepared (for a message about a
- * worker that died with it in hand); false if it cannot be read.
- */
+/* What a message says about a row a worker had in hand. */
+typedef struct row_info {
+	size_t line, index;
+	char *code, *file;
+} row_info;
+
+/* The row at position pos of the shard (read again from the CSV, for a
+ * message about a worker that died with it in hand). */
 static bool
-row_at(const batch *b, size_t pos, row *rw)
+row_at(const batch *b, size_t pos, row_info *ri)
 {
 	qp_error err;
 	qp_data *d = bt_open_data(b, &err);
@@ -423,16 +427,20 @@ row_at(const batch *b, size_t pos, row *rw)
 	size_t n = 0;
 	bool found = false;
 
-	memset(rw, 0, sizeof *rw);
+	memset(ri, 0, sizeof *ri);
 	while (d && !found && qp_data_next(d, &rec, &err) == 1) {
+		row rw;
+
 		if ((long)(rec.index % (size_t)b->o->shard_n) !=
-		    b->o->shard_k - 1)
+		    b->o->shard_k - 1 || n++ != pos)
 			continue;
-		if (n++ == pos) {
-			found = bt_row_prepare(b, &rec, pos, rw, &err);
-			if (!found)
-				bt_row_free(rw, b->nqr);
+		if ((found = bt_row_prepare(b, &rec, pos, &rw, &err))) {
+			ri->line = rw.line;
+			ri->index = rw.index;
+			ri->code = qp_xstrdup(bt_row_code(b, &rw));
+			ri->file = qp_xstrdup(rw.file);
 		}
+		bt_row_free(&rw, b->nqr);
 	}
 	bt_close_data(d);
 	return found;
@@ -477,22 +485,23 @@ worker_lost(run *r, int left, bool making, qp_error *err)
 	batch *b = r->b;
 	char how[256];
 	int i = bt_crew_casualty(&r->c, how, sizeof how);
-	row rw;
+	row_info ri;
 
 	if (i < 0) {
 		i = left;
 		snprintf(how, sizeof how, "worker %d of %d (pid %ld) left "
 		    "early", i + 1, r->c.n, (long)r->c.pid[i]);
 	}
-	if (r->owed[i] < b->total && row_at(b, r->owed[i], &rw)) {
+	if (r->owed[i] < b->total && row_at(b, r->owed[i], &ri)) {
 		if (making)
-			remove_left_temporaries(rw.file);
+			remove_left_temporaries(ri.file);
 		qp_fail(err, "%s while %s %s:%zu (row %zu, code '%s'); %s", how,
-		    making ? "making" : "checking", b->data_name, rw.line,
-		    rw.index + 1, bt_row_code(b, &rw), making ? "every file "
-		    "made is complete and in the manifest; run the same "
-		    "command again to make the rest" : "nothing was written");
-		bt_row_free(&rw, b->nqr);
+		    making ? "making" : "checking", b->data_name, ri.line,
+		    ri.index + 1, ri.code, making ? "every file made is "
+		    "complete and in the manifest; run the same command "
+		    "again to make the rest" : "nothing was written");
+		free(ri.code);
+		free(ri.file);
 	} else
 		qp_fail(err, "%s; %s", how, making ? "every file made is "
 		    "complete and in the manifest" : "nothing was written");
