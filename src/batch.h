@@ -6,8 +6,11 @@
  * whole shard is checked (every row laid out, every output name made and
  * compared with the others), unless keep_going asks for the good rows
  * whatever the bad ones. Every file is written under a temporary name and
- * renamed when complete; a stop request (a signal) finishes the rows in
- * hand and commits a manifest of what is done.
+ * renamed when complete. A stop request (qp_batch_hooks.stop) finishes
+ * the rows in hand and commits a manifest of exactly the files made (a
+ * combined PDF is all or nothing: the previous one stays); a second
+ * request stops at once, still leaving no partial file. A worker process
+ * that dies is an error naming it, its signal and its row.
  */
 #ifndef QP_BATCH_H
 #define QP_BATCH_H

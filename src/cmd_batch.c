@@ -114,7 +114,13 @@ batch_usage(FILE *fp)
 	    "bad command\n"
 	    "line; 3 --keep-going left bad rows out; 128+N stopped by signal "
 	    "N (run\n"
-	    "the same command again to resume).\n", fp);
+	    "the same command again to resume).\n\n"
+	    "SIGINT, SIGTERM or SIGHUP, to the main process or its whole "
+	    "group, finishes\n"
+	    "the rows in hand and stops; a second one stops at once. Either "
+	    "way no partial\n"
+	    "file is left and the manifest lists exactly the files made.\n",
+	    fp);
 }
 
 typedef struct ui {
