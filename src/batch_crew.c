@@ -174,6 +174,7 @@ bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn, qp_error *err)
 			close(sv[1]);
 			c->fd[i] = sv[0];
 			c->pid[i] = pid;
+			c->owed[i] = (size_t)i;
 			c->n = i + 1;
 		}
 	}
@@ -276,6 +277,7 @@ bt_crew_recv(crew *c, int i, qp_buf *buf)
 	}
 	buf->len = len;
 	buf->data[len] = '\0';
+	c->owed[i] += (size_t)c->n; /* one message per row of its share */
 	return true;
 }
 
@@ -329,4 +331,72 @@ bt_crew_casualty(const crew *c, char *msg, size_t n)
 		}
 	}
 	return -1;
+}
+
+/* What a message says about a row a worker had in hand. */
+typedef struct row_info {
+	size_t line, index;
+	char *code, *file;
+} row_info;
+
+/* The row at position pos of the shard (read again from the CSV, for a
+ * message about a worker that died with it in hand). */
+static bool
+row_at(const batch *b, size_t pos, row_info *ri)
+{
+	qp_error err;
+	qp_data *d = bt_open_data(b, &err);
+	qp_record rec;
+	size_t n = 0;
+	bool found = false;
+
+	memset(ri, 0, sizeof *ri);
+	while (d && !found && qp_data_next(d, &rec, &err) == 1) {
+		row rw;
+
+		if ((long)(rec.index % (size_t)b->o->shard_n) !=
+		    b->o->shard_k - 1 || n++ != pos)
+			continue;
+		if ((found = bt_row_prepare(b, &rec, pos, &rw, &err))) {
+			ri->line = rw.line;
+			ri->index = rw.index;
+			ri->code = qp_xstrdup(bt_row_code(b, &rw));
+			ri->file = qp_xstrdup(rw.file);
+		}
+		bt_row_free(&rw, b->nqr);
+	}
+	bt_close_data(d);
+	return found;
+}
+
+/*
+ * A worker left that should not have (bt_crew_casualty, or left: the one
+ * whose socket ended): say which, how, and which row it had in hand,
+ * "... while DOING FILE:LINE (row N, code 'C'); AFTER", into err; the
+ * file of that row, malloc'd, in *file if asked.
+ */
+void
+bt_crew_lost(crew *c, int left, const char *doing, const char *after,
+    char **file, qp_error *err)
+{
+	const batch *b = c->b;
+	char how[256];
+	int i = bt_crew_casualty(c, how, sizeof how);
+	row_info ri;
+
+	if (i < 0) {
+		i = left;
+		snprintf(how, sizeof how, "worker %d of %d (pid %ld) left "
+		    "early", i + 1, c->n, (long)c->pid[i]);
+	}
+	if (c->owed[i] < b->total && row_at(b, c->owed[i], &ri)) {
+		qp_fail(err, "%s while %s %s:%zu (row %zu, code '%s'); %s", how,
+		    doing, b->data_name, ri.line, ri.index + 1, ri.code, after);
+		free(ri.code);
+		if (file)
+			*file = ri.file;
+		else
+			free(ri.file);
+	} else
+		qp_fail(err, "%s; %s", how, after);
 }

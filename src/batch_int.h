@@ -104,6 +104,7 @@ typedef struct crew {
 	bool eof[MAX_JOBS];    /* it has left (or its socket failed) */
 	bool reaped[MAX_JOBS];
 	int status[MAX_JOBS];  /* from waitpid, once reaped */
+	size_t owed[MAX_JOBS]; /* the row (shard position) each sends next */
 	int told;              /* stop requests passed on: 1 stop, 2 abandon */
 } crew;
 /* A worker's life: never returns (returning ends the process). */
@@ -141,6 +142,8 @@ void bt_crew_tell(crew *c, char what);
 void bt_crew_heed(crew *c);
 void bt_crew_finish(crew *c, bt_crew_keep keep, void *arg, qp_buf *buf);
 int bt_crew_casualty(const crew *c, char *msg, size_t n);
+void bt_crew_lost(crew *c, int left, const char *doing, const char *after,
+    char **file, qp_error *err);
 /* batch_crew.c: in a worker */
 bool bt_crew_send(int fd, const qp_buf *m);
 int bt_crew_heard(int fd, bool wait);

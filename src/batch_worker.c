@@ -360,7 +360,6 @@ typedef struct run {
 	batch *b;
 	crew c;
 	manifest m;
-	size_t owed[MAX_JOBS]; /* per worker: the next row it owes */
 	pending *pv;           /* results read out of order, at the end */
 	size_t np;
 } run;
@@ -373,7 +372,7 @@ keep_result(void *arg, int i, const qp_buf *msg)
 	const char *f[NF];
 	long idx;
 
-	r->owed[i] += (size_t)r->b->jobs;
+	(void)i;
 	split_result(msg->data, msg->len, f);
 	if (!qp_parse_int(f[F_INDEX], 0, LONG_MAX, &idx))
 		return;
@@ -410,42 +409,6 @@ record_kept(run *r)
 	r->np = 0;
 }
 
-/* What a message says about a row a worker had in hand. */
-typedef struct row_info {
-	size_t line, index;
-	char *code, *file;
-} row_info;
-
-/* The row at position pos of the shard (read again from the CSV, for a
- * message about a worker that died with it in hand). */
-static bool
-row_at(const batch *b, size_t pos, row_info *ri)
-{
-	qp_error err;
-	qp_data *d = bt_open_data(b, &err);
-	qp_record rec;
-	size_t n = 0;
-	bool found = false;
-
-	memset(ri, 0, sizeof *ri);
-	while (d && !found && qp_data_next(d, &rec, &err) == 1) {
-		row rw;
-
-		if ((long)(rec.index % (size_t)b->o->shard_n) !=
-		    b->o->shard_k - 1 || n++ != pos)
-			continue;
-		if ((found = bt_row_prepare(b, &rec, pos, &rw, &err))) {
-			ri->line = rw.line;
-			ri->index = rw.index;
-			ri->code = qp_xstrdup(bt_row_code(b, &rw));
-			ri->file = qp_xstrdup(rw.file);
-		}
-		bt_row_free(&rw, b->nqr);
-	}
-	bt_close_data(d);
-	return found;
-}
-
 /*
  * A worker killed outright (SIGKILL, the OOM killer) cannot remove its
  * temporary file: remove what it left beside the file of its row in
@@ -476,35 +439,21 @@ remove_left_temporaries(const char *file)
 }
 
 /*
- * Workers have left that should not have: say which, how, and what it had
- * in hand; clean up after it. False with err set.
+ * A worker left that should not have: say which, how, and what it had in
+ * hand; clean up after it. False with err set.
  */
 static bool
 worker_lost(run *r, int left, bool making, qp_error *err)
 {
-	batch *b = r->b;
-	char how[256];
-	int i = bt_crew_casualty(&r->c, how, sizeof how);
-	row_info ri;
+	char *file = NULL;
 
-	if (i < 0) {
-		i = left;
-		snprintf(how, sizeof how, "worker %d of %d (pid %ld) left "
-		    "early", i + 1, r->c.n, (long)r->c.pid[i]);
-	}
-	if (r->owed[i] < b->total && row_at(b, r->owed[i], &ri)) {
-		if (making)
-			remove_left_temporaries(ri.file);
-		qp_fail(err, "%s while %s %s:%zu (row %zu, code '%s'); %s", how,
-		    making ? "making" : "checking", b->data_name, ri.line,
-		    ri.index + 1, ri.code, making ? "every file made is "
-		    "complete and in the manifest; run the same command "
-		    "again to make the rest" : "nothing was written");
-		free(ri.code);
-		free(ri.file);
-	} else
-		qp_fail(err, "%s; %s", how, making ? "every file made is "
-		    "complete and in the manifest" : "nothing was written");
+	bt_crew_lost(&r->c, left, making ? "making" : "checking", making ?
+	    "every file made is complete and in the manifest; run the same "
+	    "command again to make the rest" : "nothing was written",
+	    making ? &file : NULL, err);
+	if (file)
+		remove_left_temporaries(file);
+	free(file);
 	return false;
 }
 
@@ -523,8 +472,6 @@ bt_run_files(batch *b, qp_error *err)
 	memset(&r, 0, sizeof r);
 	r.b = b;
 	qp_buf_init(&buf);
-	for (int i = 0; i < b->jobs; i++)
-		r.owed[i] = (size_t)i;
 	if (!bt_crew_start(&r.c, b, b->jobs, worker_main, err))
 		goto done;
 	/* Phase A: every row checked and named; nothing written yet. */
@@ -535,7 +482,6 @@ bt_run_files(batch *b, qp_error *err)
 		bt_test_pause(b, "main", "check", pos + 1);
 		if (!bt_crew_recv(&r.c, (int)(pos % jobs), &buf))
 			break;
-		r.owed[pos % jobs] += jobs;
 		split_result(buf.data, buf.len, f);
 		if (strcmp(f[F_STATUS], "error") == 0) {
 			nerr++;
@@ -598,14 +544,13 @@ bt_run_files(batch *b, qp_error *err)
 	/* Phase B. */
 	if (!bt_manifest_open(&r.m, b->manifest_path, err))
 		goto done;
-	for (int i = 0; i < b->jobs; i++)
-		r.owed[i] = (size_t)i;
+	for (int i = 0; i < r.c.n; i++)
+		r.c.owed[i] = (size_t)i; /* phase B sends every row again */
 	bt_crew_tell(&r.c, 'g');
 	for (pos = 0; pos < b->total && !bt_stopping(b); pos++) {
 		bt_test_pause(b, "main", "render", pos + 1);
 		if (!bt_crew_recv(&r.c, (int)(pos % jobs), &buf))
 			break;
-		r.owed[pos % jobs] += jobs;
 		split_result(buf.data, buf.len, f);
 		record_result(b, &r.m, f);
 		bt_progress(b, "rendering", pos + 1);

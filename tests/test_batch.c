@@ -816,6 +816,141 @@ test_combined_row(void **state)
 	free(want);
 }
 
+/*
+ * A combined run with -j 2 or 3 (workers lay rows out and check them, one
+ * process draws) makes the same bytes as one process: the PDF and its
+ * manifest, plain and imposed; a bad row fails the run the same way, or
+ * is left out the same way with --keep-going.
+ */
+static void
+test_combined_jobs_identical(void **state)
+{
+	static const char *const modes[][4] = {
+		{"--no-links", NULL},
+		{"--impose", "2x2", NULL},
+		{"--keep-going", "--bleed", "3mm", NULL},
+	};
+	char *csv = path_in("cj.csv"), *pdf = path_in("cj.pdf");
+	char *man = path_in("cj.manifest.csv");
+	qp_buf b;
+
+	(void)state;
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "code,name\n");
+	for (int i = 0; i < 9; i++)
+		/* U+E000 (private use): no font has it, a layout error. */
+		qp_buf_printf(&b, "C%02d,%s %d\n", i, i == 4 ? "Private "
+		    "\xEE\x80\x80" : "Station", i);
+	spit(csv, b.data, b.len);
+	qp_buf_free(&b);
+	for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+		char *ref = NULL, *refman = NULL;
+		size_t rl = 0, rml = 0;
+		int want = m == 2 ? 3 : 0;
+
+		for (int j = 1; j <= 3; j++) {
+			char jobs[8];
+			char *argv[16];
+			int n = 0;
+			size_t l, ml;
+			char *got, *gotman;
+
+			snprintf(jobs, sizeof jobs, "%d", j);
+			argv[n++] = bin;
+			argv[n++] = "batch";
+			argv[n++] = "-q";
+			argv[n++] = "--force";
+			argv[n++] = "-j";
+			argv[n++] = jobs;
+			argv[n++] = "-d";
+			argv[n++] = csv;
+			argv[n++] = "--combine";
+			argv[n++] = pdf;
+			for (int k = 0; modes[m][k]; k++)
+				argv[n++] = (char *)modes[m][k];
+			argv[n] = NULL;
+			/* Without --keep-going the long name fails the run. */
+			if (m < 2) {
+				char *errs = NULL;
+				assert_int_equal(run(argv, &errs), 1);
+				assert_non_null(strstr(errs, "cj.csv:6: block"));
+				free(errs);
+				continue;
+			}
+			assert_int_equal(run(argv, NULL), want);
+			got = slurp(pdf, &l);
+			gotman = slurp(man, &ml);
+			assert_non_null(got);
+			if (ref == NULL) {
+				ref = got;
+				rl = l;
+				refman = gotman;
+				rml = ml;
+				continue;
+			}
+			assert_int_equal(l, rl);
+			assert_memory_equal(got, ref, l);
+			assert_int_equal(ml, rml);
+			assert_memory_equal(gotman, refman, ml);
+			free(got);
+			free(gotman);
+		}
+		free(ref);
+		free(refman);
+	}
+	/* And with every row good, plain and imposed. */
+	{
+		qp_buf_init(&b);
+		qp_buf_adds(&b, "code,name\n");
+		for (int i = 0; i < 9; i++)
+			qp_buf_printf(&b, "C%02d,Station %d\n", i, i);
+		spit(csv, b.data, b.len);
+		qp_buf_free(&b);
+	}
+	for (size_t m = 0; m < 2; m++) {
+		char *ref = NULL;
+		size_t rl = 0;
+
+		for (int j = 1; j <= 3; j++) {
+			char jobs[8];
+			char *argv[16];
+			int n = 0;
+			size_t l;
+			char *got;
+
+			snprintf(jobs, sizeof jobs, "%d", j);
+			argv[n++] = bin;
+			argv[n++] = "batch";
+			argv[n++] = "-q";
+			argv[n++] = "--force";
+			argv[n++] = "-j";
+			argv[n++] = jobs;
+			argv[n++] = "-d";
+			argv[n++] = csv;
+			argv[n++] = "--combine";
+			argv[n++] = pdf;
+			for (int k = 0; modes[m][k]; k++)
+				argv[n++] = (char *)modes[m][k];
+			argv[n] = NULL;
+			assert_int_equal(run(argv, NULL), 0);
+			got = slurp(pdf, &l);
+			assert_non_null(got);
+			if (ref == NULL) {
+				ref = got;
+				rl = l;
+				continue;
+			}
+			assert_int_equal(l, rl);
+			assert_memory_equal(got, ref, l);
+			free(got);
+		}
+		free(ref);
+	}
+	free(csv);
+	free(pdf);
+	free(man);
+}
+
 /* Kill a run once its first file exists; what is left is complete, and
  * running again finishes with the same files as an uninterrupted run. */
 static void
@@ -1333,6 +1468,7 @@ main(void)
 	ADD(test_data_reader);
 	ADD(test_verify_mismatch);
 	TMP(test_jobs_identical);
+	TMP(test_combined_jobs_identical);
 	TMP(test_interrupt_resume);
 	TMP(test_resume_skips_and_force);
 	TMP(test_keep_going);
