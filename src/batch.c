@@ -39,8 +39,8 @@ bt_stopping(const batch *b)
  * PID" to the FIFO and stops itself (SIGSTOP) until the test continues it.
  * Phases: check and render (per-row files: the main process before it
  * waits for the row, the worker before it makes it), combine (before the
- * row is drawn), stopping (the main process, when it first acts on a stop
- * request).
+ * row is drawn), close (before the combined PDF is finished), stopping
+ * (the main process, when it first acts on a stop request).
  */
 void
 bt_test_pause(const batch *b, const char *role, const char *phase,

@@ -308,7 +308,7 @@ bt_run_combined(batch *b, qp_error *err)
 	/* Only this process's temporaries are at stake until the end (the
 	 * combined file and its manifest are all or nothing): a second stop
 	 * request may end the process at once (stop.h). */
-	qp_stop_allow_abandon(b->h->stop, true);
+	qp_stop_allow_abandon(b->h->stop, 2);
 	if (combined_done(b, err)) {
 		/* Rewrite the same manifest: every row is still done. */
 		old_manifest om;
@@ -466,6 +466,19 @@ bt_run_combined(batch *b, qp_error *err)
 		qp_fail(err, "no row made a page; nothing was written");
 		goto done;
 	}
+	/*
+	 * Finishing the document (fonts, cross-references, and with bleed a
+	 * rewrite by libqpdf) is no row, and may take seconds on a long
+	 * run: from here a first stop request ends the process at once (the
+	 * previous file and manifest stay) rather than wait for it.
+	 */
+	qp_stop_allow_abandon(b->h->stop, 1);
+	bt_test_pause(b, "main", "close", pos);
+	if (bt_stopping(b)) {
+		b->st->interrupted = true;
+		ok = true;
+		goto done;
+	}
 	{
 		qp_pdf_doc *dd = doc;
 		doc = NULL;
@@ -480,7 +493,7 @@ bt_run_combined(batch *b, qp_error *err)
 	    b->manifest_path);
 	ok = true;
 done:
-	qp_stop_allow_abandon(b->h->stop, false);
+	qp_stop_allow_abandon(b->h->stop, 0);
 	for (size_t i = 0; i < nheld; i++)
 		qp_page_free(held[i]);
 	free(held);

@@ -40,14 +40,14 @@ static qp_stop stop_req;
 
 /*
  * SIGINT, SIGTERM, SIGHUP: the first asks the batch to finish the rows in
- * hand and stop; a second stops at once (the batch decides how, or lets
- * this handler end the process where only temporaries are at stake).
+ * hand and stop; a second stops at once. The batch decides how, or lets
+ * this handler end the process where only temporaries are at stake.
  */
 static void
 on_signal(int sig)
 {
 	qp_stop_request(&stop_req, sig);
-	if (qp_stop_count(&stop_req) >= 2 && qp_stop_may_abandon(&stop_req)) {
+	if (qp_stop_may_abandon(&stop_req)) {
 		qp_outfile_unlink_all();
 		_exit(128 + qp_stop_why(&stop_req));
 	}

@@ -108,17 +108,20 @@ qp_stop_consume(qp_stop *s)
 }
 
 void
-qp_stop_allow_abandon(qp_stop *s, bool allow)
+qp_stop_allow_abandon(qp_stop *s, int at)
 {
 	if (s == NULL)
 		return;
 	atomic_store(&s->commits, qp_outfile_commits());
-	atomic_store(&s->abandon, allow ? 1 : 0);
+	atomic_store(&s->abandon, at);
 }
 
 bool
 qp_stop_may_abandon(const qp_stop *s)
 {
-	return s && atomic_load(&s->abandon) &&
+	int at;
+
+	return s && (at = atomic_load(&s->abandon)) > 0 &&
+	    atomic_load(&s->count) >= at &&
 	    atomic_load(&s->commits) == qp_outfile_commits();
 }

@@ -11,10 +11,10 @@
  * "cancel"), which signalfd or ppoll with a signal mask would not.
  *
  * The counter tells the first request (finish the rows in hand, then
- * stop) from a second (stop at once). For the second, a signal handler
- * may end the process itself where the code in charge has said that is
- * safe (qp_stop_allow_abandon): nothing but this process's temporary
- * files is at stake, and no file has been completed since.
+ * stop) from a second (stop at once). A signal handler may end the
+ * process itself where the code in charge has said that is safe
+ * (qp_stop_allow_abandon): nothing but this process's temporary files is
+ * at stake, and no file has been completed since.
  */
 #ifndef QP_STOP_H
 #define QP_STOP_H
@@ -27,7 +27,7 @@
 typedef struct qp_stop {
 	atomic_int why;       /* 0, or the first request's reason (> 0) */
 	atomic_int count;     /* requests made so far */
-	atomic_int abandon;   /* 1: a second request may end the process */
+	atomic_int abandon;   /* the request that may end the process, or 0 */
 	atomic_ulong commits; /* qp_outfile_commits() when that was allowed */
 	int rfd, wfd;         /* the pipe: readable after a request */
 } qp_stop;
@@ -61,14 +61,15 @@ int qp_stop_fd(const qp_stop *s);
 int qp_stop_consume(qp_stop *s);
 
 /*
- * While allowed, a second request may end the process at once
- * (qp_stop_may_abandon says whether it can now); the code that allows it
- * must hold nothing that a sudden end would leave inconsistent but its
- * own temporary files (which the handler removes). Not for threads.
+ * From now on, the at-th request (1 or 2; 0: none) may end the process
+ * at once (qp_stop_may_abandon says whether it can now). The code that
+ * allows it must hold nothing that a sudden end would leave inconsistent
+ * but its own temporary files (which the handler removes). For signal
+ * handlers, not threads.
  */
-void qp_stop_allow_abandon(qp_stop *s, bool allow);
-/* For the signal handler: allowed, and no file committed since.
- * Async-signal-safe. */
+void qp_stop_allow_abandon(qp_stop *s, int at);
+/* For the signal handler: enough requests have been made, and no file
+ * has been committed since the allowing. Async-signal-safe. */
 bool qp_stop_may_abandon(const qp_stop *s);
 
 #endif

@@ -54,7 +54,8 @@
 static const size_t pause_rows[] = {1, 4, NROWS};
 #define NREPS (sizeof pause_rows / sizeof pause_rows[0])
 
-typedef enum { PH_CHECK, PH_RENDER, PH_COMBINE } phase;
+/* PH_CLOSE: finishing the combined PDF after its last row. */
+typedef enum { PH_CHECK, PH_RENDER, PH_COMBINE, PH_CLOSE } phase;
 typedef enum { TO_MAIN, TO_GROUP } target;
 typedef enum {
 	K_STOP,        /* one signal */
@@ -71,13 +72,20 @@ typedef struct cell {
 	char name[64];
 } cell;
 
-static const char *const phase_names[] = {"check", "render", "combine"};
+static const char *const phase_names[] = {"check", "render", "combine",
+    "close"};
 /* Processes that reach a pause point of each phase: the main process and
  * the worker whose row it is (-j 2; a combined run's workers lay rows
  * out for the main process to draw). */
-static const int pausers[] = {2, 2, 2};
+static const int pausers[] = {2, 2, 2, 1};
 
 static char bin[PATH_MAX], top[PATH_MAX];
+
+static bool
+combined(phase ph)
+{
+	return ph == PH_COMBINE || ph == PH_CLOSE;
+}
 static char *refdir; /* uninterrupted runs: files/ and combined/ */
 
 /* ---- running the batch --------------------------------------------------- */
@@ -96,7 +104,7 @@ batch_argv(phase ph, const char **argv)
 	argv[n++] = "2";
 	argv[n++] = "-d";
 	argv[n++] = "in.csv";
-	if (ph == PH_COMBINE) {
+	if (combined(ph)) {
 		argv[n++] = "--combine";
 		argv[n++] = "out/run.pdf";
 	} else {
@@ -374,7 +382,7 @@ static void
 assert_manifest_exact(const char *dir, phase ph)
 {
 	char *out = th_path(dir, "out");
-	char *man = th_path(out, ph == PH_COMBINE ? "run.manifest.csv" :
+	char *man = th_path(out, combined(ph) ? "run.manifest.csv" :
 	    "manifest.csv");
 	char **v = names_in(out);
 	size_t on_disk = 0, listed = 0;
@@ -413,7 +421,7 @@ assert_manifest_exact(const char *dir, phase ph)
 		listed++;
 	}
 	qp_data_close(d);
-	if (ph == PH_COMBINE)
+	if (combined(ph))
 		assert_true(listed == NROWS && on_disk == 1);
 	else
 		assert_int_equal(listed, on_disk);
@@ -426,7 +434,7 @@ static void
 assert_same_as_reference(const char *dir, phase ph)
 {
 	char *out = th_path(dir, "out");
-	char *ref = g_build_filename(refdir, ph == PH_COMBINE ? "combined" :
+	char *ref = g_build_filename(refdir, combined(ph) ? "combined" :
 	    "files", "out", NULL);
 	char **a = names_in(out), **b = names_in(ref);
 	size_t i;
@@ -475,8 +483,11 @@ one_run(const cell *c, size_t row)
 	out = th_path(dir, "out");
 	make_rundir(dir);
 	fifo_open(&f, dir);
-	snprintf(pause, sizeof pause, "%s:%zu%s", phase_names[c->ph], row,
-	    c->k == K_SECOND ? ",stopping:*" : "");
+	if (c->ph == PH_CLOSE)
+		snprintf(pause, sizeof pause, "close:*");
+	else
+		snprintf(pause, sizeof pause, "%s:%zu%s", phase_names[c->ph],
+		    row, c->k == K_SECOND ? ",stopping:*" : "");
 	pid = spawn(dir, c->ph, pause);
 	await(&f, p, n);
 	assert_int_equal(find_role(p, n, "main"), pid);
@@ -568,7 +579,8 @@ test_cell(void **state)
 {
 	const cell *c = *state;
 
-	for (size_t i = 0; i < NREPS; i++)
+	/* Closing comes once, after the last row. */
+	for (size_t i = 0; i < (c->ph == PH_CLOSE ? 1 : NREPS); i++)
 		one_run(c, pause_rows[i]);
 }
 
@@ -613,7 +625,7 @@ main(void)
 	static struct CMUnitTest tests[64];
 	size_t n = 0;
 
-	for (int ph = PH_CHECK; ph <= PH_COMBINE; ph++)
+	for (int ph = PH_CHECK; ph <= PH_CLOSE; ph++)
 		for (size_t s = 0; s < 3; s++)
 			for (int to = TO_MAIN; to <= TO_GROUP; to++)
 				cells[n++] = (cell){K_STOP, sigs[s], (target)to,
