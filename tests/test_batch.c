@@ -849,7 +849,7 @@ test_combined_jobs_identical(void **state)
 		int want = m == 2 ? 3 : 0;
 
 		for (int j = 1; j <= 3; j++) {
-			char jobs[8];
+			char jobs[16];
 			char *argv[16];
 			int n = 0;
 			size_t l, ml;
@@ -912,7 +912,7 @@ test_combined_jobs_identical(void **state)
 		size_t rl = 0;
 
 		for (int j = 1; j <= 3; j++) {
-			char jobs[8];
+			char jobs[16];
 			char *argv[16];
 			int n = 0;
 			size_t l;

@@ -354,7 +354,8 @@ names_in(const char *dir)
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			g_ptr_array_add(a, g_strdup(e->d_name));
 	closedir(d);
-	qsort(a->pdata, a->len, sizeof(void *), cmp_names);
+	if (a->len > 1)
+		qsort(a->pdata, a->len, sizeof(void *), cmp_names);
 	g_ptr_array_add(a, NULL);
 	return (char **)g_ptr_array_free(a, FALSE);
 }
