@@ -361,7 +361,7 @@ typedef struct run {
 	crew c;
 	manifest m;
 	pending *pv;           /* results read out of order, at the end */
-	size_t np;
+	size_t np, cap;
 } run;
 
 /* A result read after the parent stopped reading in CSV order. */
@@ -376,7 +376,7 @@ keep_result(void *arg, int i, const qp_buf *msg)
 	split_result(msg->data, msg->len, f);
 	if (!qp_parse_int(f[F_INDEX], 0, LONG_MAX, &idx))
 		return;
-	r->pv = qp_xrealloc(r->pv, (r->np + 1) * sizeof *r->pv);
+	r->pv = qp_grow(r->pv, &r->cap, r->np + 1, sizeof *r->pv);
 	r->pv[r->np].index = (size_t)idx;
 	r->pv[r->np].data = qp_xmalloc(msg->len + 1);
 	memcpy(r->pv[r->np].data, msg->data, msg->len + 1);
@@ -406,7 +406,7 @@ record_kept(run *r)
 	}
 	free(r->pv);
 	r->pv = NULL;
-	r->np = 0;
+	r->np = r->cap = 0;
 }
 
 /*
