@@ -56,12 +56,12 @@ on_abandon(int sig)
 	_exit(0);
 }
 
-/* Set up a worker just forked (with every signal still blocked). */
+/* Set up a worker just forked (with every signal still blocked; mask is
+ * the parent's mask to restore). */
 static void
-worker_init(pid_t parent)
+worker_init(pid_t parent, sigset_t *mask)
 {
 	struct sigaction sa;
-	sigset_t none;
 
 	qp_outfile_forget_all();
 	atomic_store(&reported, qp_outfile_commits());
@@ -75,8 +75,8 @@ worker_init(pid_t parent)
 	sa.sa_handler = on_abandon;
 	sigaction(SIGUSR1, &sa, NULL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGUSR1);
-	sigemptyset(&none);
-	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	sigdelset(mask, SIGUSR1);
+	pthread_sigmask(SIG_SETMASK, mask, NULL);
 	if (getppid() != parent) /* it died before prctl took effect */
 		raise(SIGUSR1);
 }
@@ -167,7 +167,7 @@ bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn, qp_error *err)
 				close(c->fd[k]);
 			if (qp_stop_fd(b->h->stop) >= 0)
 				qp_stop_destroy(b->h->stop); /* the parent's */
-			worker_init(parent);
+			worker_init(parent, &saved);
 			fn(b, i, sv[1]);
 			_exit(0);
 		} else {

@@ -84,15 +84,22 @@ temp_unregister(qp_outfile *o)
  * process compares it with what has been accounted for (stop.h). */
 static atomic_ulong commits;
 
-/* Hold every signal a handler can catch (a handler may remove
- * temporaries, or end the process) across a step that must not be cut in
- * two; release re-delivers them. */
+/*
+ * Hold the signals whose handlers remove temporaries or end the process
+ * (SIGINT, SIGTERM, SIGHUP: a stop; SIGUSR1: a batch worker told to
+ * abandon its row) across a step that must not be cut in two; release
+ * re-delivers them.
+ */
 static void
 stop_signals_hold(sigset_t *saved)
 {
 	sigset_t set;
 
-	sigfillset(&set);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, saved);
 }
 
@@ -199,7 +206,7 @@ qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
 		o->tmp_path = qp_xasprintf("%.*s/.%.64s.XXXXXX",
 		    (int)(slash - path), path, slash + 1);
 	/* A stop between creating the file and listing it would leave it
-	 * behind: hold SIGINT/SIGTERM/SIGHUP for those two steps. */
+	 * behind: hold the stop signals for those two steps. */
 	stop_signals_hold(&saved);
 	fd = mkstemp(o->tmp_path);
 	if (fd < 0) {
