@@ -98,6 +98,8 @@ send_all(int fd, const void *p, size_t n)
 	return true;
 }
 
+/* Send one message to the parent (false if it has gone); a worker told
+ * to abandon while it had a file unreported leaves here, reported. */
 bool
 bt_crew_send(int fd, const qp_buf *m)
 {
@@ -113,6 +115,8 @@ bt_crew_send(int fd, const qp_buf *m)
 	return ok;
 }
 
+/* The parent's word: 'g', or 's' (also when it has gone); 0 when it has
+ * said nothing and wait is false. */
 int
 bt_crew_heard(int fd, bool wait)
 {
@@ -134,6 +138,8 @@ bt_crew_heard(int fd, bool wait)
 
 /* ---- in the parent ------------------------------------------------------- */
 
+/* Start n workers, each running fn(b, its id, its socket). False with
+ * err set if one cannot be started (those started are in c, to finish). */
 bool
 bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn, qp_error *err)
 {
@@ -182,6 +188,7 @@ bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn, qp_error *err)
 	return ok;
 }
 
+/* Say what (a byte) to every worker still there. */
 void
 bt_crew_tell(crew *c, char what)
 {
@@ -190,6 +197,8 @@ bt_crew_tell(crew *c, char what)
 			(void)send(c->fd[i], &what, 1, MSG_NOSIGNAL);
 }
 
+/* Pass on the stop requests made so far: the first as 's', the second
+ * as SIGUSR1. Called by every wait; safe to call again. */
 void
 bt_crew_heed(crew *c)
 {
@@ -257,6 +266,9 @@ read_all(crew *c, int i, void *p, size_t n)
 	return true;
 }
 
+/* Worker i's next message, into buf; false when it has left (end of its
+ * socket). The wait heeds stop requests but does not end on one: a
+ * stopped worker sends the row in hand, then leaves. */
 bool
 bt_crew_recv(crew *c, int i, qp_buf *buf)
 {
@@ -281,6 +293,9 @@ bt_crew_recv(crew *c, int i, qp_buf *buf)
 	return true;
 }
 
+/* Stop the workers after the rows in hand, read what they still send
+ * (each message to keep, if not NULL) until each has left, and reap them.
+ * Safe to call again. */
 void
 bt_crew_finish(crew *c, bt_crew_keep keep, void *arg, qp_buf *buf)
 {
@@ -309,6 +324,8 @@ bt_crew_finish(crew *c, bt_crew_keep keep, void *arg, qp_buf *buf)
 	}
 }
 
+/* The first worker, once reaped, that was killed by a signal or failed
+ * (unless the parent abandoned them), described in msg; or -1. */
 int
 bt_crew_casualty(const crew *c, char *msg, size_t n)
 {
