@@ -3,9 +3,10 @@
  *
  * Per-row files are made by N forked worker processes. Row p of the shard
  * belongs to worker p % N; each worker streams the CSV itself, skips the
- * rows that are not its own, and sends one result per row down its pipe.
- * The parent reads the pipes round-robin, so results arrive in CSV order
- * without a reordering buffer, and writes the manifest as they come.
+ * rows that are not its own, and sends one result per row down its
+ * socket (batch_crew.c). The parent reads them round-robin, so results
+ * arrive in CSV order without a reordering buffer, and writes the
+ * manifest as they come.
  * Every file depends on its row alone, so the output is the same bytes
  * whatever N is.
  *
@@ -16,7 +17,11 @@
  * The combined PDF is drawn by one process: Cairo embeds each font once
  * per document, and a document cannot be split across processes and
  * merged back without embedding the fonts once per part and making the
- * bytes depend on the number of parts.
+ * bytes depend on the number of parts. Its rows are laid out and checked
+ * by the workers, though (batch_combined.c says how).
+ *
+ * Stopping: see batch_crew.c (who hears a signal, how it is passed on)
+ * and stop.h (the request itself).
  */
 #define _GNU_SOURCE
 #include "batch_int.h"
