@@ -34,6 +34,7 @@
  */
 enum { C_STATUS, C_INDEX, C_MSG, NCF };
 
+/* An object's bytes into a message. */
 static void
 put(qp_buf *m, const void *p, size_t n)
 {
@@ -203,8 +204,9 @@ row_page(comb *c, const row *rw, size_t pos, qp_error *err)
 {
 	qp_layout_known k;
 	double *sizes;
-	const char *status, *msg;
+	const char *status, *index, *msg;
 	qp_page *page = NULL;
+	long idx;
 
 	if (!c->workers)
 		return rw ? bt_row_layout(&c->w, rw, c->b->o->verify, err) :
@@ -216,8 +218,14 @@ row_page(comb *c, const row *rw, size_t pos, qp_error *err)
 	if (rw == NULL)
 		return NULL;
 	status = c->msg.data;
-	msg = status + strlen(status) + 1;
-	msg += strlen(msg) + 1;
+	index = status + strlen(status) + 1;
+	msg = index + strlen(index) + 1;
+	if (!qp_parse_int(index, 0, LONG_MAX, &idx) ||
+	    (size_t)idx != rw->index) {
+		qp_fail(err, "%s:%zu: a worker's result is for another row",
+		    c->b->data_name, rw->line);
+		return NULL;
+	}
 	if (strcmp(status, "ok") != 0) {
 		qp_fail(err, "%s", msg);
 		return NULL;
