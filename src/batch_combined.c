@@ -30,7 +30,8 @@
  * A worker's result for one row: "ok" or "error", the row's CSV index and
  * the error message as NUL-terminated text, then (for "ok") the text
  * sizes and QR symbols of qp_layout_known, in binary (the same program on
- * the same machine reads it).
+ * the same machine reads it): each symbol's version, width, ECC level
+ * and ECI flag, then its dark and function-pattern modules (qp_qr).
  */
 enum { C_STATUS, C_INDEX, C_MSG, NCF };
 
@@ -77,6 +78,7 @@ send_layout(int fd, const row *rw, const qp_page *page, const char *msg)
 		h[3] = q->eci;
 		put(&m, h, sizeof h);
 		put(&m, q->dark, (size_t)q->width * (size_t)q->width);
+		put(&m, q->func, (size_t)q->width * (size_t)q->width);
 	}
 	bt_crew_send(fd, &m);
 	qp_buf_free(&m);
@@ -158,7 +160,7 @@ read_known(const qp_buf *m, qp_layout_known *k, double **sizes)
 		memcpy(h, p, sizeof h);
 		p += sizeof h;
 		cells = (size_t)h[1] * (size_t)h[1];
-		if (h[1] < 21 || h[1] > 177 || (size_t)(end - p) < cells)
+		if (h[1] < 21 || h[1] > 177 || (size_t)(end - p) / 2 < cells)
 			return false;
 		q = qp_xcalloc(1, sizeof *q);
 		q->version = h[0];
@@ -167,6 +169,9 @@ read_known(const qp_buf *m, qp_layout_known *k, double **sizes)
 		q->eci = h[3] != 0;
 		q->dark = qp_xmalloc(cells);
 		memcpy(q->dark, p, cells);
+		p += cells;
+		q->func = qp_xmalloc(cells);
+		memcpy(q->func, p, cells);
 		p += cells;
 		k->qrs[k->nqrs++] = q;
 	}

@@ -951,6 +951,49 @@ test_combined_jobs_identical(void **state)
 	free(man);
 }
 
+/* Every bundled template, as a combined PDF: -j 2 (rows laid out by
+ * workers, drawn by one process) makes the same bytes as -j 1. */
+static const char *const bundled[] = {"agency-letter", "bilingual-letter",
+    "car-card", "logo-qr-letter", "multilingual-tabloid", "notice-ca",
+    "notice-mi", "restroom-letter", "station-tabloid"};
+
+static void
+test_combined_jobs_template(void **state)
+{
+	const char *t = *state;
+	char *csv = path_in("tj.csv"), *p1 = path_in("tj1.pdf");
+	char *p2 = path_in("tj2.pdf");
+	char *a1[] = {bin, "batch", "-q", "-j", "1", "-t", (char *)t, "-d", csv,
+	    "--combine", p1, NULL};
+	char *a2[] = {bin, "batch", "-q", "-j", "2", "-t", (char *)t, "-d", csv,
+	    "--combine", p2, NULL};
+	char *errs = NULL, *b1, *b2;
+	size_t l1, l2;
+	qp_buf b;
+
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "code,name\n");
+	for (int i = 0; i < 5; i++)
+		qp_buf_printf(&b, "T%d,Station number %d\n", i, i);
+	spit(csv, b.data, b.len);
+	qp_buf_free(&b);
+	assert_int_equal(run(a1, &errs), 0);
+	free(errs);
+	assert_int_equal(run(a2, &errs), 0);
+	free(errs);
+	b1 = slurp(p1, &l1);
+	b2 = slurp(p2, &l2);
+	assert_non_null(b1);
+	assert_non_null(b2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(b1, b2, l1);
+	free(b1);
+	free(b2);
+	free(csv);
+	free(p1);
+	free(p2);
+}
+
 /* Kill a run once its first file exists; what is left is complete, and
  * running again finishes with the same files as an uninterrupted run. */
 static void
@@ -1469,6 +1512,10 @@ main(void)
 	ADD(test_verify_mismatch);
 	TMP(test_jobs_identical);
 	TMP(test_combined_jobs_identical);
+	for (size_t i = 0; i < NELEM(bundled); i++)
+		th_suite_add(&s, test_combined_jobs_template, setup, teardown,
+		    (void *)bundled[i], "test_combined_jobs_template: %s",
+		    bundled[i]);
 	TMP(test_interrupt_resume);
 	TMP(test_resume_skips_and_force);
 	TMP(test_keep_going);
