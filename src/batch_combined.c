@@ -483,9 +483,11 @@ bt_run_combined(batch *b, qp_error *err)
 	 * Finishing the document (fonts, cross-references, and with bleed a
 	 * rewrite by libqpdf) is no row, and may take seconds on a long
 	 * run: from here a first stop request ends the process at once (the
-	 * previous file and manifest stay) rather than wait for it.
+	 * previous file and manifest stay) rather than wait for it. Not for
+	 * a print file: the Ghostscript runs converting it would outlive
+	 * this process (so a stop waits for them).
 	 */
-	qp_stop_allow_abandon(b->h->stop, 1);
+	qp_stop_allow_abandon(b->h->stop, o->render.print ? 0 : 1);
 	bt_test_pause(b, "main", "close", pos);
 	if (bt_stopping(b)) {
 		b->st->interrupted = true;

@@ -9,16 +9,20 @@
  * MSG_NOSIGNAL: a worker that died gives the parent EPIPE, not a SIGPIPE
  * that would kill it silently.
  *
- * Who decides to stop. Workers ignore SIGINT, SIGTERM and SIGHUP: a stop
- * sent to the main process alone (kill PID, docker stop, a Kubernetes pod
- * deletion, systemd) and one sent to the whole process group (Ctrl-C in
- * a terminal) must end the same way, so only the parent hears signals,
- * and it passes the stop on, once, over the sockets. A second stop
- * request makes the parent send SIGUSR1 ("abandon"): a worker then
- * removes its temporary file and leaves at once, unless it has completed
- * a file it has not yet reported, in which case it leaves right after
- * the report, so that the manifest still lists every file there is.
- * A worker whose parent dies gets the same SIGUSR1 (PR_SET_PDEATHSIG).
+ * Who decides to stop. A stop sent to the main process alone (kill PID,
+ * docker stop, a Kubernetes pod deletion, systemd) and one sent to the
+ * whole process group (Ctrl-C in a terminal) must end the same way, so
+ * only the parent hears signals, and it passes the stop on, once, over
+ * the sockets. Workers ignore SIGINT, SIGTERM and SIGHUP, and each is a
+ * process group of its own, so that the terminal's signals do not reach
+ * the programs a worker runs either (Ghostscript for a print file, which
+ * would die in the middle of the row in hand). A second stop request
+ * makes the parent send SIGUSR1 ("abandon"): a worker then ends what it
+ * runs, removes its temporary file and leaves at once, unless it has
+ * completed a file it has not yet reported, in which case it leaves
+ * right after the report, so that the manifest still lists every file
+ * there is. A worker whose parent dies gets the same SIGUSR1
+ * (PR_SET_PDEATHSIG).
  *
  * Every wait is stop-aware: the parent polls the worker's socket together
  * with the stop request's pipe (stop.h), and a worker waiting for the
@@ -52,6 +56,13 @@ on_abandon(int sig)
 		abandon_due = 1;
 		return;
 	}
+	/* Programs it runs are in its group (it ignores SIGTERM): end them
+	 * before their output's temporary goes, or one could make it anew. */
+	if (getpgrp() == getpid()) {
+		kill(0, SIGTERM);
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
+	}
 	qp_outfile_unlink_all();
 	_exit(0);
 }
@@ -72,6 +83,11 @@ worker_init(pid_t parent, sigset_t *mask)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Out of the terminal's foreground group: writing to it must not
+	 * stop the worker (stty tostop), reading fails rather than stops. */
+	sigaction(SIGTTOU, &sa, NULL);
+	sigaction(SIGTTIN, &sa, NULL);
+	(void)setpgid(0, 0);
 	sa.sa_handler = on_abandon;
 	sigaction(SIGUSR1, &sa, NULL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGUSR1);

@@ -415,7 +415,10 @@ qp_cmd_batch(int argc, char **argv)
 		    "manifest)\n", u.nmore);
 	if (!ok) {
 		qp_cli_fail("batch", NULL, &err);
-		rc = qp_cli_status(&err);
+		/* A failure a stop caused (a Ghostscript run that the same
+		 * Ctrl-C ended, say) is still the stop's. */
+		rc = qp_stop_why(&stop_req) ? 128 + qp_stop_why(&stop_req) :
+		    qp_cli_status(&err);
 		goto done;
 	}
 	if (st.interrupted || qp_stop_why(&stop_req)) {
