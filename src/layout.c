@@ -99,6 +99,10 @@ struct qp_layout_ctx {
 	size_t nknown;
 	fit_memo *memo;
 	size_t nmemo;
+	/* Sizes and symbols found elsewhere for the next page, and how
+	 * many of each it has taken (qp_layout_ctx_known). */
+	qp_layout_known *given;
+	size_t given_sizes, given_qrs;
 };
 
 qp_layout_ctx *
@@ -135,6 +139,37 @@ qp_layout_ctx_new(void)
 	pango_context_set_base_dir(ctx->pango_rtl, PANGO_DIRECTION_RTL);
 	cairo_font_options_destroy(fo);
 	return ctx;
+}
+
+void
+qp_layout_ctx_known(qp_layout_ctx *ctx, qp_layout_known *k)
+{
+	ctx->given = k;
+	ctx->given_sizes = ctx->given_qrs = 0;
+}
+
+/* The next known text size, or 0 (fit it here). */
+static double
+known_size(qp_layout_ctx *ctx)
+{
+	qp_layout_known *k = ctx->given;
+
+	return k && ctx->given_sizes < k->nsizes ?
+	    k->sizes[ctx->given_sizes++] : 0;
+}
+
+/* The next known QR symbol (the caller's now), or NULL (encode it). */
+static qp_qr *
+known_qr(qp_layout_ctx *ctx)
+{
+	qp_layout_known *k = ctx->given;
+	qp_qr *q;
+
+	if (k == NULL || ctx->given_qrs >= k->nqrs)
+		return NULL;
+	q = k->qrs[ctx->given_qrs];
+	k->qrs[ctx->given_qrs++] = NULL;
+	return q;
 }
 
 void
@@ -408,7 +443,8 @@ static bool
 fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
     bool markup, const char *font, const char *lang, bool rtl, double max,
     double min, qp_halign align, qp_valign valign, double spacing, bool wrap,
-    double x, double y, double w, double h, qp_item *it, fault *err)
+    double x, double y, double w, double h, double known, qp_item *it,
+    fault *err)
 {
 	PangoLayout *layout;
 	PangoFontDescription *d;
@@ -466,7 +502,12 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 		pango_font_description_set_family(d, fams);
 		free(fams);
 	}
-	size = shrink_to_fit(layout, d, max, min, &f);
+	/* A size found by the same fit elsewhere needs one layout, not a
+	 * dozen; it is the size the fit would find here. */
+	if (known > 0 && fits_at(layout, d, known, &f, &ext))
+		size = known;
+	else
+		size = shrink_to_fit(layout, d, max, min, &f);
 	if (size == 0) {
 		fits_at(layout, d, min, &f, &ext);
 		fault_set(err, QP_D_TEXT_OVERFLOW, NULL, NULL);
@@ -531,6 +572,7 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
     double x, double y, double w, double h, qp_item *it, fault *err)
 {
 	fit_memo *memo = NULL;
+	double known = known_size(ctx);
 	char *key;
 
 	key = qp_xasprintf("%d|%d|%s|%s|%a|%a|%d|%d|%a|%d|%a|%a|%a|%a|%s",
@@ -561,7 +603,7 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
 		g_object_unref(memo->item.layout);
 	memo->item.layout = NULL;
 	if (!fit_text(ctx, block, text, markup, font, lang, rtl, max, min,
-	    align, valign, spacing, wrap, x, y, w, h, it, err)) {
+	    align, valign, spacing, wrap, x, y, w, h, known, it, err)) {
 		free(key);
 		return false;
 	}
@@ -819,7 +861,8 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		fault_set(err, QP_D_QR_PAYLOAD_EMPTY, NULL, NULL);
 		goto fail;
 	}
-	if ((qr = qp_qr_encode(payload.data, q->ecc, &e)) == NULL) {
+	if ((qr = known_qr(ctx)) == NULL &&
+	    (qr = qp_qr_encode(payload.data, q->ecc, &e)) == NULL) {
 		fault_set(err, QP_D_QR_TOO_LONG, NULL, NULL);
 		err->n[0] = (double)payload.len;
 		err->n[1] = q->ecc == QP_QR_ECC_AUTO ? QP_QR_ECC_AUTO_FLOOR :

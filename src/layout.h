@@ -67,6 +67,24 @@ qp_layout_ctx *qp_layout_ctx_new(void);
 void qp_layout_ctx_free(qp_layout_ctx *ctx);
 
 /*
+ * What laying out the same page found elsewhere (a batch's worker
+ * process): each text item's fitted size and each QR item's symbol, in
+ * the page's item order. With qp_layout_ctx_known(ctx, k), the next page
+ * ctx lays out uses them instead of fitting and encoding again: the page
+ * is the same, for a fraction of the time. The symbols are taken over
+ * (set to NULL in k) as they are used. Call it again (NULL forgets)
+ * before each page.
+ */
+typedef struct qp_layout_known {
+	const double *sizes;
+	size_t nsizes;
+	qp_qr **qrs;
+	size_t nqrs;
+} qp_layout_known;
+
+void qp_layout_ctx_known(qp_layout_ctx *ctx, qp_layout_known *k);
+
+/*
  * Lay out one poster. values[] holds t->nvars strings (NULL = unset).
  * A block that cannot be laid out is a finding in diags (diag.h), which
  * names it, and layout goes on with the next block: text that cannot

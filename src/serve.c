@@ -552,7 +552,7 @@ qp_server_stop(qp_server *s)
 		MHD_stop_daemon(s->mhd);
 	/* A print run in hand stops at its next row. */
 	for (size_t i = 0; i < s->nbatches; i++)
-		s->batches[i]->stop = 1;
+		qp_stop_request(&s->batches[i]->stop, 1);
 	for (size_t i = 0; i < s->nbatches; i++) {
 		pthread_join(s->batches[i]->thread, NULL);
 		srv_batch_free(s->batches[i]);

@@ -35,6 +35,7 @@ srv_batch_free(bjob *b)
 {
 	if (b == NULL)
 		return;
+	qp_stop_destroy(&b->stop);
 	if (b->dir) {
 		unlink(b->csv);
 		unlink(b->pdf);
@@ -278,6 +279,10 @@ srv_api_batch_start(qp_server *s, struct MHD_Connection *c, const req *r)
 		return srv_send_error(c, status, "%s", err.msg);
 	b = qp_xcalloc(1, sizeof *b);
 	b->s = s;
+	if (!qp_stop_init(&b->stop, &err)) {
+		ret = srv_send_error(c, 500, "%s", err.msg);
+		goto out;
+	}
 	b->tpath = qp_xstrdup(t->path);
 	b->tname = qp_xstrdup(tname);
 	x = (sets_ctx){b, t, NULL};
@@ -373,10 +378,10 @@ batch_status(qp_server *s, struct MHD_Connection *c, bjob *b)
 	qp_buf out;
 
 	/* A row that takes longer than the render timeout is cut off. */
-	if (b->state == B_RUNNING && !b->stop &&
+	if (b->state == B_RUNNING && !qp_stop_why(&b->stop) &&
 	    difftime(time(NULL), b->last_progress) > s->timeout) {
 		b->cut_off = true;
-		b->stop = 1;
+		qp_stop_request(&b->stop, 1);
 	}
 	qp_buf_init(&out);
 	qp_buf_printf(&out, "{\"id\":\"%s\",\"template\":", b->id);
@@ -459,7 +464,7 @@ srv_api_batch(qp_server *s, struct MHD_Connection *c, const char *rest,
 		if (!post)
 			ret = srv_send_error(c, 405, "use POST to cancel");
 		else {
-			b->stop = 1;
+			qp_stop_request(&b->stop, 1);
 			ret = batch_status(s, c, b);
 		}
 		pthread_mutex_unlock(&s->mu);

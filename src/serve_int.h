@@ -118,7 +118,7 @@ typedef struct bjob {
 	size_t nsets;
 	size_t rows;
 	pthread_t thread;
-	volatile sig_atomic_t stop;
+	qp_stop stop; /* cancel: qp_stop_request from any thread */
 	/* under the server lock */
 	bstate state;
 	const char *phase;
