@@ -9,8 +9,8 @@ DATADIR = $(PREFIX)/share/qrposter
 MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
-PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0 \
-       libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0
+PKGS = cairo pangocairo pangoft2 pango fontconfig libqrencode yaml-0.1 libpng \
+       glib-2.0 libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g

@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "batch_int.h"
+#include "fonts.h"
 
 bool
 bt_stopping(const batch *b)
@@ -186,8 +187,10 @@ setup(batch *b, qp_error *err)
 	qp_record rec;
 	int r;
 
-	if ((b->t = t = qp_template_load(o->template_path, err)) == NULL)
+	if ((b->t = t = qp_template_load(o->template_path, err)) == NULL ||
+	    !qp_fonts_add_template(t, err))
 		return false;
+	qp_outfile_protect(o->template_path, "the template");
 	b->base = qp_xcalloc(t->nvars + 1, sizeof *b->base);
 	if (!qp_bind_sets(t, o->sets, o->nsets, b->base, err))
 		return false;

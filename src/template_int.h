@@ -12,7 +12,6 @@
  *   template_page.c  paper sizes and the page
  */
 #include "template.h"
-#include "fonts.h"
 
 #include <errno.h>
 #include <stdarg.h>
