@@ -36,7 +36,7 @@ BUILD ?= build
 OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test golden test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
+.PHONY: all deps test golden test-browser sanitize tsan memcheck bench install uninstall clean sample help fuzz fuzz-build
 
 all: qrposter
 
@@ -48,6 +48,7 @@ help:
 	@echo "make golden     rewrite tests/golden/ after a deliberate layout change"
 	@echo "make test-browser  drive the web editor in headless Chromium"
 	@echo "make sanitize   run the test suite under ASan+UBSan"
+	@echo "make tsan       run the server tests under ThreadSanitizer"
 	@echo "make memcheck   library tests and a few renders under valgrind"
 	@echo "make bench      measure pages per second and bytes per page"
 	@echo "make install    install (PREFIX=$(PREFIX) DESTDIR=...)"
@@ -168,6 +169,23 @@ sanitize:
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test
 
+# The web editor's server and its tests built with ThreadSanitizer: the
+# server runs as the test's child, so both are instrumented. A report
+# stops the server (halt_on_error) and is kept in build-tsan/tsan.*;
+# any report fails the run. tests/tsan.supp holds the suppressions, each
+# for a system library and justified there.
+TSAN = -fsanitize=thread -fno-omit-frame-pointer
+tsan: deps
+	$(MAKE) BUILD=build-tsan QRPOSTER_BIN=build-tsan/qrposter OPT="-O1 -g $(TSAN)" \
+	  LDFLAGS="$(TSAN)" qrposter build-tsan/tests/test_serve
+	@rm -f build-tsan/tsan.*
+	QRPOSTER=build-tsan/qrposter QRPOSTER_DATADIR=$(CURDIR) CMOCKA_MESSAGE_OUTPUT=stdout G_SLICE=always-malloc \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan" \
+	  build-tsan/tests/test_serve
+	@if ls build-tsan/tsan.* >/dev/null 2>&1; then cat build-tsan/tsan.*; \
+	  echo "tsan: ThreadSanitizer reports above"; exit 1; fi
+	@echo "tsan: no data races, no lock-order problems"
+
 # The library-level tests and a few command-line renders under valgrind
 # memcheck: any error, or a definite leak not inside the system libraries'
 # caches (tests/valgrind.supp: fontconfig, Pango, GLib, Cairo), fails.
@@ -259,4 +277,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-san build-fuzz qrposter
+	rm -rf build build-san build-tsan build-fuzz qrposter

@@ -1,7 +1,7 @@
 /*
  * cmd_serve.c - "qrposter serve": the local web editor. Starts the
- * server, says where to point the browser, and runs until SIGINT or
- * SIGTERM.
+ * server, says where to point the browser, and runs until SIGINT,
+ * SIGTERM or SIGHUP.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -116,6 +116,7 @@ qp_cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if ((s = qp_server_start(&o, &err)) == NULL) {
 		qp_cli_error("serve: %s", err.msg);
@@ -136,7 +137,7 @@ qp_cmd_serve(int argc, char **argv)
 	fflush(stdout);
 	sigwait(&set, &sig);
 	printf("qrposter: stopping (%s)\n", sig == SIGINT ? "interrupt" :
-	    "terminate");
+	    sig == SIGHUP ? "hangup" : "terminate");
 	fflush(stdout);
 	qp_server_stop(s);
 	return QP_EXIT_OK;

@@ -405,26 +405,136 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---------------------------------------------------------------- */
 /* Start and stop. */
 
+/*
+ * The server's temporary folder, $TMPDIR/qrposter-serve-XXXXXX, holds
+ * the posters on their way to the browser and the print runs. A server
+ * that is stopped removes it. One that dies (a crash, SIGKILL, the OOM
+ * killer) cannot, so the folder holds a lock file that its server keeps
+ * locked with flock() while it runs: the kernel drops the lock when the
+ * process ends, however it ends, and a server starting up removes every
+ * folder of this user whose lock it can take. (Keeping the files
+ * unlinked instead would not do: a print run's PDF and manifest are
+ * fetched by name, minutes later.) The lock file is made and locked
+ * under another name, then renamed into place, so a live server's
+ * folder never shows an unlocked lock file.
+ */
+#define TMP_PREFIX "qrposter-serve-"
+#define TMP_LOCK "serve.lock"
+
+/* Remove name (a file, or a folder and what it holds, at most depth
+ * levels down) relative to the folder dfd. Symbolic links are removed,
+ * never followed. */
 static void
-rm_tmpdir(const char *dir)
+remove_at(int dfd, const char *name, int depth)
 {
-	DIR *d = opendir(dir);
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int fd;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlinkat(dfd, name, 0);
+		return;
+	}
+	if (depth <= 0)
+		return;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    strcmp(e->d_name, TMP_LOCK) != 0)
+			remove_at(fd, e->d_name, depth - 1);
+	unlinkat(fd, TMP_LOCK, 0); /* last: the folder is free from here */
+	closedir(d);
+	unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+/* The folder that holds the servers' folders: $TMPDIR or /tmp. */
+static const char *
+tmp_base(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* Remove the folders servers of this user left when they died. */
+static void
+reap_stale_tmpdirs(void)
+{
+	DIR *d = opendir(tmp_base());
 	struct dirent *e;
 
-	if (d) {
-		while ((e = readdir(d)) != NULL) {
-			char *p;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		int dfd, lfd;
 
-			if (strcmp(e->d_name, ".") == 0 ||
-			    strcmp(e->d_name, "..") == 0)
-				continue;
-			p = qp_xasprintf("%s/%s", dir, e->d_name);
-			unlink(p);
-			free(p);
-		}
-		closedir(d);
+		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		dfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		lfd = openat(dfd, TMP_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		if (lfd < 0)
+			continue; /* not made by a server of this kind */
+		/* Taken: its server is gone. Held while removing, so two
+		 * servers starting at once do not both remove it. */
+		if (flock(lfd, LOCK_EX | LOCK_NB) == 0)
+			remove_at(dirfd(d), e->d_name, 3);
+		close(lfd);
 	}
-	rmdir(dir);
+	closedir(d);
+}
+
+/* Make the server's folder and take its lock (s->lock_fd). */
+static bool
+make_tmpdir(qp_server *s, qp_error *err)
+{
+	char *tmp_lock, *lock;
+	char pid[32];
+	int fd, n;
+
+	s->tmpdir = qp_xasprintf("%s/" TMP_PREFIX "XXXXXX", tmp_base());
+	if (mkdtemp(s->tmpdir) == NULL) {
+		qp_fail(err, "cannot make a temporary folder '%s': %s",
+		    s->tmpdir, strerror(errno));
+		free(s->tmpdir);
+		s->tmpdir = NULL;
+		return false;
+	}
+	tmp_lock = qp_xasprintf("%s/.%s.new", s->tmpdir, TMP_LOCK);
+	lock = qp_xasprintf("%s/%s", s->tmpdir, TMP_LOCK);
+	fd = open(tmp_lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+	    write(fd, pid, (size_t)n) != n || rename(tmp_lock, lock) != 0) {
+		qp_fail(err, "cannot lock the temporary folder '%s': %s",
+		    s->tmpdir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp_lock);
+		free(tmp_lock);
+		free(lock);
+		return false;
+	}
+	s->lock_fd = fd;
+	free(tmp_lock);
+	free(lock);
+	return true;
 }
 
 qp_server *
@@ -437,10 +547,10 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 	const union MHD_DaemonInfo *info;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
-	const char *tmp;
 	struct stat st;
 	long ncpu;
 
+	s->lock_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->big_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
@@ -472,16 +582,9 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 		qp_fail(err, "templates folder '%s' not found", s->tdir);
 		goto fail;
 	}
-	tmp = getenv("TMPDIR");
-	s->tmpdir = qp_xasprintf("%s/qrposter-serve-XXXXXX",
-	    tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(s->tmpdir) == NULL) {
-		qp_fail(err, "cannot make a temporary folder '%s': %s",
-		    s->tmpdir, strerror(errno));
-		free(s->tmpdir);
-		s->tmpdir = NULL;
+	reap_stale_tmpdirs();
+	if (!make_tmpdir(s, err))
 		goto fail;
-	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	s->nthreads = o->workers ? o->workers :
 	    (unsigned)(ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu);
@@ -565,7 +668,9 @@ qp_server_stop(qp_server *s)
 		s->qlen--;
 	}
 	if (s->tmpdir)
-		rm_tmpdir(s->tmpdir);
+		remove_at(AT_FDCWD, s->tmpdir, 3);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->threads);
 	free(s->tmpdir);
 	free(s->tdir);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -133,6 +134,7 @@ struct qp_server {
 	char *bind;
 	char *tdir;
 	char *tmpdir;
+	int lock_fd;      /* flock()ed while the server runs */
 	unsigned port;
 	bool loopback;
 	double timeout;
