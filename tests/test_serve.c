@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +45,14 @@ typedef struct resp {
 } resp;
 
 static child srv;
+/* Other servers a test starts; stopped by its teardown (stop_extra),
+ * whatever the test's outcome. */
+static child extra[3];
+
+/* The source address of this thread's connections (NULL: the kernel's
+ * choice, 127.0.0.1). Any address in 127.0.0.0/8 is this machine, so a
+ * test can be several clients at once without leaving it. */
+static __thread const char *client_src;
 
 /* The binary under test; a bare name means the one in this directory
  * (make passes QRPOSTER=qrposter), never one found on $PATH. */
@@ -168,6 +178,17 @@ raw(unsigned port, const char *req, size_t reqlen, resp *r)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return false;
+	if (client_src) {
+		struct sockaddr_in b = {0};
+
+		b.sin_family = AF_INET;
+		if (inet_pton(AF_INET, client_src, &b.sin_addr) != 1 ||
+		    (ntohl(b.sin_addr.s_addr) >> 24) != 127 ||
+		    bind(fd, (struct sockaddr *)&b, sizeof b) != 0) {
+			close(fd);
+			return false;
+		}
+	}
 	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
 		close(fd);
 		return false;
@@ -766,6 +787,412 @@ test_fifty_concurrent(void **state)
 	resp_free(&r);
 }
 
+/* ---------------------------------------------------------------- */
+/* Templates that bring their own fonts (--templates DIR). */
+
+static int
+stop_extra(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+		if (extra[i].pid > 0)
+			stop_server(&extra[i]);
+	return 0;
+}
+
+/* Read a whole file; NULL if it cannot be read. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    fseek(fp, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else if (buf) {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	fclose(fp);
+	return buf;
+}
+
+static bool
+spit(const char *path, const char *data, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+	bool ok;
+
+	if (fp == NULL)
+		return false;
+	ok = fwrite(data, 1, len, fp) == len;
+	return fclose(fp) == 0 && ok;
+}
+
+/* Replace every from (UTF-16BE) with to, of the same length. */
+static size_t
+replace_utf16(char *buf, size_t len, const char *from, const char *to)
+{
+	size_t n = strlen(from), hits = 0;
+
+	for (size_t i = 0; i + 2 * n <= len; i++) {
+		size_t k = 0;
+
+		while (k < n && buf[i + 2 * k] == 0 && buf[i + 2 * k + 1] == from[k])
+			k++;
+		if (k < n)
+			continue;
+		for (k = 0; k < n; k++)
+			buf[i + 2 * k + 1] = to[k];
+		hits++;
+	}
+	return hits;
+}
+
+/*
+ * A bundled font renamed "Qrpt Sans": the family and PostScript names in
+ * its name table rewritten (same lengths, so nothing else moves). No
+ * system font and nothing in fonts/ has that family, so a poster set in
+ * it shows that the template's own font file was used.
+ */
+static bool
+write_renamed_font(const char *from, const char *to)
+{
+	size_t len;
+	char *buf = slurp(from, &len);
+	bool ok;
+
+	if (buf == NULL)
+		return false;
+	ok = replace_utf16(buf, len, "Noto Sans", "Qrpt Sans") > 0 &&
+	    replace_utf16(buf, len, "NotoSans", "QrptSans") > 0 &&
+	    spit(to, buf, len);
+	free(buf);
+	return ok;
+}
+
+/* A template in the agency's font, with a bold headline. */
+static const char brand_yaml[] =
+    "qrposter: 1\n"
+    "name: Agency font\n"
+    "fonts: [QrptSans-Regular.ttf, QrptSans-Bold.ttf]\n"
+    "page: {size: letter, orientation: portrait, margin: 0.25in}\n"
+    "variables:\n"
+    "  code: {description: Location code}\n"
+    "  name: {description: Location name}\n"
+    "  report_url: {default: \"https://humantraffickinghotline.org/\"}\n"
+    "blocks:\n"
+    "  - type: text\n"
+    "    id: headline\n"
+    "    box: {x: 0.5in, y: 0.5in, w: 7.5in, h: 1.5in}\n"
+    "    text: \"<b>Call 1-888-373-7888</b>\"\n"
+    "    font: Qrpt Sans\n"
+    "    size: {max: 40pt, min: 20pt}\n"
+    "    color: \"#000000\"\n"
+    "    align: center\n"
+    "  - type: qr\n"
+    "    id: qr\n"
+    "    box: {x: center, y: 2.5in, w: 5in, h: 5.6in}\n"
+    "    data: \"{{report_url}}?loc={{code|url}}\"\n"
+    "    scan_distance: 1m\n"
+    "    caption: \"{{report_url}}\"\n"
+    "    caption_font: Qrpt Sans\n"
+    "    caption_size: {max: 15pt, min: 9pt}\n"
+    "  - type: text\n"
+    "    id: footer\n"
+    "    box: {x: 0.5in, y: 9.5in, w: 7.5in, h: 0.5in}\n"
+    "    text: \"Location: {{name}} · {{code}}\"\n"
+    "    font: Qrpt Sans\n"
+    "    size: {max: 14pt, min: 8pt}\n"
+    "    color: \"#000000\"\n"
+    "    align: center\n";
+
+/*
+ * A folder of templates that bring fonts: brand.yaml (above) and three
+ * copies of restroom-letter declaring the bundled Noto Sans files copied
+ * into DIR/fonts/, as an agency's folder would; and plain.yaml, a copy
+ * that brings none.
+ */
+static bool
+make_font_templates(char *dir)
+{
+	char path[512], from[512];
+	size_t len;
+	char *rl;
+	bool ok = true;
+
+	if (mkdtemp(dir) == NULL)
+		return false;
+	snprintf(path, sizeof path, "%s/fonts", dir);
+	if (mkdir(path, 0700) != 0)
+		return false;
+	for (int b = 0; b < 2 && ok; b++) {
+		const char *style = b ? "Bold" : "Regular";
+		char *data;
+
+		snprintf(from, sizeof from, "fonts/NotoSans-%s.ttf", style);
+		snprintf(path, sizeof path, "%s/QrptSans-%s.ttf", dir, style);
+		ok = write_renamed_font(from, path);
+		snprintf(path, sizeof path, "%s/fonts/NotoSans-%s.ttf", dir,
+		    style);
+		data = slurp(from, &len);
+		ok = ok && data && spit(path, data, len);
+		free(data);
+	}
+	snprintf(path, sizeof path, "%s/brand.yaml", dir);
+	ok = ok && spit(path, brand_yaml, strlen(brand_yaml));
+	rl = slurp("templates/restroom-letter.yaml", &len);
+	for (int i = 0; i < 3 && ok && rl; i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof path, "%s/rl-%c.yaml", dir, 'a' + i);
+		fp = fopen(path, "wb");
+		ok = fp && fprintf(fp, "fonts: [fonts/NotoSans-Regular.ttf, "
+		    "fonts/NotoSans-Bold.ttf]\n%s", rl) > 0;
+		if (fp && fclose(fp) != 0)
+			ok = false;
+	}
+	/* And one that brings none. */
+	snprintf(path, sizeof path, "%s/plain.yaml", dir);
+	ok = ok && rl && spit(path, rl, len);
+	free(rl);
+	return ok;
+}
+
+static void
+rm_rf(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* The fonts pdffonts lists in pdf, subset tags dropped, sorted, comma-
+ * separated, in out. */
+static bool
+pdf_fonts(const char *pdf, char *out, size_t n)
+{
+	char cmd[600], line[512];
+	FILE *fp;
+	int lineno = 0;
+
+	snprintf(cmd, sizeof cmd, "pdffonts '%s' | awk 'NR > 2 {print $1}' | "
+	    "sed 's/^[A-Z]\\{6\\}+//' | sort -u", pdf);
+	if ((fp = popen(cmd, "r")) == NULL)
+		return false;
+	out[0] = '\0';
+	while (fgets(line, sizeof line, fp)) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(out + strlen(out), n - strlen(out), "%s%s",
+		    lineno++ ? "," : "", line);
+	}
+	return pclose(fp) == 0 && lineno > 0;
+}
+
+static void
+test_template_font_web_matches_cli(void **state)
+{
+	char dir[] = "/tmp/qp-serve-fonts-XXXXXX", path[512], cmd[1200];
+	char cli[512], web[512];
+	child *s = &extra[0];
+	resp r;
+
+	(void)state;
+	assert_true(make_font_templates(dir));
+	snprintf(path, sizeof path, "--templates=%s", dir);
+	assert_true(start_server(s, path, "--workers=1"));
+	/* The one worker lays a poster out before the template's fonts are
+	 * registered, so its fonts are set up without them. */
+	assert_true(post(s->port, "/api/preview", "template=plain&"
+	    "var.code=A&var.name=B", &r));
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	/* The preview first: it must not pass with a substitute font. */
+	assert_true(post(s->port, "/api/preview", "template=brand&"
+	    "var.code=DEN-R3&var.name=Denver+Union+Station", &r));
+	if (r.status != 200)
+		fail_msg("preview: %d %s", r.status, r.body);
+	assert_non_null(strstr(r.body, "\"problems\":[]"));
+	resp_free(&r);
+	assert_true(post(s->port, "/api/poster", "template=brand&"
+	    "var.code=DEN-R3&var.name=Denver+Union+Station&format=pdf", &r));
+	assert_int_equal(r.status, 200);
+	snprintf(path, sizeof path, "%s/web.pdf", dir);
+	assert_true(spit(path, r.body, r.len));
+	resp_free(&r);
+	assert_int_equal(stop_server(s), 0);
+	snprintf(cmd, sizeof cmd, "%s render -t %s/brand.yaml -s code=DEN-R3 "
+	    "-s 'name=Denver Union Station' -o %s/cli.pdf", qrposter(), dir,
+	    dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/cli.pdf", dir);
+	assert_true(pdf_fonts(path, cli, sizeof cli));
+	snprintf(path, sizeof path, "%s/web.pdf", dir);
+	assert_true(pdf_fonts(path, web, sizeof web));
+	/* The template's font, bold and regular, and nothing else. */
+	assert_string_equal(cli, "QrptSans-Bold,QrptSans-Regular");
+	assert_string_equal(web, cli);
+	rm_rf(dir);
+}
+
+/* One client of the font-template server: previews of several templates
+ * and template lists, each on a fresh connection. */
+typedef struct font_client {
+	unsigned port;
+	int i;
+	int failures;
+	char src[32];
+	char last[256];
+} font_client;
+
+static void *
+font_client_main(void *arg)
+{
+	static const char *const names[] = {"rl-a", "rl-b", "rl-c", "brand"};
+	font_client *fc = arg;
+	char body[256];
+	resp r;
+
+	snprintf(fc->src, sizeof fc->src, "127.0.0.%d", 10 + fc->i);
+	client_src = fc->src;
+	for (int k = 0; k < 8; k++) {
+		bool ok;
+
+		if (k % 2 == 0)
+			ok = get(fc->port, "/api/templates", &r) && r.status == 200 &&
+			    strstr(r.body, "\"name\":\"rl-b\"") != NULL;
+		else {
+			snprintf(body, sizeof body, "template=%s&var.code=T%d-%d&"
+			    "var.name=Station+%d", names[(fc->i + k) % 4],
+			    fc->i, k, k);
+			ok = post(fc->port, "/api/preview", body, &r) &&
+			    r.status == 200 &&
+			    strstr(r.body, "\"problems\":[]") != NULL;
+		}
+		if (!ok) {
+			fc->failures++;
+			snprintf(fc->last, sizeof fc->last, "%d %.200s", r.status,
+			    r.body ? r.body : "(no answer)");
+		}
+		resp_free(&r);
+	}
+	return NULL;
+}
+
+/*
+ * Many concurrent previews of different templates, four of them with
+ * fonts of their own that the server registers while others render:
+ * every answer is right and the server stops cleanly (under `make tsan`,
+ * without a race report).
+ */
+static void
+test_concurrent_font_templates(void **state)
+{
+	enum { N = 24 };
+	char dir[] = "/tmp/qp-serve-fonts-XXXXXX";
+	pthread_t th[N];
+	font_client fc[N];
+	child *s = &extra[0];
+
+	(void)state;
+	assert_true(make_font_templates(dir));
+	assert_true(start_server(s, "--templates", dir));
+	for (int i = 0; i < N; i++) {
+		fc[i] = (font_client){.port = s->port, .i = i};
+		assert_int_equal(pthread_create(&th[i], NULL, font_client_main,
+		    &fc[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++)
+		if (fc[i].failures)
+			fail_msg("client %d: %d failures, last %s", i,
+			    fc[i].failures, fc[i].last);
+	assert_int_equal(stop_server(s), 0);
+	rm_rf(dir);
+}
+
+/* The server folders under dir (qrposter-serve-*), counted. */
+static int
+count_server_dirs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "qrposter-serve-", 15) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Start a server whose temporary folder goes under tmpdir. */
+static bool
+start_server_in(child *ch, const char *tmpdir)
+{
+	char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	bool ok;
+
+	setenv("TMPDIR", tmpdir, 1);
+	ok = start_server(ch, NULL, NULL);
+	if (old) {
+		setenv("TMPDIR", old, 1);
+		free(old);
+	} else
+		unsetenv("TMPDIR");
+	return ok;
+}
+
+/*
+ * A server that dies leaves its folder, locked while it lived; the next
+ * one to start removes it, and leaves a live server's alone. A server
+ * that is stopped leaves nothing.
+ */
+static void
+test_dead_server_folder_is_removed(void **state)
+{
+	char dir[] = "/tmp/qp-serve-tmp-XXXXXX";
+	child *a = &extra[0], *b = &extra[1], *c = &extra[2];
+	resp r;
+	int st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_true(start_server_in(a, dir));
+	assert_true(start_server_in(b, dir));
+	assert_int_equal(count_server_dirs(dir), 2);
+	/* A's folder holds a poster on its way out when A is killed. */
+	assert_true(post(a->port, "/api/poster", "template=restroom-letter&"
+	    "var.code=A&var.name=B", &r));
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	kill(a->pid, SIGKILL);
+	waitpid(a->pid, &st, 0);
+	a->pid = 0;
+	close(a->out);
+	assert_int_equal(count_server_dirs(dir), 2);
+	assert_true(start_server_in(c, dir));
+	/* A's is gone; B's (alive) and C's are there. */
+	assert_int_equal(count_server_dirs(dir), 2);
+	assert_int_equal(stop_server(b), 0);
+	assert_int_equal(stop_server(c), 0);
+	assert_int_equal(count_server_dirs(dir), 0);
+	rm_rf(dir);
+}
+
 static void
 test_slow_render_is_cut_off(void **state)
 {
@@ -1037,6 +1464,12 @@ main(void)
 		cmocka_unit_test(test_fifty_concurrent),
 		cmocka_unit_test(test_batch_print_run),
 		cmocka_unit_test(test_batch_bad_uploads),
+		cmocka_unit_test_teardown(test_template_font_web_matches_cli,
+		    stop_extra),
+		cmocka_unit_test_teardown(test_concurrent_font_templates,
+		    stop_extra),
+		cmocka_unit_test_teardown(test_dead_server_folder_is_removed,
+		    stop_extra),
 		cmocka_unit_test(test_slow_render_is_cut_off),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_sigint_stops_cleanly),
