@@ -589,6 +589,13 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 	s->nthreads = o->workers ? o->workers :
 	    (unsigned)(ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu);
 	s->threads = qp_xcalloc(s->nthreads, sizeof *s->threads);
+	/*
+	 * A layout context made and dropped before any worker starts: GLib
+	 * creates Pango's font map classes on first use, safely but with
+	 * atomics ThreadSanitizer cannot see. Made here, once, the workers
+	 * only read them.
+	 */
+	qp_layout_ctx_free(qp_layout_ctx_new());
 	for (unsigned i = 0; i < s->nthreads; i++)
 		if (pthread_create(&s->threads[i], NULL, srv_worker, s) != 0) {
 			s->nthreads = i;
