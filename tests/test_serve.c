@@ -33,7 +33,9 @@
 typedef struct child {
 	pid_t pid;
 	int out; /* its stdout */
+	char host[64]; /* the address it listens on */
 	unsigned port;
+	char token[64]; /* the access token in its address, or "" */
 	char banner[1024];
 } child;
 
@@ -53,6 +55,8 @@ static child extra[3];
  * choice, 127.0.0.1). Any address in 127.0.0.0/8 is this machine, so a
  * test can be several clients at once without leaving it. */
 static __thread const char *client_src;
+/* The server's address for this thread's connections (NULL: 127.0.0.1). */
+static __thread const char *client_dst;
 
 /* The binary under test; a bare name means the one in this directory
  * (make passes QRPOSTER=qrposter), never one found on $PATH. */
@@ -121,10 +125,13 @@ start_server(child *ch, const char *extra1, const char *extra2)
 	ch->out = fds[0];
 	if (!read_line(ch->out, ch->banner, sizeof ch->banner))
 		return false;
-	p = strstr(ch->banner, "http://127.0.0.1:");
-	if (p == NULL)
+	/* "... at http://HOST:PORT/" or ".../?token=TOKEN" */
+	p = strstr(ch->banner, "http://");
+	if (p == NULL || sscanf(p + 7, "%63[0-9.]:%u", ch->host,
+	    &ch->port) != 2)
 		return false;
-	ch->port = (unsigned)strtoul(p + 17, NULL, 10);
+	if ((p = strstr(ch->banner, "?token=")) != NULL)
+		snprintf(ch->token, sizeof ch->token, "%s", p + 7);
 	return ch->port > 0;
 }
 
@@ -176,6 +183,9 @@ raw(unsigned port, const char *req, size_t reqlen, resp *r)
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (client_dst && (inet_pton(AF_INET, client_dst, &a.sin_addr) != 1 ||
+	    (ntohl(a.sin_addr.s_addr) >> 24) != 127))
+		return false; /* never anything but this machine */
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return false;
 	if (client_src) {
@@ -572,14 +582,43 @@ test_bad_requests(void **state)
 				fail_msg("%s: status %d", bad[i], r.status);
 			resp_free(&r);
 		}
-		/* Not HTTP at all: a 4xx or a closed connection, and the
-		 * server is still there. */
-		if (raw(srv.port, "GARBAGE\r\n\r\n", 11, &r)) {
-			assert_true(r.status >= 400 && r.status < 500);
+		/* Not HTTP at all: a 400, whether the line ends or not, and
+		 * the server is still there. */
+		static const struct {
+			const char *req;
+			size_t len;
+		} garbage[] = {
+			{"GARBAGE\r\n\r\n", 11},
+			{"GET\r\n\r\n", 7},
+			{"hello world\r\n\r\n", 15},
+			{"\x00\x01\x02\x03 \x04\r\n\r\n", 11},
+			/* a TLS ClientHello, no line end anywhere */
+			{"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 11},
+			{"GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n", 35},
+		};
+
+		for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+			assert_true(raw(srv.port, garbage[i].req, garbage[i].len,
+			    &r));
+			if (r.status != 400)
+				fail_msg("garbage %zu: status %d", i, r.status);
+			assert_non_null(header(&r, "Connection"));
+			assert_string_equal(header(&r, "Connection"), "close");
 			resp_free(&r);
 		}
 		assert_true(get(srv.port, "/api/templates", &r));
 		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	{
+		/* Two Host headers, the first a good one: refused. */
+		static const char two[] = "GET /api/templates HTTP/1.1\r\n"
+		    "Host: 127.0.0.1\r\nHost: evil.example\r\n"
+		    "Connection: close\r\n\r\n";
+
+		assert_true(raw(srv.port, two, strlen(two), &r));
+		assert_int_equal(r.status, 400);
+		assert_non_null(strstr(r.body, "Host"));
 		resp_free(&r);
 	}
 	{
@@ -663,6 +702,18 @@ test_oversized_requests(void **state)
 	resp_free(&r);
 	free(body);
 
+	/* A request head over 16 KB: refused at the door. */
+	body = malloc(20 * 1024 + 256);
+	n = sprintf(body, "GET /api/templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "X-Big: ");
+	memset(body + n, 'b', 20 * 1024);
+	n += 20 * 1024;
+	n += sprintf(body + n, "\r\nConnection: close\r\n\r\n");
+	assert_true(raw(srv.port, body, (size_t)n, &r));
+	assert_int_equal(r.status, 431);
+	resp_free(&r);
+	free(body);
+
 	/* A body where none belongs. */
 	n = snprintf(q, sizeof q, "GET /api/templates HTTP/1.1\r\nHost: "
 	    "127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
@@ -738,6 +789,7 @@ typedef struct client {
 	int i;
 	int status;
 	bool ok;
+	char src[32];
 } client;
 
 static void *
@@ -747,6 +799,10 @@ one_client(void *arg)
 	char body[256];
 	resp r;
 
+	/* Five clients' worth of addresses: one address may have 16
+	 * requests in hand at once. */
+	snprintf(c->src, sizeof c->src, "127.0.0.%d", 20 + c->i % 5);
+	client_src = c->src;
 	snprintf(body, sizeof body, "template=%s&var.code=LOC-%d&var.name="
 	    "Station+%d%s", c->i % 3 == 0 ? "station-tabloid" :
 	    "restroom-letter", c->i, c->i, c->i % 5 == 0 ? "&format=pdf" : "");
@@ -1193,6 +1249,246 @@ test_dead_server_folder_is_removed(void **state)
 	rm_rf(dir);
 }
 
+/* ---------------------------------------------------------------- */
+/* Clients that hold connections, and the access token. All on this
+ * machine: every address used is in 127.0.0.0/8. */
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A connection from src (a 127.x address) to the server, or -1. */
+static int
+connect_from(const char *src, unsigned port)
+{
+	struct sockaddr_in a = {0}, b = {0};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_family = b.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || inet_pton(AF_INET, src, &b.sin_addr) != 1 ||
+	    (ntohl(b.sin_addr.s_addr) >> 24) != 127 ||
+	    bind(fd, (struct sockaddr *)&b, sizeof b) != 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* True if the server has closed fd (end of file within ms). */
+static bool
+closed_within(int fd, int ms)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	char c;
+
+	return poll(&p, 1, ms) > 0 && recv(fd, &c, 1, MSG_PEEK) == 0;
+}
+
+/* A client that sends a request line, then one header line every 5 s,
+ * for at most 30 s: what the server did, and when. */
+typedef struct trickler {
+	unsigned port;
+	int lines;       /* header lines sent */
+	bool stopped;    /* the server answered or closed before the last */
+	double secs;     /* from connecting to that */
+	char status[64]; /* its status line, if it answered */
+} trickler;
+
+static void *
+trickle_main(void *arg)
+{
+	static const char start[] = "GET /api/templates HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n";
+	trickler *t = arg;
+	double t0 = now_s();
+	int fd = connect_from("127.0.0.4", t->port);
+
+	if (fd < 0 || send(fd, start, strlen(start), MSG_NOSIGNAL) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	for (int i = 0; i < 6 && !t->stopped; i++) {
+		struct pollfd p = {fd, POLLIN, 0};
+		char line[64];
+		int n;
+
+		if (poll(&p, 1, 5000) > 0) {
+			char buf[256];
+			ssize_t got = recv(fd, buf, sizeof buf - 1, 0);
+
+			buf[got > 0 ? got : 0] = '\0';
+			sscanf(buf, "%63[^\r\n]", t->status);
+			t->stopped = true;
+			break;
+		}
+		n = snprintf(line, sizeof line, "X-Slow-%d: 1\r\n", i);
+		if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+			t->stopped = true;
+		else
+			t->lines++;
+	}
+	t->secs = now_s() - t0;
+	close(fd);
+	return NULL;
+}
+
+/*
+ * 150 idle connections from one address and a client trickling its
+ * headers from another leave the editor usable, at once, from a third
+ * address and from the flooding one; the door keeps at most
+ * QP_SERVE_PER_ADDRESS of the idle ones, answers the trickler 408, and
+ * closes the rest by the end of the head timeout.
+ */
+static void
+test_slow_clients_do_not_lock_out(void **state)
+{
+	enum { IDLE = 150 };
+	static const char *const editors[] = {"127.0.0.2", "127.0.0.3", NULL};
+	child *s = &extra[0];
+	int idle[IDLE], still_open = 0, closed = 0;
+	trickler t = {0};
+	pthread_t th;
+	resp r;
+
+	(void)state;
+	assert_true(start_server(s, NULL, NULL));
+	for (int i = 0; i < IDLE; i++)
+		assert_true((idle[i] = connect_from("127.0.0.3", s->port)) >= 0);
+	t.port = s->port;
+	assert_int_equal(pthread_create(&th, NULL, trickle_main, &t), 0);
+	for (size_t i = 0; i < sizeof editors / sizeof editors[0]; i++) {
+		double t0 = now_s();
+
+		client_src = editors[i];
+		assert_true(get(s->port, "/", &r));
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+		assert_true(post(s->port, "/api/preview", "template="
+		    "restroom-letter&var.code=A&var.name=B", &r));
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body, "\"ok\":true"));
+		resp_free(&r);
+		print_message("editor from %s: page and preview in %.2f s\n",
+		    editors[i] ? editors[i] : "127.0.0.1", now_s() - t0);
+	}
+	client_src = NULL;
+	for (int i = 0; i < IDLE; i++)
+		if (!closed_within(idle[i], 0))
+			still_open++;
+	print_message("idle connections the server still holds: %d of %d\n",
+	    still_open, IDLE);
+	assert_true(still_open <= QP_SERVE_PER_ADDRESS);
+	pthread_join(th, NULL);
+	print_message("trickler: %d header lines, then '%s' after %.1f s\n",
+	    t.lines, t.status, t.secs);
+	assert_true(t.stopped);
+	assert_int_equal(strncmp(t.status, "HTTP/1.1 408", 12), 0);
+	for (int i = 0; i < IDLE; i++) {
+		if (closed_within(idle[i], IO_TIMEOUT_MS))
+			closed++;
+		close(idle[i]);
+	}
+	assert_int_equal(closed, IDLE);
+	assert_int_equal(stop_server(s), 0);
+}
+
+/* A request with one extra header line; the status, body in r. */
+static bool
+get_with(unsigned port, const char *path, const char *hdr, resp *r)
+{
+	char req[2048];
+	int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: "
+	    "127.0.0.2:%u\r\n%s%sConnection: close\r\n\r\n", path, port,
+	    hdr ? hdr : "", hdr ? "\r\n" : "");
+
+	return raw(port, req, (size_t)n, r);
+}
+
+/*
+ * --token (and any non-loopback address): every request needs the
+ * token printed at start-up; the printed address sets it as a cookie
+ * and goes to the page; scripts send it as a Bearer token.
+ */
+static void
+test_token_required(void **state)
+{
+	child *s = &extra[0];
+	char hdr[256], cookie[128], *p;
+	resp r;
+
+	(void)state;
+	assert_true(start_server(s, "--bind=127.0.0.2", "--token"));
+	assert_string_equal(s->host, "127.0.0.2");
+	assert_int_equal(strlen(s->token), 32);
+	assert_int_equal(strspn(s->token, "0123456789abcdef"), 32);
+	client_dst = "127.0.0.2";
+	assert_true(get_with(s->port, "/api/templates", NULL, &r));
+	assert_int_equal(r.status, 401);
+	assert_header_has(&r, "WWW-Authenticate", "Bearer");
+	assert_non_null(strstr(r.body, "token"));
+	resp_free(&r);
+	assert_true(get_with(s->port, "/?token=0123456789abcdef0123456789"
+	    "abcdef", NULL, &r));
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	snprintf(hdr, sizeof hdr, "Authorization: Bearer %.31s", s->token);
+	assert_true(get_with(s->port, "/api/templates", hdr, &r));
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	/* A form posted without it is refused before it is read. */
+	assert_true(post(s->port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B", &r));
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+
+	/* The printed address: a cookie, and the page without the token. */
+	snprintf(hdr, sizeof hdr, "/?token=%s", s->token);
+	assert_true(get_with(s->port, hdr, NULL, &r));
+	assert_int_equal(r.status, 303);
+	assert_string_equal(header(&r, "Location"), "/");
+	snprintf(cookie, sizeof cookie, "qrposter_token_%u=%s", s->port,
+	    s->token);
+	assert_header_has(&r, "Set-Cookie", cookie);
+	assert_header_has(&r, "Set-Cookie", "HttpOnly");
+	assert_header_has(&r, "Set-Cookie", "SameSite=Strict");
+	resp_free(&r);
+	snprintf(hdr, sizeof hdr, "Cookie: %s", cookie);
+	assert_true(get_with(s->port, "/", hdr, &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<script src=\"/app.js\""));
+	resp_free(&r);
+	if ((p = strchr(hdr + 8, '=')) != NULL)
+		p[1] = p[1] == '0' ? '1' : '0'; /* one wrong digit */
+	assert_true(get_with(s->port, "/", hdr, &r));
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", s->token);
+	assert_true(get_with(s->port, "/api/templates", hdr, &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "restroom-letter"));
+	resp_free(&r);
+	assert_int_equal(stop_server(s), 0);
+
+	/* 127.0.0.2 is loopback: without --token, none is needed. */
+	assert_true(start_server(s, "--bind=127.0.0.2", NULL));
+	assert_string_equal(s->token, "");
+	assert_true(get_with(s->port, "/api/templates", NULL, &r));
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	client_dst = NULL;
+	assert_int_equal(stop_server(s), 0);
+}
+
 static void
 test_slow_render_is_cut_off(void **state)
 {
@@ -1470,6 +1766,9 @@ main(void)
 		    stop_extra),
 		cmocka_unit_test_teardown(test_dead_server_folder_is_removed,
 		    stop_extra),
+		cmocka_unit_test_teardown(test_slow_clients_do_not_lock_out,
+		    stop_extra),
+		cmocka_unit_test_teardown(test_token_required, stop_extra),
 		cmocka_unit_test(test_slow_render_is_cut_off),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_sigint_stops_cleanly),
