@@ -784,7 +784,8 @@ test_poster_pdf_and_png(void **state)
 	run(cmd);
 }
 
-/* 50 clients at once, mixed previews and downloads: all answered. */
+/* 50 clients at once, mixed previews and downloads of six templates:
+ * all answered. */
 typedef struct client {
 	int i;
 	int status;
@@ -795,6 +796,11 @@ typedef struct client {
 static void *
 one_client(void *arg)
 {
+	/* Different templates at once: pictures, a logo in the code and
+	 * Chinese text among them. */
+	static const char *const names[] = {"restroom-letter",
+		"station-tabloid", "agency-letter", "logo-qr-letter",
+		"multilingual-tabloid", "car-card"};
 	client *c = arg;
 	char body[256];
 	resp r;
@@ -804,8 +810,8 @@ one_client(void *arg)
 	snprintf(c->src, sizeof c->src, "127.0.0.%d", 20 + c->i % 5);
 	client_src = c->src;
 	snprintf(body, sizeof body, "template=%s&var.code=LOC-%d&var.name="
-	    "Station+%d%s", c->i % 3 == 0 ? "station-tabloid" :
-	    "restroom-letter", c->i, c->i, c->i % 5 == 0 ? "&format=pdf" : "");
+	    "Station+%d%s", names[c->i % 6], c->i, c->i,
+	    c->i % 5 == 0 ? "&format=pdf" : "");
 	c->ok = post(srv.port, c->i % 5 == 0 ? "/api/poster" : "/api/preview",
 	    body, &r);
 	c->status = r.status;
