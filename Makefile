@@ -134,11 +134,13 @@ $(BUILD)/tests/test_batch: tests/test_batch.c $(wildcard tests/*.h) $(BUILD)/lib
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
-# The server test is a plain HTTP client of `qrposter serve`: it needs
-# the library's serve.h helpers, not the shared test helpers.
-$(BUILD)/tests/test_serve: tests/test_serve.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
+# The server tests are plain HTTP clients of `qrposter serve`
+# (tests/serve_client.c): they need the library's serve.h, not the shared
+# test helpers.
+SERVE_TESTS = $(BUILD)/tests/test_serve $(BUILD)/tests/test_serve_safety
+$(SERVE_TESTS): $(BUILD)/tests/%: tests/%.c tests/serve_client.c tests/serve_client.h $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/serve_client.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 test: deps qrposter $(TEST_BIN)
 	@QRPOSTER=./$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
@@ -177,11 +179,11 @@ sanitize:
 TSAN = -fsanitize=thread -fno-omit-frame-pointer
 tsan: deps
 	$(MAKE) BUILD=build-tsan QRPOSTER_BIN=build-tsan/qrposter OPT="-O1 -g $(TSAN)" \
-	  LDFLAGS="$(TSAN)" qrposter build-tsan/tests/test_serve
+	  LDFLAGS="$(TSAN)" qrposter build-tsan/tests/test_serve build-tsan/tests/test_serve_safety
 	@rm -f build-tsan/tsan.*
-	QRPOSTER=build-tsan/qrposter QRPOSTER_DATADIR=$(CURDIR) CMOCKA_MESSAGE_OUTPUT=stdout G_SLICE=always-malloc \
+	QRPOSTER=build-tsan/qrposter QRPOSTER_DATADIR=$(CURDIR) G_SLICE=always-malloc \
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan" \
-	  build-tsan/tests/test_serve
+	  sh tests/run.sh build-tsan/tests/test_serve build-tsan/tests/test_serve_safety
 	@if ls build-tsan/tsan.* >/dev/null 2>&1; then cat build-tsan/tsan.*; \
 	  echo "tsan: ThreadSanitizer reports above"; exit 1; fi
 	@echo "tsan: no data races, no lock-order problems"
