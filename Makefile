@@ -9,9 +9,9 @@ DATADIR = $(PREFIX)/share/qrposter
 MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
-PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0 \
-       libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0 libexif libjpeg \
-       zxing
+PKGS = cairo pangocairo pangoft2 pango fontconfig libqrencode yaml-0.1 libpng \
+       glib-2.0 libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0 libexif \
+       libjpeg zxing
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
@@ -42,7 +42,7 @@ OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(CXX_SRC:src/%.cpp=$(BUILD)/%.o) $(BUILD)/web
       $(BUILD)/link_shorteners.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test golden audit-rate test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
+.PHONY: all deps test golden audit-rate test-browser sanitize tsan memcheck bench install uninstall clean sample help fuzz fuzz-build
 
 all: qrposter
 
@@ -54,6 +54,7 @@ help:
 	@echo "make golden     rewrite tests/golden/ after a deliberate layout change"
 	@echo "make test-browser  drive the web editor in headless Chromium"
 	@echo "make sanitize   run the test suite under ASan+UBSan"
+	@echo "make tsan       run the server tests under ThreadSanitizer"
 	@echo "make memcheck   library tests and a few renders under valgrind"
 	@echo "make bench      measure pages per second and bytes per page"
 	@echo "make audit-rate audit's decode rate by distance and angle"
@@ -153,11 +154,13 @@ $(BUILD)/tests/test_batch: tests/test_batch.c $(wildcard tests/*.h) $(BUILD)/lib
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
-# The server test is a plain HTTP client of `qrposter serve`: it needs
-# the library's serve.h helpers, not the shared test helpers.
-$(BUILD)/tests/test_serve: tests/test_serve.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
+# The server tests are plain HTTP clients of `qrposter serve`
+# (tests/serve_client.c): they need the library's serve.h, not the shared
+# test helpers.
+SERVE_TESTS = $(BUILD)/tests/test_serve $(BUILD)/tests/test_serve_safety
+$(SERVE_TESTS): $(BUILD)/tests/%: tests/%.c tests/serve_client.c tests/serve_client.h $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/serve_client.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
 # The audit's simulated phone photos (tests/photosim.c) serve the audit
 # test and the measuring program behind its decode-rate table.
@@ -205,6 +208,23 @@ sanitize:
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test
+
+# The web editor's server and its tests built with ThreadSanitizer: the
+# server runs as the test's child, so both are instrumented. A report
+# stops the server (halt_on_error) and is kept in build-tsan/tsan.*;
+# any report fails the run. tests/tsan.supp holds the suppressions, each
+# for a system library and justified there.
+TSAN = -fsanitize=thread -fno-omit-frame-pointer
+tsan: deps
+	$(MAKE) BUILD=build-tsan QRPOSTER_BIN=build-tsan/qrposter OPT="-O1 -g $(TSAN)" \
+	  LDFLAGS="$(TSAN)" qrposter build-tsan/tests/test_serve build-tsan/tests/test_serve_safety
+	@rm -f build-tsan/tsan.*
+	QRPOSTER=build-tsan/qrposter QRPOSTER_DATADIR=$(CURDIR) G_SLICE=always-malloc \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan" \
+	  sh tests/run.sh build-tsan/tests/test_serve build-tsan/tests/test_serve_safety
+	@if ls build-tsan/tsan.* >/dev/null 2>&1; then cat build-tsan/tsan.*; \
+	  echo "tsan: ThreadSanitizer reports above"; exit 1; fi
+	@echo "tsan: no data races, no lock-order problems"
 
 # The library-level tests and a few command-line renders under valgrind
 # memcheck: any error, or a definite leak not inside the system libraries'
@@ -310,4 +330,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-san build-fuzz qrposter
+	rm -rf build build-san build-tsan build-fuzz qrposter

@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include "batch_int.h"
+#include "fonts.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -225,8 +226,10 @@ setup(batch *b, qp_error *err)
 	qp_record rec;
 	int r = 0;
 
-	if ((b->t = t = qp_template_load(o->template_path, err)) == NULL)
+	if ((b->t = t = qp_template_load(o->template_path, err)) == NULL ||
+	    !qp_fonts_add_template(t, err))
 		return false;
+	qp_outfile_protect(o->template_path, "the template");
 	b->bind = qp_binding_new(t);
 	for (size_t i = 0; i < o->nsets; i++)
 		if (!qp_binding_set_err(b->bind, o->sets[i], err))

@@ -187,7 +187,8 @@ qp_cmd_check(int argc, char **argv)
 		goto done;
 	}
 	rc = QP_EXIT_ERROR;
-	if ((t = qp_template_open(tmpl_arg, &err)) == NULL) {
+	if ((t = qp_template_open(tmpl_arg, &err)) == NULL ||
+	    !qp_fonts_add_template(t, &err)) {
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <pango/pangofc-fontmap.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,7 @@ typedef struct fit_memo {
 } fit_memo;
 
 struct qp_layout_ctx {
+	unsigned long fonts_gen; /* qp_fonts_generation() it was made at */
 	PangoFontMap *fontmap;
 	PangoContext *pango;
 	PangoContext *pango_rtl; /* the same, base direction right-to-left */
@@ -110,13 +112,23 @@ qp_layout_ctx_new(void)
 {
 	qp_layout_ctx *ctx = qp_xcalloc(1, sizeof *ctx);
 	cairo_font_options_t *fo = cairo_font_options_create();
+	FcConfig *fc;
 
 	/*
 	 * A private font map per context (so worker threads never share
 	 * one), 72 units per inch so a Pango point is a PDF point, and no
-	 * hinting so text measures the same at every resolution.
+	 * hinting so text measures the same at every resolution. It uses
+	 * the fontconfig configuration current now, which nobody changes
+	 * (fonts.h): fonts added later make a new one, and the context
+	 * stale (qp_layout_ctx_stale).
 	 */
 	ctx->fontmap = pango_cairo_font_map_new();
+	fc = qp_fonts_config(&ctx->fonts_gen);
+	if (PANGO_IS_FC_FONT_MAP(ctx->fontmap))
+		pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(ctx->fontmap),
+		    fc);
+	if (fc)
+		FcConfigDestroy(fc); /* the font map holds its own reference */
 	pango_cairo_font_map_set_resolution(
 	    PANGO_CAIRO_FONT_MAP(ctx->fontmap), 72.0);
 	ctx->pango = pango_font_map_create_context(ctx->fontmap);
@@ -139,6 +151,12 @@ qp_layout_ctx_new(void)
 	pango_context_set_base_dir(ctx->pango_rtl, PANGO_DIRECTION_RTL);
 	cairo_font_options_destroy(fo);
 	return ctx;
+}
+
+bool
+qp_layout_ctx_stale(const qp_layout_ctx *ctx)
+{
+	return ctx->fonts_gen != qp_fonts_generation();
 }
 
 void

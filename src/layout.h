@@ -66,6 +66,10 @@ typedef struct qp_layout_ctx qp_layout_ctx;
 qp_layout_ctx *qp_layout_ctx_new(void);
 void qp_layout_ctx_free(qp_layout_ctx *ctx);
 
+/* True if fonts were added (qp_fonts_add_files) since ctx was made: it
+ * does not see them; make a new one. */
+bool qp_layout_ctx_stale(const qp_layout_ctx *ctx);
+
 /*
  * What laying out the same page found elsewhere (a batch's worker
  * process): each text item's fitted size and each QR item's symbol, in

@@ -694,9 +694,7 @@ srv_api_poster(qp_server *s, struct MHD_Connection *c, const req *r)
 	    "application/pdf" : "image/png");
 	MHD_add_response_header(resp, "Content-Disposition", name.data);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	srv_common_headers(resp);
 	ret = MHD_queue_response(c, 200, resp);
 	MHD_destroy_response(resp);
 	qp_buf_free(&name);

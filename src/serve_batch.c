@@ -150,22 +150,6 @@ batch_find(qp_server *s, const char *id, size_t idlen)
 	return NULL;
 }
 
-static bool
-random_id(char *out, size_t n)
-{
-	unsigned char raw[16];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = read(fd, raw, sizeof raw) == (ssize_t)sizeof raw;
-	close(fd);
-	for (size_t i = 0; ok && i < sizeof raw && 2 * i + 2 < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-	return ok;
-}
-
 typedef struct sets_ctx {
 	bjob *b;
 	const qp_template *t;
@@ -306,7 +290,7 @@ srv_api_batch_start(qp_server *s, struct MHD_Connection *c, const req *r)
 			goto out;
 		}
 	pthread_mutex_unlock(&s->mu);
-	if (!random_id(b->id, sizeof b->id)) {
+	if (!srv_random_hex(b->id, sizeof b->id)) {
 		ret = srv_send_error(c, 500, "cannot make a print-run id");
 		goto out;
 	}
@@ -432,9 +416,7 @@ send_file(struct MHD_Connection *c, const char *path, const char *type,
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Content-Disposition", disp);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	srv_common_headers(resp);
 	ret = MHD_queue_response(c, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;

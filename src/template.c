@@ -480,7 +480,8 @@ parse_blocks(parser *p, yaml_node_t *n)
 
 /*
  * fonts: [file, ...] - font files the template brings, relative to the
- * template's folder; qp_template_load() registers them with fontconfig.
+ * template's folder. Only their paths are kept: whoever lays the template
+ * out registers them (qp_fonts_add_template).
  * A file that is not there is an error at its line and column.
  */
 static bool
@@ -714,14 +715,6 @@ qp_template_load(const char *path, qp_error *err)
 		qp_buf_add(&b, "", 0);
 	t = qp_template_parse(path, b.data, b.len, err);
 	qp_buf_free(&b);
-	if (t && !qp_fonts_add_files((const char *const *)t->font_files,
-	    t->nfont_files, err)) {
-		qp_error_prefix(err, "%s", path);
-		qp_template_free(t);
-		return NULL;
-	}
-	if (t)
-		qp_outfile_protect(path, "the template");
 	return t;
 }
 

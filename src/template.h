@@ -174,7 +174,12 @@ typedef struct qp_template {
 	qp_policy_spec policy;
 } qp_template;
 
-/* Load and validate a template file. NULL on error, err says file:l:c. */
+/*
+ * Load and validate a template file. NULL on error, err says file:l:c.
+ * Loading has no side effects: the fonts it lists (font_files) are not
+ * registered and the file is not protected from being overwritten; see
+ * qp_fonts_add_template (fonts.h) for a template about to be laid out.
+ */
 qp_template *qp_template_load(const char *path, qp_error *err);
 /* Parse from memory; path is used in messages only. */
 qp_template *qp_template_parse(const char *path, const char *text,

@@ -13,7 +13,6 @@
  *   template_policy.c the link and number policy (policy:)
  */
 #include "template.h"
-#include "fonts.h"
 
 #include <errno.h>
 #include <stdarg.h>
