@@ -9,15 +9,19 @@ DATADIR = $(PREFIX)/share/qrposter
 MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
-PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0 \
-       libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0
+PKGS = cairo pangocairo pangoft2 pango fontconfig libqrencode yaml-0.1 libpng \
+       glib-2.0 libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0 libexif \
+       libjpeg zxing
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
 CFLAGS ?=
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DQP_DATADIR='"$(DATADIR)"'
 QP_CFLAGS = -std=c11 -pthread $(WARN) $(OPT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
+QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread -lstdc++
+# The one C++ file: ZXing-cpp behind a C interface (src/zxread.h).
+CXX ?= c++
+QP_CXXFLAGS = -std=c++17 -pthread -Wall -Wextra -Werror $(OPT) $(shell pkg-config --cflags zxing 2>/dev/null)
 
 # Debian packages the build, the tests and the benchmark need.
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
@@ -26,17 +30,19 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
        qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev \
-       libgdk-pixbuf-2.0-dev librsvg2-dev
+       libgdk-pixbuf-2.0-dev librsvg2-dev libexif-dev libjpeg-dev libzxing-dev
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
 CLI_SRC = src/main.c $(sort $(wildcard src/cmd_*.c))
 SRC = $(sort $(filter-out $(CLI_SRC),$(wildcard src/*.c)))
 BUILD ?= build
-OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
+CXX_SRC = $(sort $(wildcard src/*.cpp))
+OBJ = $(SRC:src/%.c=$(BUILD)/%.o) $(CXX_SRC:src/%.cpp=$(BUILD)/%.o) $(BUILD)/web_assets.o \
+      $(BUILD)/link_shorteners.o
 CLI_OBJ = $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test golden test-browser sanitize memcheck bench install uninstall clean sample help fuzz fuzz-build
+.PHONY: all deps test golden audit-rate test-browser sanitize tsan memcheck bench install uninstall clean sample help fuzz fuzz-build
 
 all: qrposter
 
@@ -48,8 +54,10 @@ help:
 	@echo "make golden     rewrite tests/golden/ after a deliberate layout change"
 	@echo "make test-browser  drive the web editor in headless Chromium"
 	@echo "make sanitize   run the test suite under ASan+UBSan"
+	@echo "make tsan       run the server tests under ThreadSanitizer"
 	@echo "make memcheck   library tests and a few renders under valgrind"
 	@echo "make bench      measure pages per second and bytes per page"
+	@echo "make audit-rate audit's decode rate by distance and angle"
 	@echo "make install    install (PREFIX=$(PREFIX) DESTDIR=...)"
 
 # Install missing Debian packages. Needs root (or sudo).
@@ -66,6 +74,9 @@ deps:
 
 $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: src/%.cpp src/*.h | $(BUILD)
+	$(CXX) $(CPPFLAGS) $(QP_CXXFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -89,6 +100,16 @@ $(BUILD)/web_assets.c: $(WEB) Makefile | $(BUILD)
 	  echo "const unsigned long qp_web_nassets = $$i;"; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/web_assets.o: $(BUILD)/web_assets.c src/serve.h
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -Isrc -c -o $@ $<
+
+# The link policy's shortener list (templates/link-shorteners.txt, one
+# domain a line, with its sources) is compiled in: qp_link_shorteners[].
+$(BUILD)/link_shorteners.c: templates/link-shorteners.txt Makefile | $(BUILD)
+	@{ echo '#include "policy.h"'; echo 'const char *const qp_link_shorteners[] = {'; \
+	  sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$$/d' -e 's/[^a-z0-9.-]//g' -e 's/.*/"&",/' $<; \
+	  echo 'NULL};'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/link_shorteners.o: $(BUILD)/link_shorteners.c src/policy.h src/check.h
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/libqrposter.a: $(OBJ)
@@ -133,11 +154,28 @@ $(BUILD)/tests/test_batch: tests/test_batch.c $(wildcard tests/*.h) $(BUILD)/lib
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
-# The server test is a plain HTTP client of `qrposter serve`: it needs
-# the library's serve.h helpers, not the shared test helpers.
-$(BUILD)/tests/test_serve: tests/test_serve.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
+# The server tests are plain HTTP clients of `qrposter serve`
+# (tests/serve_client.c): they need the library's serve.h, not the shared
+# test helpers.
+SERVE_TESTS = $(BUILD)/tests/test_serve $(BUILD)/tests/test_serve_safety
+$(SERVE_TESTS): $(BUILD)/tests/%: tests/%.c tests/serve_client.c tests/serve_client.h $(BUILD)/libqrposter.a
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/serve_client.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+
+# The audit's simulated phone photos (tests/photosim.c) serve the audit
+# test and the measuring program behind its decode-rate table.
+$(BUILD)/tests/test_audit: tests/test_audit.c tests/photosim.c tests/photosim.h $(TEST_HELPERS) $(BUILD)/libqrposter.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/photosim.c $(TEST_HELPERS) $(BUILD)/libqrposter.a $(QP_LIBS) -lz $(TEST_LIBS)
+
+$(BUILD)/audit-rate: tests/audit_rate.c tests/photosim.c tests/photosim.h $(BUILD)/libqrposter.a
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/photosim.c $(BUILD)/libqrposter.a $(QP_LIBS)
+
+# Decode rate by distance and angle, and time per photo (minutes; not
+# part of make test). AUDIT_REPEATS photos a cell.
+AUDIT_REPEATS ?= 3
+audit-rate: qrposter $(BUILD)/audit-rate
+	QRPOSTER=./$(QRPOSTER_BIN) QRPOSTER_DATADIR=$(CURDIR) $(BUILD)/audit-rate $(AUDIT_REPEATS)
 
 test: deps qrposter $(TEST_BIN)
 	@QRPOSTER=./$(QRPOSTER_BIN) sh tests/run.sh $(TEST_BIN)
@@ -151,12 +189,15 @@ golden: $(BUILD)/tests/test_golden
 
 # The web editor in a real browser: Debian's Chromium driven by
 # playwright-core (npm; it never downloads a browser of its own).
-test-browser: deps qrposter
+test-browser: deps qrposter $(BUILD)/audit-rate
 	@command -v npm >/dev/null || { SUDO=; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
 	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/axe-core ] || \
 	  (cd tests/browser && npm ci --no-audit --no-fund)
 	QRPOSTER=$(abspath $(QRPOSTER_BIN)) QRPOSTER_DATADIR=$(CURDIR) node tests/browser/editor.test.mjs
+	@d=$$(mktemp -d) && QRPOSTER=$(abspath $(QRPOSTER_BIN)) QRPOSTER_DATADIR=$(CURDIR) \
+	  $(BUILD)/audit-rate fixture $$d && AUDIT_DIR=$$d node tests/browser/audit.test.mjs; \
+	  rc=$$?; rm -rf "$$d"; exit $$rc
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 # Leaks inside fontconfig/Pango/GLib's own caches are suppressed in
@@ -167,6 +208,23 @@ sanitize:
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test
+
+# The web editor's server and its tests built with ThreadSanitizer: the
+# server runs as the test's child, so both are instrumented. A report
+# stops the server (halt_on_error) and is kept in build-tsan/tsan.*;
+# any report fails the run. tests/tsan.supp holds the suppressions, each
+# for a system library and justified there.
+TSAN = -fsanitize=thread -fno-omit-frame-pointer
+tsan: deps
+	$(MAKE) BUILD=build-tsan QRPOSTER_BIN=build-tsan/qrposter OPT="-O1 -g $(TSAN)" \
+	  LDFLAGS="$(TSAN)" qrposter build-tsan/tests/test_serve build-tsan/tests/test_serve_safety
+	@rm -f build-tsan/tsan.*
+	QRPOSTER=build-tsan/qrposter QRPOSTER_DATADIR=$(CURDIR) G_SLICE=always-malloc \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan" \
+	  sh tests/run.sh build-tsan/tests/test_serve build-tsan/tests/test_serve_safety
+	@if ls build-tsan/tsan.* >/dev/null 2>&1; then cat build-tsan/tsan.*; \
+	  echo "tsan: ThreadSanitizer reports above"; exit 1; fi
+	@echo "tsan: no data races, no lock-order problems"
 
 # The library-level tests and a few command-line renders under valgrind
 # memcheck: any error, or a definite leak not inside the system libraries'
@@ -200,8 +258,21 @@ FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIBOBJ = $(SRC:src/%.c=build-fuzz/obj/%.o)
-# serve.c refers to the embedded page: link its generated arrays too.
-FUZZ_LIBOBJ += build-fuzz/obj/web_assets.o
+# serve.c refers to the embedded page, policy.c to the shortener list,
+# audit.c to the ZXing wrapper: link those too.
+FUZZ_LIBOBJ += build-fuzz/obj/web_assets.o build-fuzz/obj/link_shorteners.o \
+               $(CXX_SRC:src/%.cpp=build-fuzz/obj/%.o)
+FUZZ_CXX ?= clang++
+
+build-fuzz/obj/link_shorteners.o: $(BUILD)/link_shorteners.c src/policy.h
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -Isrc -c -o $@ $<
+
+# (vptr checks would need the C++ sanitizer runtime the C driver does not
+# link.)
+build-fuzz/obj/%.o: src/%.cpp src/*.h
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CXX) $(CPPFLAGS) -std=c++17 -g -O1 -fsanitize=address,undefined -fno-sanitize=vptr -fsanitize=fuzzer-no-link $(shell pkg-config --cflags zxing 2>/dev/null) -c -o $@ $<
 
 build-fuzz/obj/web_assets.o: $(BUILD)/web_assets.c src/serve.h
 	@mkdir -p build-fuzz/obj
@@ -260,4 +331,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-san build-fuzz qrposter
+	rm -rf build build-san build-tsan build-fuzz qrposter

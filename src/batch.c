@@ -3,9 +3,10 @@
  *
  * Per-row files are made by N forked worker processes. Row p of the shard
  * belongs to worker p % N; each worker streams the CSV itself, skips the
- * rows that are not its own, and sends one result per row down its pipe.
- * The parent reads the pipes round-robin, so results arrive in CSV order
- * without a reordering buffer, and writes the manifest as they come.
+ * rows that are not its own, and sends one result per row down its
+ * socket (batch_crew.c). The parent reads them round-robin, so results
+ * arrive in CSV order without a reordering buffer, and writes the
+ * manifest as they come.
  * Every file depends on its row alone, so the output is the same bytes
  * whatever N is.
  *
@@ -16,15 +17,67 @@
  * The combined PDF is drawn by one process: Cairo embeds each font once
  * per document, and a document cannot be split across processes and
  * merged back without embedding the fonts once per part and making the
- * bytes depend on the number of parts.
+ * bytes depend on the number of parts. Its rows are laid out and checked
+ * by the workers, though (batch_combined.c says how).
+ *
+ * Stopping: see batch_crew.c (who hears a signal, how it is passed on)
+ * and stop.h (the request itself).
  */
 #define _GNU_SOURCE
 #include "batch_int.h"
+#include "fonts.h"
+
+#include <poll.h>
+#include <signal.h>
 
 bool
 bt_stopping(const batch *b)
 {
-	return b->h->stop && *b->h->stop;
+	return qp_stop_why(b->h->stop) != 0;
+}
+
+/*
+ * The test suite's way to stop a run at a known point, so that what it
+ * checks does not depend on timing (tests/test_stop.c). Inert unless both
+ * QRPOSTER_TEST_FIFO (a FIFO the test reads) and QRPOSTER_TEST_PAUSE
+ * ("PHASE:ROW[,PHASE:ROW...]", ROW a 1-based row of the run or '*' for
+ * any) are set: a process reaching a listed point writes "ROLE PHASE ROW
+ * PID" to the FIFO and stops itself (SIGSTOP) until the test continues it.
+ * Phases: check and render (per-row files: the main process before it
+ * waits for the row, the worker before it makes it), combine (before the
+ * row is drawn), close (before the combined PDF is finished), stopping
+ * (the main process, when it first acts on a stop request).
+ */
+void
+bt_test_pause(const batch *b, const char *role, const char *phase,
+    size_t n)
+{
+	size_t pl = strlen(phase);
+	const char *p = b->pause_at;
+	char line[128];
+	int fd, len;
+
+	if (p == NULL || b->pause_fifo == NULL)
+		return;
+	for (;;) {
+		if (strncmp(p, phase, pl) == 0 && p[pl] == ':') {
+			const char *v = p + pl + 1;
+			char *end;
+			unsigned long want = strtoul(v, &end, 10);
+			if (*v == '*' || (end != v && want == n))
+				break;
+		}
+		if ((p = strchr(p, ',')) == NULL)
+			return;
+		p++;
+	}
+	len = snprintf(line, sizeof line, "%s %s %zu %ld\n", role, phase, n,
+	    (long)getpid());
+	if ((fd = open(b->pause_fifo, O_WRONLY | O_CLOEXEC)) < 0)
+		return;
+	(void)!write(fd, line, (size_t)len);
+	close(fd);
+	raise(SIGSTOP);
 }
 
 void
@@ -64,8 +117,19 @@ spool_stdin(batch *b, qp_error *err)
 	unlink(path);
 	free(path);
 	for (;;) {
-		n = read(STDIN_FILENO, buf, sizeof buf);
-		if (n < 0 && errno == EINTR && !bt_stopping(b))
+		/* Stop-aware: standard input may never end. */
+		struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0},
+		    {qp_stop_fd(b->h->stop), POLLIN, 0}};
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			n = -1;
+		else if (bt_stopping(b)) {
+			close(fd);
+			return true; /* the caller sees the stop */
+		} else if (p[0].revents == 0)
+			continue;
+		else
+			n = read(STDIN_FILENO, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
@@ -160,10 +224,12 @@ setup(batch *b, qp_error *err)
 	qp_template *t;
 	qp_data *d = NULL;
 	qp_record rec;
-	int r;
+	int r = 0;
 
-	if ((b->t = t = qp_template_load(o->template_path, err)) == NULL)
+	if ((b->t = t = qp_template_load(o->template_path, err)) == NULL ||
+	    !qp_fonts_add_template(t, err))
 		return false;
+	qp_outfile_protect(o->template_path, "the template");
 	b->bind = qp_binding_new(t);
 	for (size_t i = 0; i < o->nsets; i++)
 		if (!qp_binding_set_err(b->bind, o->sets[i], err))
@@ -229,6 +295,8 @@ setup(batch *b, qp_error *err)
 	if (strcmp(o->data, "-") == 0) {
 		if (!spool_stdin(b, err))
 			return false;
+		if (bt_stopping(b))
+			return true;
 	} else {
 		b->data_path = qp_xstrdup(o->data);
 		b->data_name = qp_xstrdup(o->data);
@@ -258,7 +326,7 @@ setup(batch *b, qp_error *err)
 	}
 	/* Count the shard's rows; this also finds any CSV syntax error
 	 * before a single file is written. */
-	while ((r = qp_data_next(d, &rec, err)) == 1)
+	while (!bt_stopping(b) && (r = qp_data_next(d, &rec, err)) == 1)
 		if ((long)(rec.index % (size_t)o->shard_n) == o->shard_k - 1)
 			b->total++;
 	bt_close_data(d);
@@ -395,8 +463,16 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 		    "output pattern) or one combined PDF, not both or neither");
 	if (o->impose.cols && o->combine == NULL)
 		return qp_fail(err, "imposing needs a combined PDF");
+	b.pause_at = getenv("QRPOSTER_TEST_PAUSE");
+	b.pause_fifo = getenv("QRPOSTER_TEST_FIFO");
 	if (!setup(&b, err))
 		goto done;
+	if (bt_stopping(&b)) {
+		/* Stopped before any row: nothing was written. */
+		st->interrupted = true;
+		ok = true;
+		goto done;
+	}
 	b.jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
 	if ((size_t)b.jobs > b.total)
 		b.jobs = b.total ? (int)b.total : 1;

@@ -6,15 +6,17 @@
  * whole shard is checked (every row laid out, every output name made and
  * compared with the others), unless keep_going asks for the good rows
  * whatever the bad ones. Every file is written under a temporary name and
- * renamed when complete; a stop request (a signal) finishes the rows in
- * hand and commits a manifest of what is done.
+ * renamed when complete. A stop request (qp_batch_hooks.stop) finishes
+ * the rows in hand and commits a manifest of exactly the files made (a
+ * combined PDF is all or nothing: the previous one stays); a second
+ * request stops at once, still leaving no partial file. A worker process
+ * that dies is an error naming it, its signal and its row.
  */
 #ifndef QP_BATCH_H
 #define QP_BATCH_H
 
-#include <signal.h>
-
 #include "render.h"
+#include "stop.h"
 
 struct qp_law;
 
@@ -50,8 +52,11 @@ typedef struct qp_batch_hooks {
 	 * is "checking", then "rendering"). */
 	void (*progress)(void *arg, const char *phase, size_t done,
 	    size_t total);
-	/* Set (by a signal handler) to ask for a clean stop. */
-	volatile sig_atomic_t *stop;
+	/* Asked (by a signal handler, or another thread) for a clean stop:
+	 * the rows in hand are finished, the manifest lists what is done.
+	 * A second request stops at once, still leaving no partial file.
+	 * NULL: the run cannot be stopped. */
+	qp_stop *stop;
 } qp_batch_hooks;
 
 typedef struct qp_batch_stats {

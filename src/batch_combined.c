@@ -1,9 +1,251 @@
 /*
  * batch_combined.c - the whole run in one PDF (optionally imposed
  * several posters to a sheet), drawn by one process.
+ *
+ * Why the work is split as it is. The PDF must be drawn by one process:
+ * Cairo embeds each font once per document, and a document made in parts
+ * would embed the fonts once per part and make the bytes depend on the
+ * number of parts. But drawing is the smaller part of a row: most of its
+ * time goes to laying it out - shrinking each varying text to fit (a
+ * dozen Pango layouts per block), encoding the QR code (libqrencode
+ * tries all eight masks) - and to checking it. With -j N (N > 1), N
+ * worker processes do that for their share of the rows (row p is worker
+ * p % N's) and send, in CSV order over the same stop-aware protocol as
+ * the per-row files (batch_crew.c), what drawing needs and cannot cheaply
+ * find again: each text's fitted size and each QR symbol. The drawing
+ * process reads the CSV alongside, lays each row out again at those
+ * sizes with those symbols (one Pango layout per text, no encoding; see
+ * qp_layout_known) and draws it. Layout is deterministic, so the page is
+ * the one a single process would make, and the file has the same bytes
+ * for any N. Sending the finished display list instead would need
+ * PangoLayouts (font maps, shaped glyph runs) to cross a process
+ * boundary; sizes and modules are a few hundred bytes.
  */
 #define _GNU_SOURCE
 #include "batch_int.h"
+
+/* ---- workers that lay out and check ------------------------------------ */
+
+/*
+ * A worker's result for one row: "ok" or "error", the row's CSV index and
+ * the error message as NUL-terminated text, then (for "ok") the text
+ * sizes and QR symbols of qp_layout_known, in binary (the same program on
+ * the same machine reads it): each symbol's version, width, ECC level
+ * and ECI flag, then its dark and function-pattern modules (qp_qr).
+ */
+enum { C_STATUS, C_INDEX, C_MSG, NCF };
+
+/* An object's bytes into a message. */
+static void
+put(qp_buf *m, const void *p, size_t n)
+{
+	qp_buf_add(m, p, n);
+}
+
+static void
+send_layout(int fd, const row *rw, const qp_page *page, const char *msg)
+{
+	qp_buf m;
+	char index[32];
+	uint32_t ns = 0, nq = 0;
+
+	qp_buf_init(&m);
+	snprintf(index, sizeof index, "%zu", rw->index);
+	qp_buf_adds(&m, page ? "ok" : "error");
+	qp_buf_addc(&m, '\0');
+	qp_buf_adds(&m, index);
+	qp_buf_addc(&m, '\0');
+	qp_buf_adds(&m, msg ? msg : "");
+	qp_buf_addc(&m, '\0');
+	for (size_t i = 0; page && i < page->nitems; i++) {
+		ns += page->items[i].kind == QP_ITEM_TEXT;
+		nq += page->items[i].kind == QP_ITEM_QR;
+	}
+	put(&m, &ns, sizeof ns);
+	for (size_t i = 0; page && i < page->nitems; i++)
+		if (page->items[i].kind == QP_ITEM_TEXT)
+			put(&m, &page->items[i].font_size, sizeof(double));
+	put(&m, &nq, sizeof nq);
+	for (size_t i = 0; page && i < page->nitems; i++) {
+		const qp_qr *q = page->items[i].qr;
+		int32_t h[4];
+
+		if (page->items[i].kind != QP_ITEM_QR)
+			continue;
+		h[0] = q->version;
+		h[1] = q->width;
+		h[2] = q->ecc;
+		h[3] = q->eci;
+		put(&m, h, sizeof h);
+		put(&m, q->dark, (size_t)q->width * (size_t)q->width);
+		put(&m, q->func, (size_t)q->width * (size_t)q->width);
+	}
+	bt_crew_send(fd, &m);
+	qp_buf_free(&m);
+}
+
+/* A worker's life: lay out and check its rows, send what drawing needs. */
+static void
+combined_worker(batch *b, int id, int fd)
+{
+	worker w = {.b = b, .ctx = qp_layout_ctx_new(), .out = fd};
+	qp_data *d;
+	qp_record rec;
+	qp_error err;
+	size_t pos = 0;
+
+	if (b->o->verify)
+		w.ver = qp_verifier_new();
+	if ((d = bt_open_data(b, &err)) == NULL)
+		_exit(1);
+	while (qp_data_next(d, &rec, &err) == 1) {
+		row rw;
+		qp_page *page = NULL;
+
+		if ((long)(rec.index % (size_t)b->o->shard_n) !=
+		    b->o->shard_k - 1)
+			continue;
+		if (pos++ % (size_t)b->jobs != (size_t)id)
+			continue;
+		if (bt_crew_heard(fd, false) == 's')
+			break;
+		bt_test_pause(b, "worker", "combine", pos);
+		if (bt_row_prepare(b, &rec, pos - 1, &rw, &err))
+			page = bt_row_layout(&w, &rw, b->o->verify, &err);
+		send_layout(fd, &rw, page, page ? NULL : err.msg);
+		qp_page_free(page);
+		bt_row_free(&rw, b->nqr);
+	}
+	bt_close_data(d);
+	qp_verifier_free(w.ver);
+	qp_layout_ctx_free(w.ctx);
+	_exit(0);
+}
+
+/* What a worker's "ok" says, into k (whose QR symbols are then ours);
+ * false if the message is malformed. */
+static bool
+read_known(const qp_buf *m, qp_layout_known *k, double **sizes)
+{
+	const char *p = m->data, *end = m->data + m->len;
+	uint32_t n;
+
+	memset(k, 0, sizeof *k);
+	*sizes = NULL;
+	for (int i = 0; i < NCF; i++)
+		p += strnlen(p, (size_t)(end - p)) + 1;
+	if (p + sizeof n > end)
+		return false;
+	memcpy(&n, p, sizeof n);
+	p += sizeof n;
+	if ((size_t)(end - p) / sizeof(double) < n)
+		return false;
+	*sizes = qp_xcalloc(n + 1, sizeof **sizes);
+	memcpy(*sizes, p, n * sizeof(double));
+	p += n * sizeof(double);
+	k->sizes = *sizes;
+	k->nsizes = n;
+	if (p + sizeof n > end)
+		return false;
+	memcpy(&n, p, sizeof n);
+	p += sizeof n;
+	k->qrs = qp_xcalloc(n + 1, sizeof *k->qrs);
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t h[4];
+		qp_qr *q;
+		size_t cells;
+
+		if (p + sizeof h > end)
+			return false;
+		memcpy(h, p, sizeof h);
+		p += sizeof h;
+		cells = (size_t)h[1] * (size_t)h[1];
+		if (h[1] < 21 || h[1] > 177 || (size_t)(end - p) / 2 < cells)
+			return false;
+		q = qp_xcalloc(1, sizeof *q);
+		q->version = h[0];
+		q->width = h[1];
+		q->ecc = h[2];
+		q->eci = h[3] != 0;
+		q->dark = qp_xmalloc(cells);
+		memcpy(q->dark, p, cells);
+		p += cells;
+		q->func = qp_xmalloc(cells);
+		memcpy(q->func, p, cells);
+		p += cells;
+		k->qrs[k->nqrs++] = q;
+	}
+	return p == end;
+}
+
+static void
+free_known(qp_layout_known *k, double *sizes)
+{
+	for (size_t i = 0; i < k->nqrs; i++)
+		qp_qr_free(k->qrs[i]);
+	free(k->qrs);
+	free(sizes);
+	memset(k, 0, sizeof *k);
+}
+
+/* The drawing process's side of a combined run. */
+typedef struct comb {
+	batch *b;
+	worker w;      /* this process's layout context */
+	crew c;
+	bool workers;  /* rows are laid out by worker processes */
+	bool lost;     /* a worker left before its row */
+	qp_buf msg;
+} comb;
+
+/*
+ * The page of the row at pos (rw NULL: the row could not be prepared
+ * here, err says why): laid out here, or, with workers, rebuilt from
+ * what its worker found (whose message is read in any case, to stay in
+ * step). NULL with err set for a bad row; c->lost when its worker left.
+ */
+static qp_page *
+row_page(comb *c, const row *rw, size_t pos, qp_error *err)
+{
+	qp_layout_known k;
+	double *sizes;
+	const char *status, *index, *msg;
+	qp_page *page = NULL;
+	long idx;
+
+	if (!c->workers)
+		return rw ? bt_row_layout(&c->w, rw, c->b->o->verify, err) :
+		    NULL;
+	if (!bt_crew_recv(&c->c, (int)(pos % (size_t)c->b->jobs), &c->msg)) {
+		c->lost = true;
+		return NULL;
+	}
+	if (rw == NULL)
+		return NULL;
+	status = c->msg.data;
+	index = status + strlen(status) + 1;
+	msg = index + strlen(index) + 1;
+	if (!qp_parse_int(index, 0, LONG_MAX, &idx) ||
+	    (size_t)idx != rw->index) {
+		qp_fail(err, "%s:%zu: a worker's result is for another row",
+		    c->b->data_name, rw->line);
+		return NULL;
+	}
+	if (strcmp(status, "ok") != 0) {
+		qp_fail(err, "%s", msg);
+		return NULL;
+	}
+	if (!read_known(&c->msg, &k, &sizes))
+		qp_fail(err, "%s:%zu: a worker's message is malformed",
+		    c->b->data_name, rw->line);
+	else {
+		qp_layout_ctx_known(c->w.ctx, &k);
+		page = bt_row_layout(&c->w, rw, false, err);
+		qp_layout_ctx_known(c->w.ctx, NULL);
+	}
+	free_known(&k, sizes);
+	return page;
+}
 
 /* ---- the combined PDF -------------------------------------------------- */
 
@@ -26,7 +268,8 @@ combined_done(batch *b, qp_error *err)
 	if ((d = bt_open_data(b, err)) == NULL)
 		return false;
 	bt_old_open(&om, b->manifest_path);
-	while (same && (r = qp_data_next(d, &rec, err)) == 1) {
+	while (same && !bt_stopping(b) &&
+	    (r = qp_data_next(d, &rec, err)) == 1) {
 		row rw;
 		const qp_record *old;
 
@@ -64,7 +307,7 @@ bt_run_combined(batch *b, qp_error *err)
 	const qp_batch_opts *o = b->o;
 	const qp_impose *im = o->impose.cols ? &o->impose : NULL;
 	size_t per = im ? (size_t)(im->cols * im->rows) : 1;
-	worker w = {.b = b, .out = -1};
+	comb c = {.b = b, .w = {.b = b, .out = -1}};
 	qp_pdf_doc *doc = NULL;
 	qp_page **held = qp_xcalloc(per, sizeof *held);
 	size_t nheld = 0, pos = 0, nerr = 0, sheets = 0;
@@ -75,6 +318,10 @@ bt_run_combined(batch *b, qp_error *err)
 	bool ok = false, scaled_noted = false;
 	int r;
 
+	/* Only this process's temporaries are at stake until the end (the
+	 * combined file and its manifest are all or nothing): a second stop
+	 * request may end the process at once (stop.h). */
+	qp_stop_allow_abandon(b->h->stop, 2);
 	if (combined_done(b, err)) {
 		/* Rewrite the same manifest: every row is still done. */
 		old_manifest om;
@@ -98,9 +345,15 @@ bt_run_combined(batch *b, qp_error *err)
 		ok = true;
 		goto done;
 	}
-	w.ctx = qp_layout_ctx_new();
-	if (o->verify)
-		w.ver = qp_verifier_new();
+	qp_buf_init(&c.msg);
+	/* Workers first: nothing may touch Pango before a fork. */
+	c.workers = b->jobs > 1;
+	if (c.workers && !bt_crew_start(&c.c, b, b->jobs, combined_worker,
+	    err))
+		goto done;
+	c.w.ctx = qp_layout_ctx_new();
+	if (o->verify && !c.workers)
+		c.w.ver = qp_verifier_new();
 	if ((d = bt_open_data(b, err)) == NULL)
 		goto done;
 	if ((doc = qp_pdf_doc_open(b->combine_path, &o->render, err)) ==
@@ -116,14 +369,21 @@ bt_run_combined(batch *b, qp_error *err)
 		char *status = NULL;
 
 		if (bt_stopping(b)) {
+			bt_test_pause(b, "main", "stopping", pos);
 			b->st->interrupted = true;
 			break;
 		}
 		if ((long)(rec.index % (size_t)o->shard_n) != o->shard_k - 1)
 			continue;
 		pos++;
-		if (!bt_row_prepare(b, &rec, pos - 1, &rw, err) ||
-		    (page = bt_row_layout(&w, &rw, o->verify, err)) == NULL) {
+		bt_test_pause(b, "main", "combine", pos);
+		page = row_page(&c, bt_row_prepare(b, &rec, pos - 1, &rw, err) ?
+		    &rw : NULL, pos - 1, err);
+		if (c.lost) {
+			bt_row_free(&rw, b->nqr);
+			break;
+		}
+		if (page == NULL) {
 			nerr++;
 			bt_row_error(b, err->msg);
 			status = qp_xasprintf("error: %s", err->msg);
@@ -182,6 +442,17 @@ bt_run_combined(batch *b, qp_error *err)
 		bt_row_free(&rw, b->nqr);
 		bt_progress(b, "rendering", pos);
 	}
+	if (c.workers) {
+		bt_crew_finish(&c.c, NULL, NULL, &c.msg);
+		if (bt_crew_casualty(&c.c, NULL, 0) >= 0 ||
+		    (c.lost && !bt_stopping(b))) {
+			bt_crew_lost(&c.c, (int)((pos - 1) % (size_t)b->jobs),
+			    "laying out", "nothing was written", NULL, err);
+			goto done;
+		}
+		if (c.lost)
+			b->st->interrupted = true;
+	}
 	if (r < 0 && !b->st->interrupted)
 		goto done;
 	if (b->st->interrupted) {
@@ -208,6 +479,21 @@ bt_run_combined(batch *b, qp_error *err)
 		qp_fail(err, "no row made a page; nothing was written");
 		goto done;
 	}
+	/*
+	 * Finishing the document (fonts, cross-references, and with bleed a
+	 * rewrite by libqpdf) is no row, and may take seconds on a long
+	 * run: from here a first stop request ends the process at once (the
+	 * previous file and manifest stay) rather than wait for it. Not for
+	 * a print file: the Ghostscript runs converting it would outlive
+	 * this process (so a stop waits for them).
+	 */
+	qp_stop_allow_abandon(b->h->stop, o->render.print ? 0 : 1);
+	bt_test_pause(b, "main", "close", pos);
+	if (bt_stopping(b)) {
+		b->st->interrupted = true;
+		ok = true;
+		goto done;
+	}
 	{
 		qp_pdf_doc *dd = doc;
 		doc = NULL;
@@ -222,14 +508,18 @@ bt_run_combined(batch *b, qp_error *err)
 	    b->manifest_path);
 	ok = true;
 done:
+	qp_stop_allow_abandon(b->h->stop, 0);
 	for (size_t i = 0; i < nheld; i++)
 		qp_page_free(held[i]);
 	free(held);
 	bt_manifest_abort(&m);
 	qp_pdf_doc_abort(doc);
 	bt_close_data(d);
-	qp_verifier_free(w.ver);
-	qp_layout_ctx_free(w.ctx);
-	bt_worker_clear(&w);
+	if (c.workers)
+		bt_crew_finish(&c.c, NULL, NULL, &c.msg);
+	qp_buf_free(&c.msg);
+	qp_verifier_free(c.w.ver);
+	qp_layout_ctx_free(c.w.ctx);
+	bt_worker_clear(&c.w);
 	return ok;
 }

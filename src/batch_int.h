@@ -8,7 +8,8 @@
  *   batch.c           setting up a run, one row's values and file name
  *   batch_names.c     file names made from data, --impose and --shard
  *   batch_manifest.c  hashes, the manifest and the previous run's
- *   batch_worker.c    per-row files: the worker processes and the parent
+ *   batch_crew.c      worker processes: start, hear, stop, reap
+ *   batch_worker.c    per-row files: the workers and the parent's loop
  *   batch_combined.c  one combined (or imposed) print-run PDF
  */
 #include "batch.h"
@@ -54,6 +55,8 @@ typedef struct batch {
 	char *combine_path;
 	size_t total;          /* rows in the shard */
 	int jobs;
+	/* The test suite's pause points (bt_test_pause), or NULL. */
+	const char *pause_at, *pause_fifo;
 } batch;
 
 /* One row, ready to lay out. */
@@ -90,14 +93,33 @@ typedef struct worker {
 	qp_layout_ctx *ctx;
 	qp_verifier *ver;
 	qp_raster *raster;
-	int out; /* result pipe */
+	int out; /* the socket to the parent */
 	/* Warnings already noted, "code block" (each is noted once). */
 	char **warned;
 	size_t nwarned;
 } worker;
 
+/* The parent's side of the worker processes (batch_crew.c). */
+typedef struct crew {
+	batch *b;
+	int n;
+	pid_t pid[MAX_JOBS];
+	int fd[MAX_JOBS];      /* the parent's end of each worker's socket */
+	bool eof[MAX_JOBS];    /* it has left (or its socket failed) */
+	bool reaped[MAX_JOBS];
+	int status[MAX_JOBS];  /* from waitpid, once reaped */
+	size_t owed[MAX_JOBS]; /* the row (shard position) each sends next */
+	int told;              /* stop requests passed on: 1 stop, 2 abandon */
+} crew;
+/* A worker's life: never returns (returning ends the process). */
+typedef void (*bt_crew_main)(batch *b, int id, int fd);
+/* A message a worker sent after the parent stopped reading in order. */
+typedef void (*bt_crew_keep)(void *arg, int worker, const qp_buf *msg);
+
 /* batch.c */
 bool bt_stopping(const batch *b);
+void bt_test_pause(const batch *b, const char *role, const char *phase,
+    size_t n);
 void bt_note(const batch *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 qp_data * bt_open_data(const batch *b, qp_error *err);
@@ -118,6 +140,19 @@ void bt_old_open(old_manifest *om, const char *path);
 const qp_record * bt_old_find(old_manifest *om, size_t index);
 void bt_old_close(old_manifest *om);
 const char * bt_old_field(const old_manifest *om, const qp_record *r, int i);
+/* batch_crew.c: in the parent */
+bool bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn,
+    qp_error *err);
+bool bt_crew_recv(crew *c, int i, qp_buf *buf);
+void bt_crew_tell(crew *c, char what);
+void bt_crew_heed(crew *c);
+void bt_crew_finish(crew *c, bt_crew_keep keep, void *arg, qp_buf *buf);
+int bt_crew_casualty(const crew *c, char *msg, size_t n);
+void bt_crew_lost(crew *c, int left, const char *doing, const char *after,
+    char **file, qp_error *err);
+/* batch_crew.c: in a worker */
+bool bt_crew_send(int fd, const qp_buf *m);
+int bt_crew_heard(int fd, bool wait);
 /* batch_worker.c */
 const char * bt_row_code(const batch *b, const row *r);
 qp_page * bt_row_layout(worker *w, const row *r, bool verify, qp_error *err);

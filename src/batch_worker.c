@@ -7,60 +7,14 @@
 
 /* ---- worker protocol ------------------------------------------------- */
 
+/* A result: NF NUL-terminated fields in one message (batch_crew.c). */
 enum { F_STATUS, F_FILE, F_PAGE, F_PAYLOAD, F_CODE, F_SHA, F_KEY, F_MSG,
     F_LINE, F_INDEX, NF };
-
-static bool
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		c += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
-static bool
-read_all(int fd, void *p, size_t n, const batch *b, pid_t *pids)
-{
-	char *c = p;
-	static bool forwarded;
-
-	while (n > 0) {
-		ssize_t r;
-
-		/* Pass a stop on to the workers (a kill reaches only us);
-		 * they finish the row in hand and leave. Checked before
-		 * every read, as the signal may land between two. */
-		if (bt_stopping(b) && !forwarded && pids) {
-			forwarded = true;
-			for (int i = 0; i < b->jobs; i++)
-				if (pids[i] > 0)
-					kill(pids[i], SIGTERM);
-		}
-		r = read(fd, c, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		c += r;
-		n -= (size_t)r;
-	}
-	return true;
-}
 
 static bool
 send_result(int fd, const char *const *f)
 {
 	qp_buf m;
-	uint32_t len;
 	bool ok;
 
 	qp_buf_init(&m);
@@ -68,35 +22,20 @@ send_result(int fd, const char *const *f)
 		qp_buf_adds(&m, f[i] ? f[i] : "");
 		qp_buf_addc(&m, '\0');
 	}
-	len = (uint32_t)m.len;
-	ok = write_all(fd, &len, sizeof len) && write_all(fd, m.data, m.len);
+	ok = bt_crew_send(fd, &m);
 	qp_buf_free(&m);
 	return ok;
 }
 
-static bool
-recv_result(int fd, qp_buf *buf, const char **f, const batch *b,
-    pid_t *pids)
+static void
+split_result(const char *data, size_t len, const char **f)
 {
-	uint32_t len;
 	size_t off = 0;
 
-	if (!read_all(fd, &len, sizeof len, b, pids))
-		return false;
-	qp_buf_reset(buf);
-	if (buf->cap < (size_t)len + 1) {
-		buf->data = qp_xrealloc(buf->data, (size_t)len + 1);
-		buf->cap = (size_t)len + 1;
-	}
-	if (!read_all(fd, buf->data, len, b, pids))
-		return false;
-	buf->len = len;
-	buf->data[len] = '\0';
 	for (int i = 0; i < NF; i++) {
-		f[i] = off < len ? buf->data + off : "";
+		f[i] = off < len ? data + off : "";
 		off += strlen(f[i]) + 1;
 	}
-	return true;
 }
 
 /* ---- rendering ------------------------------------------------------- */
@@ -274,34 +213,32 @@ already_done(const batch *b, old_manifest *om, const row *r, char sha[65])
 
 /*
  * A worker's life: check its rows (phase A), wait for the go-ahead, make
- * them (phase B). Never returns.
+ * them (phase B). Row p of the shard is worker p % N's. Before each row
+ * of its own it looks for the parent's word: a stop ends it there.
  */
 static void
-worker_main(batch *b, int id, int out, int ctl)
+worker_main(batch *b, int id, int fd)
 {
-	worker w = {.b = b, .out = out};
+	worker w = {.b = b, .out = fd};
 	qp_data *d = NULL;
 	qp_record rec;
 	qp_error err;
 	old_manifest om;
-	bool layout = b->o->check && !b->o->keep_going;
-	char go = 'q';
+	bool layout = b->o->check && !b->o->keep_going, stop = false;
 	size_t pos = 0;
-	int r;
 
-	signal(SIGPIPE, SIG_IGN);
 	w.ctx = qp_layout_ctx_new();
 	if (b->o->verify)
 		w.ver = qp_verifier_new();
 	if (b->fmt == QP_FMT_PNG)
 		w.raster = qp_raster_new();
-	for (int phase = 0; phase < 2; phase++) {
+	for (int phase = 0; phase < 2 && !stop; phase++) {
 		if ((d = bt_open_data(b, &err)) == NULL)
 			_exit(1);
 		if (phase == 1)
 			bt_old_open(&om, b->manifest_path);
 		pos = 0;
-		while (!bt_stopping(b) && (r = qp_data_next(d, &rec, &err)) == 1) {
+		while (qp_data_next(d, &rec, &err) == 1) {
 			row rw;
 			char sha[65] = "";
 			qp_page *page;
@@ -311,6 +248,12 @@ worker_main(batch *b, int id, int out, int ctl)
 				continue;
 			if (pos++ % (size_t)b->jobs != (size_t)id)
 				continue;
+			if (bt_crew_heard(fd, false) == 's') {
+				stop = true;
+				break;
+			}
+			bt_test_pause(b, "worker", phase ? "render" : "check",
+			    pos);
 			if (!bt_row_prepare(b, &rec, pos - 1, &rw, &err)) {
 				send_row(&w, &rw, "error", "", "", err.msg);
 				bt_row_free(&rw, b->nqr);
@@ -348,15 +291,9 @@ worker_main(batch *b, int id, int out, int ctl)
 		bt_close_data(d);
 		if (phase == 1)
 			bt_old_close(&om);
-		if (phase == 0) {
-			/* Wait for the parent's verdict on the whole run. */
-			ssize_t n;
-			do {
-				n = read(ctl, &go, 1);
-			} while (n < 0 && errno == EINTR && !bt_stopping(b));
-			if (n != 1 || go != 'g' || bt_stopping(b))
-				break;
-		}
+		/* The parent's verdict on the whole run: 'g' or a stop. */
+		if (phase == 0 && !stop && bt_crew_heard(fd, true) != 'g')
+			stop = true;
 	}
 	qp_raster_free(w.raster);
 	qp_verifier_free(w.ver);
@@ -474,104 +411,134 @@ pending_cmp(const void *a, const void *c)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* What the parent knows of the run in hand. */
+typedef struct run {
+	batch *b;
+	crew c;
+	manifest m;
+	pending *pv;           /* results read out of order, at the end */
+	size_t np, cap;
+} run;
+
+/* A result read after the parent stopped reading in CSV order. */
+static void
+keep_result(void *arg, int i, const qp_buf *msg)
+{
+	run *r = arg;
+	const char *f[NF];
+	long idx;
+
+	(void)i;
+	split_result(msg->data, msg->len, f);
+	if (!qp_parse_int(f[F_INDEX], 0, LONG_MAX, &idx))
+		return;
+	r->pv = qp_grow(r->pv, &r->cap, r->np + 1, sizeof *r->pv);
+	r->pv[r->np].index = (size_t)idx;
+	r->pv[r->np].data = qp_xmalloc(msg->len + 1);
+	memcpy(r->pv[r->np].data, msg->data, msg->len + 1);
+	r->pv[r->np].len = msg->len;
+	r->np++;
+}
+
 /*
  * After a stop the parent has recorded rows in order up to the first a
  * worker did not finish; other workers may have finished later rows
- * (their files are in place) before they left. Read every result still
- * in the pipes, until each worker has closed its end, and record them in
- * CSV order, so the manifest lists exactly the files there are.
+ * (their files are in place) before they left. Every result still in the
+ * sockets was read by bt_crew_finish (keep_result); record them in CSV
+ * order, so the manifest lists exactly the files there are.
  */
 static void
-drain_results(batch *b, manifest *m, const int *out, pid_t *pids,
-    qp_buf *buf)
+record_kept(run *r)
 {
-	pending *pv = NULL;
-	size_t np = 0;
 	const char *f[NF];
 
-	for (int i = 0; i < b->jobs; i++) {
-		while (out[i] >= 0 && recv_result(out[i], buf, f, b, pids)) {
-			long idx;
-
-			if (!qp_parse_int(f[F_INDEX], 0, LONG_MAX, &idx))
-				continue;
-			pv = qp_xrealloc(pv, (np + 1) * sizeof *pv);
-			pv[np].index = (size_t)idx;
-			pv[np].data = qp_xmalloc(buf->len + 1);
-			memcpy(pv[np].data, buf->data, buf->len + 1);
-			pv[np].len = buf->len;
-			np++;
-		}
+	if (r->np > 1)
+		qsort(r->pv, r->np, sizeof *r->pv, pending_cmp);
+	for (size_t k = 0; k < r->np; k++) {
+		split_result(r->pv[k].data, r->pv[k].len, f);
+		if (r->m.open)
+			record_result(r->b, &r->m, f);
+		free(r->pv[k].data);
 	}
-	if (np > 1)
-		qsort(pv, np, sizeof *pv, pending_cmp);
-	for (size_t k = 0; k < np; k++) {
-		size_t off = 0;
+	free(r->pv);
+	r->pv = NULL;
+	r->np = r->cap = 0;
+}
 
-		for (int i = 0; i < NF; i++) {
-			f[i] = off < pv[k].len ? pv[k].data + off : "";
-			off += strlen(f[i]) + 1;
+/*
+ * A worker killed outright (SIGKILL, the OOM killer) cannot remove its
+ * temporary file: remove what it left beside the file of its row in
+ * hand. qp_outfile names a temporary ".NAME.XXXXXX" (NAME cut to 64
+ * bytes) in the file's directory.
+ */
+static void
+remove_left_temporaries(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir = slash ? qp_xstrndup(file, (size_t)(slash - file)) :
+	    qp_xstrdup(".");
+	char *prefix = qp_xasprintf(".%.64s.", slash ? slash + 1 : file);
+	size_t pl = strlen(prefix);
+	GDir *gd = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (gd && (name = g_dir_read_name(gd)) != NULL)
+		if (strncmp(name, prefix, pl) == 0 && strlen(name) == pl + 6) {
+			char *p = qp_xasprintf("%s/%s", dir, name);
+			(void)unlink(p);
+			free(p);
 		}
-		record_result(b, m, f);
-		free(pv[k].data);
-	}
-	free(pv);
+	if (gd)
+		g_dir_close(gd);
+	free(prefix);
+	free(dir);
+}
+
+/*
+ * A worker left that should not have: say which, how, and what it had in
+ * hand; clean up after it. False with err set.
+ */
+static bool
+worker_lost(run *r, int left, bool making, qp_error *err)
+{
+	char *file = NULL;
+
+	bt_crew_lost(&r->c, left, making ? "making" : "checking", making ?
+	    "every file made is complete and in the manifest; run the same "
+	    "command again to make the rest" : "nothing was written",
+	    making ? &file : NULL, err);
+	if (file)
+		remove_left_temporaries(file);
+	free(file);
+	return false;
 }
 
 bool
 bt_run_files(batch *b, qp_error *err)
 {
 	const qp_batch_opts *o = b->o;
-	pid_t pids[MAX_JOBS] = {0};
-	int out[MAX_JOBS], ctl[MAX_JOBS];
+	run r;
 	clash *names = NULL;
 	size_t nerr = 0, nclash = 0, pos;
+	size_t jobs = (size_t)b->jobs;
 	qp_buf buf;
-	manifest m = {0};
-	bool ok = false, started = false;
+	bool ok = false;
 	const char *f[NF];
 
+	memset(&r, 0, sizeof r);
+	r.b = b;
 	qp_buf_init(&buf);
-	for (int i = 0; i < MAX_JOBS; i++)
-		out[i] = ctl[i] = -1;
-	fflush(NULL);
-	for (int i = 0; i < b->jobs; i++) {
-		int po[2], pc[2];
-
-		if (pipe(po) != 0 || pipe(pc) != 0) {
-			qp_fail(err, "cannot start workers: %s",
-			    strerror(errno));
-			goto done;
-		}
-		pids[i] = fork();
-		if (pids[i] < 0) {
-			qp_fail(err, "cannot start workers: %s",
-			    strerror(errno));
-			goto done;
-		}
-		if (pids[i] == 0) {
-			close(po[0]);
-			close(pc[1]);
-			for (int k = 0; k < i; k++) {
-				close(out[k]);
-				close(ctl[k]);
-			}
-			worker_main(b, i, po[1], pc[0]);
-		}
-		close(po[1]);
-		close(pc[0]);
-		out[i] = po[0];
-		ctl[i] = pc[1];
-		fcntl(ctl[i], F_SETFD, FD_CLOEXEC);
-		fcntl(out[i], F_SETFD, FD_CLOEXEC);
-	}
+	if (!bt_crew_start(&r.c, b, b->jobs, worker_main, err))
+		goto done;
 	/* Phase A: every row checked and named; nothing written yet. */
 	names = qp_xcalloc(b->total + 1, sizeof *names);
-	for (pos = 0; pos < b->total; pos++) {
+	for (pos = 0; pos < b->total && !bt_stopping(b); pos++) {
 		long line;
 
-		if (!recv_result(out[pos % (size_t)b->jobs], &buf, f, b, pids))
+		bt_test_pause(b, "main", "check", pos + 1);
+		if (!bt_crew_recv(&r.c, (int)(pos % jobs), &buf))
 			break;
+		split_result(buf.data, buf.len, f);
 		if (strcmp(f[F_STATUS], "error") == 0) {
 			nerr++;
 			/* With keep_going the row is reported once, when the
@@ -587,11 +554,12 @@ bt_run_files(batch *b, qp_error *err)
 		bt_progress(b, "checking", pos + 1);
 	}
 	if (pos < b->total) {
-		if (bt_stopping(b)) {
+		bt_crew_finish(&r.c, NULL, NULL, &buf);
+		if (bt_stopping(b) && bt_crew_casualty(&r.c, NULL, 0) < 0) {
 			b->st->interrupted = true;
 			ok = true;
 		} else
-			qp_fail(err, "a worker stopped unexpectedly");
+			worker_lost(&r, (int)(pos % jobs), false, err);
 		goto done;
 	}
 	qsort(names, nclash, sizeof *names, clash_cmp);
@@ -630,30 +598,34 @@ bt_run_files(batch *b, qp_error *err)
 		goto done;
 	}
 	/* Phase B. */
-	if (!bt_manifest_open(&m, b->manifest_path, err))
+	if (!bt_manifest_open(&r.m, b->manifest_path, err))
 		goto done;
-	for (int i = 0; i < b->jobs; i++)
-		if (!write_all(ctl[i], "g", 1)) {
-			qp_fail(err, "a worker stopped unexpectedly");
-			goto done;
-		}
-	started = true;
-	for (pos = 0; pos < b->total; pos++) {
-		if (!recv_result(out[pos % (size_t)b->jobs], &buf, f, b, pids))
+	for (int i = 0; i < r.c.n; i++)
+		r.c.owed[i] = (size_t)i; /* phase B sends every row again */
+	bt_crew_tell(&r.c, 'g');
+	for (pos = 0; pos < b->total && !bt_stopping(b); pos++) {
+		bt_test_pause(b, "main", "render", pos + 1);
+		if (!bt_crew_recv(&r.c, (int)(pos % jobs), &buf))
 			break;
-		record_result(b, &m, f);
+		split_result(buf.data, buf.len, f);
+		record_result(b, &r.m, f);
 		bt_progress(b, "rendering", pos + 1);
 	}
-	if (pos < b->total) {
-		if (!bt_stopping(b)) {
-			qp_fail(err, "a worker stopped unexpectedly");
-			bt_manifest_abort(&m);
-			goto done;
-		}
-		b->st->interrupted = true;
-		drain_results(b, &m, out, pids, &buf);
+	/* Whatever the workers finished before they left is recorded. */
+	bt_crew_finish(&r.c, keep_result, &r, &buf);
+	record_kept(&r);
+	if (bt_crew_casualty(&r.c, NULL, 0) >= 0 ||
+	    (pos < b->total && !bt_stopping(b))) {
+		qp_error e2;
+		worker_lost(&r, (int)(pos % jobs), true, err);
+		if (bt_manifest_close(&r.m, NULL, &e2))
+			snprintf(b->st->manifest, sizeof b->st->manifest, "%s",
+			    b->manifest_path);
+		goto done;
 	}
-	if (!bt_manifest_close(&m, NULL, err))
+	if (pos < b->total)
+		b->st->interrupted = true;
+	if (!bt_manifest_close(&r.m, NULL, err))
 		goto done;
 	snprintf(b->st->manifest, sizeof b->st->manifest, "%s",
 	    b->manifest_path);
@@ -666,23 +638,9 @@ bt_run_files(batch *b, qp_error *err)
 	}
 	ok = true;
 done:
-	bt_manifest_abort(&m);
-	for (int i = 0; i < b->jobs; i++) {
-		if (ctl[i] >= 0) {
-			if (!started)
-				(void)write_all(ctl[i], "q", 1);
-			close(ctl[i]);
-		}
-		if (out[i] >= 0)
-			close(out[i]);
-	}
-	for (int i = 0; i < b->jobs; i++)
-		if (pids[i] > 0) {
-			int status;
-			while (waitpid(pids[i], &status, 0) < 0 &&
-			    errno == EINTR)
-				;
-		}
+	bt_crew_finish(&r.c, NULL, NULL, &buf);
+	record_kept(&r);
+	bt_manifest_abort(&r.m);
 	free(names);
 	qp_buf_free(&buf);
 	return ok;

@@ -8,6 +8,7 @@
  * and a reader meet.
  */
 #include "check.h"
+#include "policy.h"
 
 #include "image.h"
 #include "verify.h"
@@ -459,5 +460,6 @@ qp_check_page(const qp_template *t, const qp_page *page,
 			qp_diag_push(out, QP_D_QR_LOGO_UNREADABLE, &in);
 		}
 	}
+	qp_policy_check_page(t, page, out);
 	return out->nerrors == before;
 }

@@ -17,6 +17,8 @@ enum {
 	QP_EXIT_ERROR = 1,   /* bad input or a failed render */
 	QP_EXIT_USAGE = 2,   /* bad command line */
 	QP_EXIT_PARTIAL = 3, /* batch --keep-going: some rows failed */
+	QP_EXIT_ATTENTION = 4, /* audit: locations missing, photos unreadable */
+	QP_EXIT_ALARM = 5,     /* audit: a foreign code, wrong place, conflict */
 };
 
 typedef struct qp_cmd {
@@ -30,6 +32,7 @@ int qp_cmd_qr(int argc, char **argv);
 int qp_cmd_batch(int argc, char **argv);
 int qp_cmd_check(int argc, char **argv);
 int qp_cmd_serve(int argc, char **argv);
+int qp_cmd_audit(int argc, char **argv);
 
 /* Print "qrposter: message" to stderr, control and direction characters
  * made visible (qp_visible): data quoted in a message never reaches the

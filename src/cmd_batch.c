@@ -36,12 +36,22 @@ enum {
 	OPT_LAW,
 };
 
-static volatile sig_atomic_t stop_signal;
+/* The run's stop request: a signal handler can reach only a static. */
+static qp_stop stop_req;
 
+/*
+ * SIGINT, SIGTERM, SIGHUP: the first asks the batch to finish the rows in
+ * hand and stop; a second stops at once. The batch decides how, or lets
+ * this handler end the process where only temporaries are at stake.
+ */
 static void
 on_signal(int sig)
 {
-	stop_signal = sig;
+	qp_stop_request(&stop_req, sig);
+	if (qp_stop_may_abandon(&stop_req)) {
+		qp_outfile_unlink_all();
+		_exit(128 + qp_stop_why(&stop_req));
+	}
 }
 
 static void
@@ -108,7 +118,13 @@ batch_usage(FILE *fp)
 	    "bad command\n"
 	    "line; 3 --keep-going left bad rows out; 128+N stopped by signal "
 	    "N (run\n"
-	    "the same command again to resume).\n", fp);
+	    "the same command again to resume).\n\n"
+	    "SIGINT, SIGTERM or SIGHUP, to the main process or its whole "
+	    "group, finishes\n"
+	    "the rows in hand and stops; a second one stops at once. Either "
+	    "way no partial\n"
+	    "file is left and the manifest lists exactly the files made.\n",
+	    fp);
 }
 
 typedef struct ui {
@@ -197,11 +213,13 @@ on_progress(void *arg, const char *phase, size_t done, size_t total)
 	u->drawn = true;
 }
 
-static void
-install_signals(void)
+static bool
+install_signals(qp_error *err)
 {
 	struct sigaction sa;
 
+	if (!qp_stop_init(&stop_req, err))
+		return false;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -210,6 +228,7 @@ install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	return true;
 }
 
 int
@@ -395,8 +414,11 @@ qp_cmd_batch(int argc, char **argv)
 	hooks.row_error = on_row_error;
 	hooks.note = on_note;
 	hooks.progress = on_progress;
-	hooks.stop = &stop_signal;
-	install_signals();
+	hooks.stop = &stop_req;
+	if (!install_signals(&err)) {
+		qp_cli_error("%s", err.msg);
+		goto done;
+	}
 	ok = qp_batch_run(&o, &hooks, &st, &err);
 	clear_bar(&u);
 	for (size_t i = 0; i < u.nlisted; i++)
@@ -406,16 +428,21 @@ qp_cmd_batch(int argc, char **argv)
 		    "manifest)\n", u.nmore);
 	if (!ok) {
 		qp_cli_fail("batch", NULL, &err);
-		rc = qp_cli_status(&err);
+		/* A failure a stop caused (a Ghostscript run that the same
+		 * Ctrl-C ended, say) is still the stop's. */
+		rc = qp_stop_why(&stop_req) ? 128 + qp_stop_why(&stop_req) :
+		    qp_cli_status(&err);
 		goto done;
 	}
-	if (st.interrupted) {
-		qp_cli_error("stopped by signal %d after %zu of %zu rows; "
+	if (st.interrupted || qp_stop_why(&stop_req)) {
+		/* A stop that came after the last row still says so. */
+		int sig = qp_stop_why(&stop_req);
+		qp_cli_error("stopped by signal %d (%s) after %zu of %zu rows; "
 		    "complete files are kept%s%s; run the same command to "
-		    "resume", (int)stop_signal, st.written + st.skipped,
+		    "resume", sig, strsignal(sig), st.written + st.skipped,
 		    st.rows, st.manifest[0] ? " and listed in " : "",
 		    st.manifest);
-		rc = 128 + (int)stop_signal;
+		rc = 128 + sig;
 		goto done;
 	}
 	if (!u.quiet) {

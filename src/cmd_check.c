@@ -80,7 +80,8 @@ tally(run *r, const qp_diag_list *dl)
 				const qp_diag *d = &dl->v[i];
 				size_t rule = (size_t)d->n[6];
 
-				if (d->code / 100 != 7 || d->s[3] == NULL ||
+				if (d->code < QP_D_LAW_PAGE_SIZE ||
+				    d->code > QP_D_LAW_STALE || d->s[3] == NULL ||
 				    strcmp(d->s[3], law->code) != 0 ||
 				    rule < 1 || rule > law->nrules ||
 				    (d->sev == QP_DIAG_WARNING) != (warn == 1))
@@ -274,7 +275,8 @@ qp_cmd_check(int argc, char **argv)
 		goto done;
 	}
 	rc = QP_EXIT_ERROR;
-	if ((t = qp_template_open(tmpl_arg, &err)) == NULL) {
+	if ((t = qp_template_open(tmpl_arg, &err)) == NULL ||
+	    !qp_fonts_add_template(t, &err)) {
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}

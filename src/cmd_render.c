@@ -201,10 +201,12 @@ qp_cmd_render(int argc, char **argv)
 	if (print_mode)
 		o.print = &po;
 	rc = QP_EXIT_ERROR;
-	if ((t = qp_template_open(tmpl_arg, &err)) == NULL) {
+	if ((t = qp_template_open(tmpl_arg, &err)) == NULL ||
+	    !qp_fonts_add_template(t, &err)) {
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}
+	qp_outfile_protect(t->path, "the template");
 	b = qp_binding_new(t);
 	if (!qp_cli_bind_sets("render", b, &sets)) {
 		rc = QP_EXIT_USAGE;

@@ -1,7 +1,7 @@
 /*
  * cmd_serve.c - "qrposter serve": the local web editor. Starts the
- * server, says where to point the browser, and runs until SIGINT or
- * SIGTERM.
+ * server, says where to point the browser, and runs until SIGINT,
+ * SIGTERM or SIGHUP.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -19,13 +19,14 @@ enum {
 	OPT_TEMPLATES,
 	OPT_WORKERS,
 	OPT_TIMEOUT,
+	OPT_TOKEN,
 };
 
 static void
 serve_usage(FILE *fp)
 {
 	fputs("usage: qrposter serve [--port N] [--bind ADDR] "
-	    "[--templates DIR]\n\n"
+	    "[--templates DIR] [--token]\n\n"
 	    "Serve the poster editor: a page where you pick a template, fill "
 	    "in the\nlocation and hotline text, see the poster as you type, "
 	    "and download it.\nOpen the address it prints in a browser; "
@@ -42,6 +43,10 @@ serve_usage(FILE *fp)
 	    "per CPU, up to 4)\n"
 	    "      --timeout SECS   cut off a render after SECS seconds "
 	    "(default 30)\n"
+	    "      --token          require the access token it prints even "
+	    "on 127.0.0.1\n"
+	    "                       (always required on any other "
+	    "address)\n"
 	    "  -h, --help           show this help\n", fp);
 }
 
@@ -54,6 +59,7 @@ qp_cmd_serve(int argc, char **argv)
 		{"templates", required_argument, NULL, OPT_TEMPLATES},
 		{"workers", required_argument, NULL, OPT_WORKERS},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"token", no_argument, NULL, OPT_TOKEN},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -95,6 +101,7 @@ qp_cmd_serve(int argc, char **argv)
 				return QP_EXIT_USAGE;
 			}
 			break;
+		case OPT_TOKEN: o.token = true; break;
 		case 'h':
 			serve_usage(stdout);
 			return QP_EXIT_OK;
@@ -116,27 +123,34 @@ qp_cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if ((s = qp_server_start(&o, &err)) == NULL) {
 		qp_cli_error("serve: %s", err.msg);
 		return QP_EXIT_ERROR;
 	}
-	printf("qrposter: serving the poster editor at http://%s%s%s:%u/\n",
+	printf("qrposter: serving the poster editor at http://%s%s%s:%u/%s%s\n",
 	    strchr(qp_server_bind(s), ':') ? "[" : "", qp_server_bind(s),
-	    strchr(qp_server_bind(s), ':') ? "]" : "", qp_server_port(s));
+	    strchr(qp_server_bind(s), ':') ? "]" : "", qp_server_port(s),
+	    qp_server_token(s) ? "?token=" : "",
+	    qp_server_token(s) ? qp_server_token(s) : "");
 	if (qp_server_loopback(s))
 		printf("qrposter: listening on loopback only: reachable from "
 		    "this computer, not from the network\n");
 	else
 		printf("qrposter: warning: listening on %s: other machines "
-		    "that can reach this address can use the editor\n",
-		    qp_server_bind(s));
+		    "that can reach this address can use the editor with "
+		    "the address above\n", qp_server_bind(s));
+	if (qp_server_token(s))
+		printf("qrposter: the token in that address is needed for "
+		    "every request (scripts: \"Authorization: Bearer "
+		    "TOKEN\"); keep it to people who may print\n");
 	printf("qrposter: templates from %s; press Ctrl-C to stop\n",
 	    qp_server_templates(s));
 	fflush(stdout);
 	sigwait(&set, &sig);
 	printf("qrposter: stopping (%s)\n", sig == SIGINT ? "interrupt" :
-	    "terminate");
+	    sig == SIGHUP ? "hangup" : "terminate");
 	fflush(stdout);
 	qp_server_stop(s);
 	return QP_EXIT_OK;

@@ -447,6 +447,38 @@ make_msg(qp_diag *d)
 		else
 			qp_buf_printf(&b, "; %.0f ppi prints sharp", n[6]);
 		break;
+	case QP_D_LINK_NOT_HTTPS: /* s0 the payload */
+		lead(d, &b);
+		qp_buf_printf(&b, "the code holds '%.60s', not an https link; "
+		    "the template's policy asks for https", str(d, 0));
+		break;
+	case QP_D_LINK_SHORTENER: /* s0 the host */
+		lead(d, &b);
+		qp_buf_printf(&b, "the code opens %s, a link shortener or "
+		    "dynamic-QR redirect (templates/link-shorteners.txt); print "
+		    "the final link, on the agency's own domain: a redirect can "
+		    "be changed or lapse after printing", str(d, 0));
+		break;
+	case QP_D_LINK_DOMAIN: /* s0 the host, s1 the policy's domains */
+		lead(d, &b);
+		qp_buf_printf(&b, "the code opens %s, which is not on the "
+		    "policy's domains (%s)", str(d, 0), str(d, 1));
+		break;
+	case QP_D_CAPTION_NO_DOMAIN: /* s0 the host, n0 1 if a caption */
+		lead(d, &b);
+		qp_buf_printf(&b, "%s does not show the link's domain %s; people "
+		    "must see where a code goes (and a sticker with another "
+		    "domain then stands out)", n[0] ? "its caption" :
+		    "no text on the page", str(d, 0));
+		break;
+	case QP_D_NUMBER_NEAR_OFFICIAL:
+		/* s0 the number as printed, s1 s2 the official one's name and
+		 * number, s3 its source, n0 digits that differ */
+		lead(d, &b);
+		qp_buf_printf(&b, "%s differs from the %s %s by %.0f digit%s "
+		    "(%s); check the number", str(d, 0), str(d, 1), str(d, 2),
+		    n[0], n[0] == 1 ? "" : "s", str(d, 3));
+		break;
 	case QP_D_TEXT_OVERFLOW: /* n0 n1 box pt, n2 size.min, n3 n4 need */
 		lead(d, &b);
 		qp_buf_printf(&b, "the text does not fit its %.1fx%.1fpt box "

@@ -61,19 +61,25 @@
  *   Pictures
  *   601  image-low-ppi         error  a PNG/JPEG below QP_IMAGE_MIN_PPI printed
  *   602  image-fair-ppi        warn.  below QP_IMAGE_GOOD_PPI
+ *   Link and number policy (policy.h)
+ *   701  link-not-https        error  the policy asks for https
+ *   702  link-shortener        error  a shortener or dynamic-QR redirect
+ *   703  link-domain           error  not on the policy's domains
+ *   704  caption-no-domain     error  the page does not show the link's domain
+ *   705  number-near-official  error  a number one or two digits off an official one
  *   Posting laws (law.h; with --law)
- *   701  law-page-size         error  the page is smaller than the law asks
- *   702  law-type-size         error  text set below the law's type size
- *   703  law-language          error  no text in a language the law asks for
- *   704  law-phrase            error  a phrase or number is not on the poster
- *   705  law-phrase-style      error  it is, but not bold / prominent / large
- *   706  law-text              error  the prescribed text is not there word
+ *   801  law-page-size         error  the page is smaller than the law asks
+ *   802  law-type-size         error  text set below the law's type size
+ *   803  law-language          error  no text in a language the law asks for
+ *   804  law-phrase            error  a phrase or number is not on the poster
+ *   805  law-phrase-style      error  it is, but not bold / prominent / large
+ *   806  law-text              error  the prescribed text is not there word
  *                                     for word
- *   707  law-text-similar      warn.  the same where the law allows similar
+ *   807  law-text-similar      warn.  the same where the law allows similar
  *                                     wording
- *   708  law-text-style        error  the prescribed text not bold / too small
- *   709  law-advisory          warn.  a rule the sources disagree on failed
- *   710  law-stale             warn.  a pack last checked over a year ago
+ *   808  law-text-style        error  the prescribed text not bold / too small
+ *   809  law-advisory          warn.  a rule the sources disagree on failed
+ *   810  law-stale             warn.  a pack last checked over a year ago
  */
 #ifndef QP_DIAG_H
 #define QP_DIAG_H
@@ -120,16 +126,21 @@
 	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR) \
 	X(IMAGE_LOW_PPI, 601, "image-low-ppi", ERROR) \
 	X(IMAGE_FAIR_PPI, 602, "image-fair-ppi", WARNING) \
-	X(LAW_PAGE_SIZE, 701, "law-page-size", ERROR) \
-	X(LAW_TYPE_SIZE, 702, "law-type-size", ERROR) \
-	X(LAW_LANGUAGE, 703, "law-language", ERROR) \
-	X(LAW_PHRASE, 704, "law-phrase", ERROR) \
-	X(LAW_PHRASE_STYLE, 705, "law-phrase-style", ERROR) \
-	X(LAW_TEXT, 706, "law-text", ERROR) \
-	X(LAW_TEXT_SIMILAR, 707, "law-text-similar", WARNING) \
-	X(LAW_TEXT_STYLE, 708, "law-text-style", ERROR) \
-	X(LAW_ADVISORY, 709, "law-advisory", WARNING) \
-	X(LAW_STALE, 710, "law-stale", WARNING)
+	X(LINK_NOT_HTTPS, 701, "link-not-https", ERROR) \
+	X(LINK_SHORTENER, 702, "link-shortener", ERROR) \
+	X(LINK_DOMAIN, 703, "link-domain", ERROR) \
+	X(CAPTION_NO_DOMAIN, 704, "caption-no-domain", ERROR) \
+	X(NUMBER_NEAR_OFFICIAL, 705, "number-near-official", ERROR) \
+	X(LAW_PAGE_SIZE, 801, "law-page-size", ERROR) \
+	X(LAW_TYPE_SIZE, 802, "law-type-size", ERROR) \
+	X(LAW_LANGUAGE, 803, "law-language", ERROR) \
+	X(LAW_PHRASE, 804, "law-phrase", ERROR) \
+	X(LAW_PHRASE_STYLE, 805, "law-phrase-style", ERROR) \
+	X(LAW_TEXT, 806, "law-text", ERROR) \
+	X(LAW_TEXT_SIMILAR, 807, "law-text-similar", WARNING) \
+	X(LAW_TEXT_STYLE, 808, "law-text-style", ERROR) \
+	X(LAW_ADVISORY, 809, "law-advisory", WARNING) \
+	X(LAW_STALE, 810, "law-stale", WARNING)
 
 typedef enum qp_code {
 	QP_D_NONE = 0,

@@ -1,15 +1,32 @@
 /*
  * fonts.c - bundled and template-declared fonts, registered with
- * fontconfig.
+ * fontconfig (see fonts.h for the rule that keeps this thread-safe).
  */
 #define _GNU_SOURCE
 #include "fonts.h"
 #include "datadir.h"
+#include "template.h"
 
+#include <errno.h>
 #include <fontconfig/fontconfig.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The registry: every font file added so far (real paths), the bundled
+ * folder, and the generation. reg_mu serialises registrations and the
+ * hand-out of the current configuration; the generation is also read
+ * without the lock (qp_fonts_generation) by workers checking whether
+ * their layout context is stale.
+ */
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static char bundled[PATH_MAX + 16];
+static char **reg_files;
+static size_t nreg_files;
+static atomic_ulong generation;
 
 bool
 qp_fonts_init(qp_error *err)
@@ -25,27 +42,165 @@ qp_fonts_init(qp_error *err)
 		return qp_fail(err, "cannot initialise fontconfig");
 	if (!FcConfigAppFontAddDir(NULL, (const FcChar8 *)fonts))
 		return qp_fail(err, "cannot add fonts from '%s'", fonts);
+	pthread_mutex_lock(&reg_mu);
+	snprintf(bundled, sizeof bundled, "%s", fonts);
+	pthread_mutex_unlock(&reg_mu);
 	return true;
+}
+
+/* True if fontconfig finds at least one font in file. */
+static bool
+is_font_file(const char *file)
+{
+	FcFontSet *fs = FcFontSetCreate();
+	bool ok;
+
+	/* Scan first: a file that holds no font is the user's error,
+	 * which FcConfigAppFontAddFile would not tell apart. */
+	ok = fs && FcFileScan(fs, NULL, NULL, NULL, (const FcChar8 *)file,
+	    FcTrue) && fs->nfont > 0;
+	if (fs)
+		FcFontSetDestroy(fs);
+	return ok;
+}
+
+static bool
+registered(const char *real)
+{
+	for (size_t i = 0; i < nreg_files; i++)
+		if (strcmp(reg_files[i], real) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A new configuration: the system's, the bundled folder, the files
+ * registered so far and the new ones. Built privately, so nobody can
+ * see it half made; reg_mu is held.
+ */
+static FcConfig *
+build_config(char *const *add, size_t nadd, qp_error *err)
+{
+	FcConfig *c = FcInitLoadConfigAndFonts();
+
+	if (c == NULL) {
+		qp_fail(err, "cannot load the fontconfig configuration");
+		return NULL;
+	}
+	if (bundled[0] && !FcConfigAppFontAddDir(c, (const FcChar8 *)bundled)) {
+		qp_fail(err, "cannot add fonts from '%s'", bundled);
+		goto fail;
+	}
+	for (size_t i = 0; i < nreg_files + nadd; i++) {
+		const char *f = i < nreg_files ? reg_files[i] :
+		    add[i - nreg_files];
+
+		if (!FcConfigAppFontAddFile(c, (const FcChar8 *)f)) {
+			qp_fail(err, "'%s' is not a font file fontconfig can "
+			    "read", f);
+			goto fail;
+		}
+	}
+	return c;
+fail:
+	FcConfigDestroy(c);
+	return NULL;
 }
 
 bool
 qp_fonts_add_files(const char *const *files, size_t n, qp_error *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		FcFontSet *fs = FcFontSetCreate();
-		FcBool ok;
+	char **add = NULL;
+	size_t nadd = 0;
+	FcConfig *c;
+	bool ok = false;
 
-		/* Scan first: a file that holds no font is the user's error,
-		 * which FcConfigAppFontAddFile would not tell apart. */
-		ok = FcFileScan(fs, NULL, NULL, NULL,
-		    (const FcChar8 *)files[i], FcTrue) && fs->nfont > 0;
-		FcFontSetDestroy(fs);
-		if (!ok || !FcConfigAppFontAddFile(NULL,
-		    (const FcChar8 *)files[i]))
-			return qp_fail(err, "'%s' is not a font file fontconfig "
-			    "can read", files[i]);
+	pthread_mutex_lock(&reg_mu);
+	for (size_t i = 0; i < n; i++) {
+		char *real = realpath(files[i], NULL);
+		bool dup = false;
+
+		if (real == NULL) {
+			qp_fail(err, "font file '%s' cannot be read: %s",
+			    files[i], strerror(errno));
+			goto out;
+		}
+		for (size_t k = 0; k < nadd && !dup; k++)
+			dup = strcmp(add[k], real) == 0;
+		if (dup || registered(real)) {
+			free(real);
+			continue;
+		}
+		if (!is_font_file(real)) {
+			qp_fail(err, "'%s' is not a font file fontconfig can "
+			    "read", files[i]);
+			free(real);
+			goto out;
+		}
+		add = qp_xrealloc(add, (nadd + 1) * sizeof *add);
+		add[nadd++] = real;
+	}
+	if (nadd == 0) {
+		ok = true;
+		goto out;
+	}
+	if ((c = build_config(add, nadd, err)) == NULL)
+		goto out;
+	/* FcConfigSetCurrent takes a reference of its own (fontconfig
+	 * 2.12 and later) and drops the one it held on the previous
+	 * configuration, which lives on while layout contexts use it. */
+	if (!FcConfigSetCurrent(c)) {
+		FcConfigDestroy(c);
+		qp_fail(err, "cannot switch to the new fontconfig "
+		    "configuration");
+		goto out;
+	}
+	FcConfigDestroy(c);
+	reg_files = qp_xrealloc(reg_files, (nreg_files + nadd) *
+	    sizeof *reg_files);
+	memcpy(reg_files + nreg_files, add, nadd * sizeof *add);
+	nreg_files += nadd;
+	nadd = 0;
+	atomic_fetch_add(&generation, 1);
+	ok = true;
+out:
+	pthread_mutex_unlock(&reg_mu);
+	for (size_t i = 0; i < nadd; i++)
+		free(add[i]);
+	free(add);
+	return ok;
+}
+
+bool
+qp_fonts_add_template(const qp_template *t, qp_error *err)
+{
+	if (t->nfont_files == 0)
+		return true;
+	if (!qp_fonts_add_files((const char *const *)t->font_files,
+	    t->nfont_files, err)) {
+		qp_error_prefix(err, "%s", t->path);
+		return false;
 	}
 	return true;
+}
+
+unsigned long
+qp_fonts_generation(void)
+{
+	return atomic_load(&generation);
+}
+
+FcConfig *
+qp_fonts_config(unsigned long *gen)
+{
+	FcConfig *c;
+
+	/* Under the lock, so the configuration and its generation agree. */
+	pthread_mutex_lock(&reg_mu);
+	c = FcConfigReference(NULL);
+	*gen = atomic_load(&generation);
+	pthread_mutex_unlock(&reg_mu);
+	return c;
 }
 
 bool

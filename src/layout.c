@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <pango/pangofc-fontmap.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,7 @@ typedef struct fit_memo {
 } fit_memo;
 
 struct qp_layout_ctx {
+	unsigned long fonts_gen; /* qp_fonts_generation() it was made at */
 	PangoFontMap *fontmap;
 	PangoContext *pango;
 	PangoContext *pango_rtl; /* the same, base direction right-to-left */
@@ -99,6 +101,10 @@ struct qp_layout_ctx {
 	size_t nknown;
 	fit_memo *memo;
 	size_t nmemo;
+	/* Sizes and symbols found elsewhere for the next page, and how
+	 * many of each it has taken (qp_layout_ctx_known). */
+	qp_layout_known *given;
+	size_t given_sizes, given_qrs;
 };
 
 qp_layout_ctx *
@@ -106,13 +112,23 @@ qp_layout_ctx_new(void)
 {
 	qp_layout_ctx *ctx = qp_xcalloc(1, sizeof *ctx);
 	cairo_font_options_t *fo = cairo_font_options_create();
+	FcConfig *fc;
 
 	/*
 	 * A private font map per context (so worker threads never share
 	 * one), 72 units per inch so a Pango point is a PDF point, and no
-	 * hinting so text measures the same at every resolution.
+	 * hinting so text measures the same at every resolution. It uses
+	 * the fontconfig configuration current now, which nobody changes
+	 * (fonts.h): fonts added later make a new one, and the context
+	 * stale (qp_layout_ctx_stale).
 	 */
 	ctx->fontmap = pango_cairo_font_map_new();
+	fc = qp_fonts_config(&ctx->fonts_gen);
+	if (PANGO_IS_FC_FONT_MAP(ctx->fontmap))
+		pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(ctx->fontmap),
+		    fc);
+	if (fc)
+		FcConfigDestroy(fc); /* the font map holds its own reference */
 	pango_cairo_font_map_set_resolution(
 	    PANGO_CAIRO_FONT_MAP(ctx->fontmap), 72.0);
 	ctx->pango = pango_font_map_create_context(ctx->fontmap);
@@ -135,6 +151,43 @@ qp_layout_ctx_new(void)
 	pango_context_set_base_dir(ctx->pango_rtl, PANGO_DIRECTION_RTL);
 	cairo_font_options_destroy(fo);
 	return ctx;
+}
+
+bool
+qp_layout_ctx_stale(const qp_layout_ctx *ctx)
+{
+	return ctx->fonts_gen != qp_fonts_generation();
+}
+
+void
+qp_layout_ctx_known(qp_layout_ctx *ctx, qp_layout_known *k)
+{
+	ctx->given = k;
+	ctx->given_sizes = ctx->given_qrs = 0;
+}
+
+/* The next known text size, or 0 (fit it here). */
+static double
+known_size(qp_layout_ctx *ctx)
+{
+	qp_layout_known *k = ctx->given;
+
+	return k && ctx->given_sizes < k->nsizes ?
+	    k->sizes[ctx->given_sizes++] : 0;
+}
+
+/* The next known QR symbol (the caller's now), or NULL (encode it). */
+static qp_qr *
+known_qr(qp_layout_ctx *ctx)
+{
+	qp_layout_known *k = ctx->given;
+	qp_qr *q;
+
+	if (k == NULL || ctx->given_qrs >= k->nqrs)
+		return NULL;
+	q = k->qrs[ctx->given_qrs];
+	k->qrs[ctx->given_qrs++] = NULL;
+	return q;
 }
 
 void
@@ -451,7 +504,8 @@ static bool
 fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
     bool markup, const char *font, const char *lang, bool rtl, double max,
     double min, qp_halign align, qp_valign valign, double spacing, bool wrap,
-    double x, double y, double w, double h, qp_item *it, fault *err)
+    double x, double y, double w, double h, double known, qp_item *it,
+    fault *err)
 {
 	PangoLayout *layout;
 	PangoFontDescription *d;
@@ -508,7 +562,13 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 		char *fam, *more;
 
 		pango_font_description_set_family(d, fams);
-		size = shrink_to_fit(layout, d, max, min, &f);
+		/* A size found by the same fit elsewhere needs one layout,
+		 * not a dozen; it is the size the fit would find here. */
+		if (tries == 0 && known > 0 &&
+		    fits_at(layout, d, known, &f, &ext))
+			size = known;
+		else
+			size = shrink_to_fit(layout, d, max, min, &f);
 		if (size == 0) {
 			fits_at(layout, d, min, &f, &ext);
 			fault_set(err, QP_D_TEXT_OVERFLOW, NULL, NULL);
@@ -591,6 +651,7 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
     double x, double y, double w, double h, qp_item *it, fault *err)
 {
 	fit_memo *memo = NULL;
+	double known = known_size(ctx);
 	char *key;
 
 	key = qp_xasprintf("%d|%d|%s|%s|%a|%a|%d|%d|%a|%d|%a|%a|%a|%a|%s",
@@ -621,7 +682,7 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
 		g_object_unref(memo->item.layout);
 	memo->item.layout = NULL;
 	if (!fit_text(ctx, block, text, markup, font, lang, rtl, max, min,
-	    align, valign, spacing, wrap, x, y, w, h, it, err)) {
+	    align, valign, spacing, wrap, x, y, w, h, known, it, err)) {
 		free(key);
 		return false;
 	}
@@ -894,7 +955,8 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		fault_set(err, QP_D_QR_PAYLOAD_EMPTY, NULL, NULL);
 		goto fail;
 	}
-	if ((qr = qp_qr_encode(payload.data, q->ecc, &e)) == NULL) {
+	if ((qr = known_qr(ctx)) == NULL &&
+	    (qr = qp_qr_encode(payload.data, q->ecc, &e)) == NULL) {
 		fault_set(err, QP_D_QR_TOO_LONG, NULL, NULL);
 		err->n[0] = (double)payload.len;
 		err->n[1] = q->ecc == QP_QR_ECC_AUTO ? QP_QR_ECC_AUTO_FLOOR :
@@ -942,6 +1004,7 @@ qr_items(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		}
 		it.payload = qp_xstrdup(payload.data);
 	}
+	it.data = qp_xstrdup(payload.data);
 	add_item(page, &it);
 	qr = NULL;
 	if (q->caption) {
@@ -1292,6 +1355,7 @@ qp_layout_qr_only(const char *payload, int ecc, double size, int quiet,
 	it.background = (qp_color){.r = 1, .g = 1, .b = 1, .a = 1};
 	if (is_url(payload))
 		it.link = qp_xstrdup(payload);
+	it.data = qp_xstrdup(payload);
 	add_item(page, &it);
 	return page;
 }
@@ -1308,6 +1372,7 @@ qp_page_free(qp_page *page)
 		qp_qr_free(it->qr);
 		free(it->link);
 		free(it->payload);
+		free(it->data);
 	}
 	free(page->items);
 	free(page->title);

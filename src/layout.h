@@ -47,6 +47,7 @@ typedef struct qp_item {
 	double opacity;
 	double ppi; /* PNG/JPEG: pixels per inch at this size; 0 for SVG */
 	char *payload; /* qr with a logo: what it must decode to (verify.h) */
+	char *data; /* qr: the code's content, as encoded (policy.c) */
 } qp_item;
 
 typedef struct qp_page {
@@ -64,6 +65,28 @@ typedef struct qp_layout_ctx qp_layout_ctx;
 
 qp_layout_ctx *qp_layout_ctx_new(void);
 void qp_layout_ctx_free(qp_layout_ctx *ctx);
+
+/* True if fonts were added (qp_fonts_add_files) since ctx was made: it
+ * does not see them; make a new one. */
+bool qp_layout_ctx_stale(const qp_layout_ctx *ctx);
+
+/*
+ * What laying out the same page found elsewhere (a batch's worker
+ * process): each text item's fitted size and each QR item's symbol, in
+ * the page's item order. With qp_layout_ctx_known(ctx, k), the next page
+ * ctx lays out uses them instead of fitting and encoding again: the page
+ * is the same, for a fraction of the time. The symbols are taken over
+ * (set to NULL in k) as they are used. Call it again (NULL forgets)
+ * before each page.
+ */
+typedef struct qp_layout_known {
+	const double *sizes;
+	size_t nsizes;
+	qp_qr **qrs;
+	size_t nqrs;
+} qp_layout_known;
+
+void qp_layout_ctx_known(qp_layout_ctx *ctx, qp_layout_known *k);
 
 /*
  * Lay out one poster. values[] holds t->nvars strings (NULL = unset).

@@ -18,6 +18,7 @@ static const qp_cmd cmds[] = {
 	{"batch", "posters for every row of a CSV, with a manifest", qp_cmd_batch},
 	{"check", "preflight: report what would fail on the wall", qp_cmd_check},
 	{"serve", "open the poster editor in a web browser", qp_cmd_serve},
+	{"audit", "check installers' photos against a print run", qp_cmd_audit},
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])

@@ -6,6 +6,8 @@
 
 #include "util.h"
 
+/* A batch's workers send this to the drawing process field by field
+ * (batch_combined.c: send_layout, read_known): a new field goes there. */
 typedef struct qp_qr {
 	int version; /* 1..40 */
 	int width;   /* modules per side, without quiet zone */

@@ -111,6 +111,26 @@ srv_base64(qp_buf *b, const unsigned char *p, size_t n)
 	}
 }
 
+/* 16 random bytes as 32 hex digits in out (n >= 33), from the kernel. */
+bool
+srv_random_hex(char *out, size_t n)
+{
+	unsigned char raw[16];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0 || n < 2 * sizeof raw + 1) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	ok = read(fd, raw, sizeof raw) == (ssize_t)sizeof raw;
+	close(fd);
+	for (size_t i = 0; ok && i < sizeof raw; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return ok;
+}
+
 /* A file-name-safe version of s for Content-Disposition. */
 void
 srv_safe_filename(qp_buf *b, const char *s)
@@ -129,6 +149,23 @@ srv_safe_filename(qp_buf *b, const char *s)
 /* ---------------------------------------------------------------- */
 /* Responses. Every one carries the security headers. */
 
+/*
+ * The headers of every answer: the security ones, and "Connection:
+ * close", so each request arrives on a connection of its own through
+ * the front door, which times and checks its head (serve_door.c); a
+ * kept-alive connection would skip it. A new connection costs well
+ * under a millisecond here, a preview a hundred.
+ */
+void
+srv_common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Connection", "close");
+}
+
 static enum MHD_Result
 send_buf(struct MHD_Connection *c, unsigned status, const char *type,
     const char *cache, char *data, size_t len, const char *disposition)
@@ -143,10 +180,10 @@ send_buf(struct MHD_Connection *c, unsigned status, const char *type,
 	}
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", cache);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Security-Policy", CSP);
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	srv_common_headers(r);
+	if (status == 401)
+		MHD_add_response_header(r, "WWW-Authenticate",
+		    "Bearer realm=\"qrposter\"");
 	if (disposition)
 		MHD_add_response_header(r, "Content-Disposition", disposition);
 	if (status == 405)
@@ -268,6 +305,92 @@ origin_ok(struct MHD_Connection *c)
 	return h && strncmp(o, "http://", 7) == 0 && strcmp(o + 7, h) == 0;
 }
 
+static enum MHD_Result
+count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "Host") == 0)
+		(*(int *)cls)++;
+	return MHD_YES;
+}
+
+/* More than one Host header: which one a proxy or a check believes is
+ * anyone's guess, so the request is refused (RFC 9112 3.2). */
+static bool
+one_host(struct MHD_Connection *c)
+{
+	int n = 0;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_host, &n);
+	return n <= 1;
+}
+
+/* a equals the token, in time that does not depend on where they differ. */
+static bool
+token_equal(const char *a, const char *token)
+{
+	size_t n = strlen(token);
+	unsigned char d = 0;
+
+	if (a == NULL || strlen(a) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ token[i]);
+	return d == 0;
+}
+
+/*
+ * The access token, when the server needs one (always when it listens
+ * on an address other machines can reach): in the address as ?token=
+ * (the link the server printed), in the cookie that link sets, or as
+ * "Authorization: Bearer TOKEN" (scripts). *from_query says which.
+ */
+static bool
+token_ok(qp_server *s, struct MHD_Connection *c, bool *from_query)
+{
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "token");
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Authorization");
+
+	*from_query = false;
+	if (token_equal(q, s->token)) {
+		*from_query = true;
+		return true;
+	}
+	if (token_equal(MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+	    s->cookie), s->token))
+		return true;
+	return a && strncmp(a, "Bearer ", 7) == 0 &&
+	    token_equal(a + 7, s->token);
+}
+
+/* The page's address with the token: set the cookie, go to "/", so the
+ * token leaves the address bar and the history. */
+static enum MHD_Result
+send_token_cookie(qp_server *s, struct MHD_Connection *c)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char cookie[160];
+
+	r = MHD_create_response_from_buffer(0, (void *)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; "
+	    "SameSite=Strict", s->cookie, s->token);
+	MHD_add_response_header(r, "Set-Cookie", cookie);
+	MHD_add_response_header(r, "Location", "/");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	srv_common_headers(r);
+	ret = MHD_queue_response(c, 303, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static size_t
 body_limit(const char *url)
 {
@@ -339,6 +462,22 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		r = qp_xcalloc(1, sizeof *r);
 		qp_buf_init(&r->body);
 		*con_cls = r;
+		if (!one_host(c))
+			return srv_send_error(c, 400, "the request has more than "
+			    "one Host header");
+		if (s->token[0]) {
+			bool from_query;
+
+			if (!token_ok(s, c, &from_query))
+				return srv_send_error(c, 401, "this editor needs "
+				    "its access token: open the address qrposter "
+				    "serve printed when it started (it ends in "
+				    "?token=...)");
+			if (from_query && strcmp(method, "GET") == 0 &&
+			    (strcmp(url, "/") == 0 ||
+			    strcmp(url, "/index.html") == 0))
+				return send_token_cookie(s, c);
+		}
 		if (!host_ok(s, c))
 			return srv_send_error(c, 421, "this server answers only "
 			    "requests for localhost or 127.0.0.1");
@@ -405,26 +544,136 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---------------------------------------------------------------- */
 /* Start and stop. */
 
+/*
+ * The server's temporary folder, $TMPDIR/qrposter-serve-XXXXXX, holds
+ * the posters on their way to the browser and the print runs. A server
+ * that is stopped removes it. One that dies (a crash, SIGKILL, the OOM
+ * killer) cannot, so the folder holds a lock file that its server keeps
+ * locked with flock() while it runs: the kernel drops the lock when the
+ * process ends, however it ends, and a server starting up removes every
+ * folder of this user whose lock it can take. (Keeping the files
+ * unlinked instead would not do: a print run's PDF and manifest are
+ * fetched by name, minutes later.) The lock file is made and locked
+ * under another name, then renamed into place, so a live server's
+ * folder never shows an unlocked lock file.
+ */
+#define TMP_PREFIX "qrposter-serve-"
+#define TMP_LOCK "serve.lock"
+
+/* Remove name (a file, or a folder and what it holds, at most depth
+ * levels down) relative to the folder dfd. Symbolic links are removed,
+ * never followed. */
 static void
-rm_tmpdir(const char *dir)
+remove_at(int dfd, const char *name, int depth)
 {
-	DIR *d = opendir(dir);
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int fd;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlinkat(dfd, name, 0);
+		return;
+	}
+	if (depth <= 0)
+		return;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    strcmp(e->d_name, TMP_LOCK) != 0)
+			remove_at(fd, e->d_name, depth - 1);
+	unlinkat(fd, TMP_LOCK, 0); /* last: the folder is free from here */
+	closedir(d);
+	unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+/* The folder that holds the servers' folders: $TMPDIR or /tmp. */
+static const char *
+tmp_base(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* Remove the folders servers of this user left when they died. */
+static void
+reap_stale_tmpdirs(void)
+{
+	DIR *d = opendir(tmp_base());
 	struct dirent *e;
 
-	if (d) {
-		while ((e = readdir(d)) != NULL) {
-			char *p;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		int dfd, lfd;
 
-			if (strcmp(e->d_name, ".") == 0 ||
-			    strcmp(e->d_name, "..") == 0)
-				continue;
-			p = qp_xasprintf("%s/%s", dir, e->d_name);
-			unlink(p);
-			free(p);
-		}
-		closedir(d);
+		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		dfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		lfd = openat(dfd, TMP_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		if (lfd < 0)
+			continue; /* not made by a server of this kind */
+		/* Taken: its server is gone. Held while removing, so two
+		 * servers starting at once do not both remove it. */
+		if (flock(lfd, LOCK_EX | LOCK_NB) == 0)
+			remove_at(dirfd(d), e->d_name, 3);
+		close(lfd);
 	}
-	rmdir(dir);
+	closedir(d);
+}
+
+/* Make the server's folder and take its lock (s->lock_fd). */
+static bool
+make_tmpdir(qp_server *s, qp_error *err)
+{
+	char *tmp_lock, *lock;
+	char pid[32];
+	int fd, n;
+
+	s->tmpdir = qp_xasprintf("%s/" TMP_PREFIX "XXXXXX", tmp_base());
+	if (mkdtemp(s->tmpdir) == NULL) {
+		qp_fail(err, "cannot make a temporary folder '%s': %s",
+		    s->tmpdir, strerror(errno));
+		free(s->tmpdir);
+		s->tmpdir = NULL;
+		return false;
+	}
+	tmp_lock = qp_xasprintf("%s/.%s.new", s->tmpdir, TMP_LOCK);
+	lock = qp_xasprintf("%s/%s", s->tmpdir, TMP_LOCK);
+	fd = open(tmp_lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+	    write(fd, pid, (size_t)n) != n || rename(tmp_lock, lock) != 0) {
+		qp_fail(err, "cannot lock the temporary folder '%s': %s",
+		    s->tmpdir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp_lock);
+		free(tmp_lock);
+		free(lock);
+		return false;
+	}
+	s->lock_fd = fd;
+	free(tmp_lock);
+	free(lock);
+	return true;
 }
 
 qp_server *
@@ -434,13 +683,10 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 	struct sockaddr_storage ss;
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
-	const char *tmp;
 	struct stat st;
 	long ncpu;
 
+	s->lock_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->big_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
@@ -456,7 +702,6 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 		v6->sin6_family = AF_INET6;
 		v6->sin6_port = htons((uint16_t)o->port);
 		s->loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
-		flags |= MHD_USE_IPv6;
 	} else {
 		qp_fail(err, "bind address '%s': not an IPv4 or IPv6 address "
 		    "(e.g. 127.0.0.1 or ::1)", s->bind);
@@ -472,45 +717,73 @@ qp_server_start(const qp_serve_opts *o, qp_error *err)
 		qp_fail(err, "templates folder '%s' not found", s->tdir);
 		goto fail;
 	}
-	tmp = getenv("TMPDIR");
-	s->tmpdir = qp_xasprintf("%s/qrposter-serve-XXXXXX",
-	    tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(s->tmpdir) == NULL) {
-		qp_fail(err, "cannot make a temporary folder '%s': %s",
-		    s->tmpdir, strerror(errno));
-		free(s->tmpdir);
-		s->tmpdir = NULL;
+	reap_stale_tmpdirs();
+	if (!make_tmpdir(s, err))
 		goto fail;
-	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	s->nthreads = o->workers ? o->workers :
 	    (unsigned)(ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu);
 	s->threads = qp_xcalloc(s->nthreads, sizeof *s->threads);
+	/*
+	 * A layout context made and dropped before any worker starts: GLib
+	 * creates Pango's font map classes on first use, safely but with
+	 * atomics ThreadSanitizer cannot see. Made here, once, the workers
+	 * only read them.
+	 */
+	qp_layout_ctx_free(qp_layout_ctx_new());
 	for (unsigned i = 0; i < s->nthreads; i++)
 		if (pthread_create(&s->threads[i], NULL, srv_worker, s) != 0) {
 			s->nthreads = i;
 			qp_fail(err, "cannot start a render thread");
 			goto fail;
 		}
-	s->mhd = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL,
+	/* The door listens and holds connections until their request head
+	 * is in (serve_door.c); libmicrohttpd answers them. */
+	if ((s->door = srv_door_open((struct sockaddr *)&ss, ss.ss_family ==
+	    AF_INET6 ? sizeof *v6 : sizeof *v4, &s->port, err)) == NULL) {
+		qp_error_prefix(err, "cannot listen on %s port %u (is the port "
+		    "in use? try another port)", s->bind, o->port);
+		goto fail;
+	}
+	/* Anyone who can reach a non-loopback address could use the
+	 * editor, print runs included: it needs a token then. The
+	 * cookie is named after the port: cookies ignore ports, and two
+	 * servers on one machine must not overwrite each other's. */
+	if (o->token || !s->loopback) {
+		if (!srv_random_hex(s->token, sizeof s->token)) {
+			qp_fail(err, "cannot make an access token: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		snprintf(s->cookie, sizeof s->cookie, "qrposter_token_%u",
+		    s->port);
+	}
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+	    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, 0, NULL, NULL,
 	    handle, s,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)QP_SERVE_MAX_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)QP_SERVE_PER_ADDRESS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)QP_SERVE_IDLE_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		qp_fail(err, "cannot listen on %s port %u (is the port in use? "
-		    "try another port)", s->bind, o->port);
+		qp_fail(err, "cannot start the HTTP server");
 		goto fail;
 	}
-	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : o->port;
+	if (!srv_door_start(s->door, s->mhd, err))
+		goto fail;
 	return s;
 fail:
 	qp_server_stop(s);
 	return NULL;
+}
+
+const char *
+qp_server_token(const qp_server *s)
+{
+	return s->token[0] ? s->token : NULL;
 }
 
 unsigned
@@ -547,12 +820,14 @@ qp_server_stop(qp_server *s)
 	pthread_cond_broadcast(&s->work_cv);
 	pthread_cond_broadcast(&s->done_cv);
 	pthread_mutex_unlock(&s->mu);
-	/* Connections waiting on a render see `stopping` and answer 503. */
+	/* No new connections; those waiting on a render see `stopping`
+	 * and answer 503. */
+	srv_door_close(s->door);
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
 	/* A print run in hand stops at its next row. */
 	for (size_t i = 0; i < s->nbatches; i++)
-		s->batches[i]->stop = 1;
+		qp_stop_request(&s->batches[i]->stop, 1);
 	for (size_t i = 0; i < s->nbatches; i++) {
 		pthread_join(s->batches[i]->thread, NULL);
 		srv_batch_free(s->batches[i]);
@@ -565,7 +840,9 @@ qp_server_stop(qp_server *s)
 		s->qlen--;
 	}
 	if (s->tmpdir)
-		rm_tmpdir(s->tmpdir);
+		remove_at(AT_FDCWD, s->tmpdir, 3);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->threads);
 	free(s->tmpdir);
 	free(s->tdir);

@@ -25,8 +25,14 @@
 #define QP_SERVE_MAX_PIXELS (50.0 * 1000 * 1000) /* a PNG download */
 #define QP_SERVE_MAX_BATCHES 4  /* print runs kept for download */
 #define QP_SERVE_QUEUE 64          /* renders waiting for a worker */
-#define QP_SERVE_MAX_CONNECTIONS 128
-#define QP_SERVE_IDLE_TIMEOUT 30   /* seconds an idle connection lives */
+#define QP_SERVE_MAX_CONNECTIONS 128 /* requests being answered at once */
+#define QP_SERVE_PER_ADDRESS 16    /* the same, from one address; and
+                                      connections from one address
+                                      waiting for their request head */
+#define QP_SERVE_MAX_WAITING 256   /* connections waiting for their head */
+#define QP_SERVE_HEAD_TIMEOUT 10   /* seconds to send a request's head */
+#define QP_SERVE_MAX_HEAD (16 * 1024) /* bytes of a request's head */
+#define QP_SERVE_IDLE_TIMEOUT 10   /* seconds a request may stall */
 #define QP_SERVE_DEFAULT_TIMEOUT 30.0 /* seconds a render may take */
 
 typedef struct qp_serve_opts {
@@ -35,6 +41,8 @@ typedef struct qp_serve_opts {
 	const char *templates; /* directory; NULL = <datadir>/templates */
 	unsigned workers;      /* render threads; 0 = one per CPU, at most 4 */
 	double timeout;        /* seconds; 0 = QP_SERVE_DEFAULT_TIMEOUT */
+	bool token;            /* require the access token even on loopback
+	                          (always required on any other address) */
 } qp_serve_opts;
 
 typedef struct qp_server qp_server;
@@ -52,6 +60,13 @@ unsigned qp_server_port(const qp_server *s);
 
 /* The address bound, as given or defaulted ("127.0.0.1"). */
 const char *qp_server_bind(const qp_server *s);
+
+/*
+ * The access token every request must carry (as ?token=, its cookie, or
+ * "Authorization: Bearer"), or NULL when none is needed: a server on a
+ * loopback address without o->token. Requests without it get a 401.
+ */
+const char *qp_server_token(const qp_server *s);
 
 /* True if the address only accepts connections from this machine. */
 bool qp_server_loopback(const qp_server *s);

@@ -302,6 +302,17 @@ static const struct {
 	    "it has too few pixels for its size (the template's picture)."},
 	{QP_D_IMAGE_FAIR_PPI, "A picture on the poster may print a little "
 	    "soft (the template's picture)."},
+	{QP_D_LINK_NOT_HTTPS, "The QR code's link must start with https:// "
+	    "(the template's link policy)."},
+	{QP_D_LINK_SHORTENER, "The QR code opens a link shortener or a "
+	    "redirect service: print the agency's own final link instead."},
+	{QP_D_LINK_DOMAIN, "The QR code opens a site outside the agency's "
+	    "own domains (the template's link policy)."},
+	{QP_D_CAPTION_NO_DOMAIN, "The poster must print the web address the "
+	    "QR code opens, so people can see where it goes."},
+	{QP_D_NUMBER_NEAR_OFFICIAL, "This number is one or two digits away "
+	    "from an official hotline number: check it for a typing "
+	    "mistake."},
 	{QP_D_TEXT_OVERFLOW, "This text is too long for its space on the "
 	    "poster, even at the smallest type size allowed. Shorten it."},
 	{QP_D_TEXT_TOO_SMALL, "This text had to shrink below the smallest "
@@ -683,9 +694,7 @@ srv_api_poster(qp_server *s, struct MHD_Connection *c, const req *r)
 	    "application/pdf" : "image/png");
 	MHD_add_response_header(resp, "Content-Disposition", name.data);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	srv_common_headers(resp);
 	ret = MHD_queue_response(c, 200, resp);
 	MHD_destroy_response(resp);
 	qp_buf_free(&name);

@@ -35,6 +35,7 @@ srv_batch_free(bjob *b)
 {
 	if (b == NULL)
 		return;
+	qp_stop_destroy(&b->stop);
 	if (b->dir) {
 		unlink(b->csv);
 		unlink(b->pdf);
@@ -147,22 +148,6 @@ batch_find(qp_server *s, const char *id, size_t idlen)
 		    strncmp(s->batches[i]->id, id, idlen) == 0)
 			return s->batches[i];
 	return NULL;
-}
-
-static bool
-random_id(char *out, size_t n)
-{
-	unsigned char raw[16];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = read(fd, raw, sizeof raw) == (ssize_t)sizeof raw;
-	close(fd);
-	for (size_t i = 0; ok && i < sizeof raw && 2 * i + 2 < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-	return ok;
 }
 
 typedef struct sets_ctx {
@@ -278,6 +263,10 @@ srv_api_batch_start(qp_server *s, struct MHD_Connection *c, const req *r)
 		return srv_send_error(c, status, "%s", err.msg);
 	b = qp_xcalloc(1, sizeof *b);
 	b->s = s;
+	if (!qp_stop_init(&b->stop, &err)) {
+		ret = srv_send_error(c, 500, "%s", err.msg);
+		goto out;
+	}
 	b->tpath = qp_xstrdup(t->path);
 	b->tname = qp_xstrdup(tname);
 	x = (sets_ctx){b, t, NULL};
@@ -301,7 +290,7 @@ srv_api_batch_start(qp_server *s, struct MHD_Connection *c, const req *r)
 			goto out;
 		}
 	pthread_mutex_unlock(&s->mu);
-	if (!random_id(b->id, sizeof b->id)) {
+	if (!srv_random_hex(b->id, sizeof b->id)) {
 		ret = srv_send_error(c, 500, "cannot make a print-run id");
 		goto out;
 	}
@@ -373,10 +362,10 @@ batch_status(qp_server *s, struct MHD_Connection *c, bjob *b)
 	qp_buf out;
 
 	/* A row that takes longer than the render timeout is cut off. */
-	if (b->state == B_RUNNING && !b->stop &&
+	if (b->state == B_RUNNING && !qp_stop_why(&b->stop) &&
 	    difftime(time(NULL), b->last_progress) > s->timeout) {
 		b->cut_off = true;
-		b->stop = 1;
+		qp_stop_request(&b->stop, 1);
 	}
 	qp_buf_init(&out);
 	qp_buf_printf(&out, "{\"id\":\"%s\",\"template\":", b->id);
@@ -427,9 +416,7 @@ send_file(struct MHD_Connection *c, const char *path, const char *type,
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Content-Disposition", disp);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	srv_common_headers(resp);
 	ret = MHD_queue_response(c, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -459,7 +446,7 @@ srv_api_batch(qp_server *s, struct MHD_Connection *c, const char *rest,
 		if (!post)
 			ret = srv_send_error(c, 405, "use POST to cancel");
 		else {
-			b->stop = 1;
+			qp_stop_request(&b->stop, 1);
 			ret = batch_status(s, c, b);
 		}
 		pthread_mutex_unlock(&s->mu);

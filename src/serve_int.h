@@ -8,6 +8,7 @@
  * (that is serve.h).
  *
  *   serve.c        HTTP: security headers, responses, dispatch, start/stop
+ *   serve_door.c   the listening socket: request heads in whole, or refused
  *   serve_pool.c   the render workers and their bounded queue
  *   serve_api.c    templates and the poster JSON API (preview, download)
  *   serve_batch.c  print runs: CSV upload -> combined PDF + manifest
@@ -29,6 +30,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -118,7 +121,7 @@ typedef struct bjob {
 	size_t nsets;
 	size_t rows;
 	pthread_t thread;
-	volatile sig_atomic_t stop;
+	qp_stop stop; /* cancel: qp_stop_request from any thread */
 	/* under the server lock */
 	bstate state;
 	const char *phase;
@@ -131,13 +134,19 @@ typedef struct bjob {
 	size_t pages;
 } bjob;
 
+typedef struct srv_door srv_door;
+
 struct qp_server {
+	srv_door *door;
 	struct MHD_Daemon *mhd;
 	char *bind;
 	char *tdir;
 	char *tmpdir;
+	int lock_fd;      /* flock()ed while the server runs */
 	unsigned port;
 	bool loopback;
+	char token[33];   /* the access token, or "" when none is needed */
+	char cookie[32];  /* the cookie that carries it */
 	double timeout;
 
 	pthread_mutex_t mu;
@@ -172,12 +181,18 @@ typedef enum wait_result {
 } wait_result;
 
 /* serve.c */
+void srv_common_headers(struct MHD_Response *r);
+bool srv_random_hex(char *out, size_t n);
 void srv_json_str(qp_buf *b, const char *s);
 void srv_base64(qp_buf *b, const unsigned char *p, size_t n);
 void srv_safe_filename(qp_buf *b, const char *s);
 enum MHD_Result srv_send_json(struct MHD_Connection *c, unsigned status, qp_buf *b);
 enum MHD_Result srv_send_error(struct MHD_Connection *c, unsigned status,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* serve_door.c */
+srv_door * srv_door_open(const struct sockaddr *sa, socklen_t len, unsigned *port, qp_error *err);
+bool srv_door_start(srv_door *d, struct MHD_Daemon *mhd, qp_error *err);
+void srv_door_close(srv_door *d);
 /* serve_pool.c */
 problem * srv_problem_add(problem **list, size_t *n, const char *severity, const char *message, const char *detail);
 void srv_problem_field(problem *p, const char *field);

@@ -108,11 +108,23 @@ render_preview(job *j, const qp_page *page)
 }
 
 static void
-run_job(qp_server *s, qp_layout_ctx *ctx, job *j, unsigned long seq)
+run_job(qp_server *s, qp_layout_ctx **ctxp, job *j, unsigned long seq)
 {
 	qp_page *page;
 
-	if ((page = srv_preflight(ctx, j)) == NULL)
+	/*
+	 * The fonts the template brings, registered once per file for the
+	 * whole server (fonts.c). A context made before fonts were added
+	 * does not see them: this worker makes a new one, so the web draws
+	 * with the template's font, as the command line does.
+	 */
+	if (!qp_fonts_add_template(j->t, &j->err))
+		return;
+	if (qp_layout_ctx_stale(*ctxp)) {
+		qp_layout_ctx_free(*ctxp);
+		*ctxp = qp_layout_ctx_new();
+	}
+	if ((page = srv_preflight(*ctxp, j)) == NULL)
 		return;
 	if (j->kind == JOB_PREVIEW)
 		j->ok = render_preview(j, page);
@@ -161,7 +173,7 @@ srv_worker(void *arg)
 		}
 		seq = ++s->seq;
 		pthread_mutex_unlock(&s->mu);
-		run_job(s, ctx, j, seq);
+		run_job(s, &ctx, j, seq);
 		pthread_mutex_lock(&s->mu);
 		j->done = true;
 		pthread_cond_broadcast(&s->done_cv);

@@ -480,7 +480,8 @@ parse_blocks(parser *p, yaml_node_t *n)
 
 /*
  * fonts: [file, ...] - font files the template brings, relative to the
- * template's folder; qp_template_load() registers them with fontconfig.
+ * template's folder. Only their paths are kept: whoever lays the template
+ * out registers them (qp_fonts_add_template).
  * A file that is not there is an error at its line and column.
  */
 static bool
@@ -525,7 +526,7 @@ parse_root(parser *p, yaml_node_t *root)
 {
 	static const char *const keys[] = {"qrposter", "name", "description",
 	    "title", "subject", "page", "variables", "blocks",
-	    "min_text_size", "languages", "strings", "fonts"};
+	    "min_text_size", "languages", "strings", "fonts", "policy"};
 	qp_template *t = p->t;
 	yaml_node_t *n;
 	const char *s;
@@ -560,6 +561,8 @@ parse_root(parser *p, yaml_node_t *root)
 		return false;
 	if ((n = tp_get(p, root, "variables")) != NULL && !tp_is_null(n) &&
 	    !parse_variables(p, n))
+		return false;
+	if (!tp_parse_policy(p, tp_get(p, root, "policy")))
 		return false;
 	if (!tp_parse_languages(p, root))
 		return false;
@@ -607,14 +610,6 @@ qp_template_load(const char *path, qp_error *err)
 		return NULL;
 	t = qp_template_parse(path, b.data, b.len, err);
 	qp_buf_free(&b);
-	if (t && !qp_fonts_add_files((const char *const *)t->font_files,
-	    t->nfont_files, err)) {
-		qp_error_prefix(err, "%s", path);
-		qp_template_free(t);
-		return NULL;
-	}
-	if (t)
-		qp_outfile_protect(path, "the template");
 	return t;
 }
 
@@ -669,6 +664,9 @@ qp_template_free(qp_template *t)
 	for (size_t i = 0; i < t->nfont_files; i++)
 		free(t->font_files[i]);
 	free(t->font_files);
+	for (size_t i = 0; i < t->policy.ndomains; i++)
+		free(t->policy.domains[i]);
+	free(t->policy.domains);
 	free(t->path);
 	free(t);
 }

@@ -132,6 +132,23 @@ typedef struct qp_var {
 	size_t nchoices;
 } qp_var;
 
+/*
+ * Link and number policy (`policy:` in a template; checked by policy.c
+ * in the preflight). Without `policy:` only the number check runs.
+ */
+typedef struct qp_policy_spec {
+	bool declared;    /* the template has a policy: mapping */
+	bool https;       /* code payloads must be https links */
+	char **domains;   /* hosts a payload may open (or their subdomains);
+	                   * none: any host */
+	size_t ndomains;
+	bool shorteners;  /* refuse link shorteners and dynamic-QR redirects */
+	bool caption;     /* the caption (or, without one, the page's text)
+	                   * shows the payload's domain */
+	bool numbers;     /* phone and text numbers near an official one */
+	int line, col;    /* where policy: is, for messages */
+} qp_policy_spec;
+
 typedef struct qp_template {
 	char *path;
 	char *name;        /* human name */
@@ -154,9 +171,15 @@ typedef struct qp_template {
 	size_t nblocks;
 	char **font_files; /* fonts the template brings (resolved paths) */
 	size_t nfont_files;
+	qp_policy_spec policy;
 } qp_template;
 
-/* Load and validate a template file. NULL on error, err says file:l:c. */
+/*
+ * Load and validate a template file. NULL on error, err says file:l:c.
+ * Loading has no side effects: the fonts it lists (font_files) are not
+ * registered and the file is not protected from being overwritten; see
+ * qp_fonts_add_template (fonts.h) for a template about to be laid out.
+ */
 qp_template *qp_template_load(const char *path, qp_error *err);
 /* Parse from memory; path is used in messages only. */
 qp_template *qp_template_parse(const char *path, const char *text,

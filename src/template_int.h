@@ -11,9 +11,9 @@
  *   template_lang.c  languages, per-language strings, which variables
  *                    a template uses
  *   template_page.c  paper sizes and the page
+ *   template_policy.c the link and number policy (policy:)
  */
 #include "template.h"
-#include "fonts.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -65,5 +65,7 @@ bool tp_valid_tag(const char *s);
 bool tp_parse_languages(parser *p, yaml_node_t *root);
 /* template_page.c */
 bool tp_parse_page(parser *p, yaml_node_t *n);
+/* template_policy.c: n may be NULL (no policy: key) */
+bool tp_parse_policy(parser *p, yaml_node_t *n);
 
 #endif

@@ -186,6 +186,16 @@ void qp_outfile_abort(qp_outfile *o);
  * signal, so an interrupted render leaves no ".NAME.XXXXXX" behind.
  */
 void qp_outfile_unlink_all(void);
+/* In a child just forked: the temporaries listed are the parent's, which
+ * the child must never remove; forget them. */
+void qp_outfile_forget_all(void);
+/*
+ * How many files this process has committed (renamed into place) so far;
+ * the count and the rename change together, with every signal held.
+ * Async-signal-safe: a handler that is about to end the process compares
+ * it with the count its bookkeeping (a manifest line) last accounted for.
+ */
+unsigned long qp_outfile_commits(void);
 
 /*
  * Mark path (an input: a template, a CSV) so that qp_outfile_open refuses

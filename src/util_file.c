@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +80,16 @@ temp_unregister(qp_outfile *o)
 	o->slot = 0;
 }
 
-/* Hold the signals that stop a run (their handlers remove temporaries)
- * across a step that must not be cut in two; release re-delivers them. */
+/* Files renamed into place by this process: a handler that ends the
+ * process compares it with what has been accounted for (stop.h). */
+static atomic_ulong commits;
+
+/*
+ * Hold the signals whose handlers remove temporaries or end the process
+ * (SIGINT, SIGTERM, SIGHUP: a stop; SIGUSR1: a batch worker told to
+ * abandon its row) across a step that must not be cut in two; release
+ * re-delivers them.
+ */
 static void
 stop_signals_hold(sigset_t *saved)
 {
@@ -90,6 +99,7 @@ stop_signals_hold(sigset_t *saved)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, saved);
 }
 
@@ -102,9 +112,25 @@ stop_signals_release(const sigset_t *saved)
 void
 qp_outfile_unlink_all(void)
 {
+	int e = errno;
+
 	for (int i = 0; i < NTEMPS; i++)
 		if (temps[i].used)
 			(void)unlink(temps[i].path);
+	errno = e;
+}
+
+void
+qp_outfile_forget_all(void)
+{
+	for (int i = 0; i < NTEMPS; i++)
+		temps[i].used = 0;
+}
+
+unsigned long
+qp_outfile_commits(void)
+{
+	return atomic_load(&commits);
 }
 
 /* Inputs an output must never replace. */
@@ -180,7 +206,7 @@ qp_outfile_open(qp_outfile *o, const char *path, qp_error *err)
 		o->tmp_path = qp_xasprintf("%.*s/.%.64s.XXXXXX",
 		    (int)(slash - path), path, slash + 1);
 	/* A stop between creating the file and listing it would leave it
-	 * behind: hold SIGINT/SIGTERM/SIGHUP for those two steps. */
+	 * behind: hold the stop signals for those two steps. */
 	stop_signals_hold(&saved);
 	fd = mkstemp(o->tmp_path);
 	if (fd < 0) {
@@ -256,7 +282,9 @@ qp_outfile_commit(qp_outfile *o, qp_error *err)
 		ok = false;
 		e = errno;
 	}
-	if (!ok)
+	if (ok)
+		atomic_fetch_add(&commits, 1);
+	else
 		unlink(o->tmp_path);
 	temp_unregister(o);
 	stop_signals_release(&saved);

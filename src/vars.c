@@ -18,9 +18,11 @@ typedef enum filter {
 	F_UPPER,
 	F_LOWER,
 	F_WITH,
+	F_HOST,
 } filter;
 
-static const char *const filter_names[] = {"url", "upper", "lower", "with"};
+static const char *const filter_names[] = {"url", "upper", "lower", "with",
+    "host"};
 #define NFILTERS (sizeof filter_names / sizeof filter_names[0])
 #define MAX_FILTERS 4
 
@@ -333,6 +335,41 @@ qp_tstr_is_constant(const qp_tstr *t)
 	return true;
 }
 
+bool
+qp_url_host(const char *s, char *host, size_t hostsz)
+{
+	const char *sep = strstr(s, "://"), *h, *e;
+	size_t n;
+
+	host[0] = '\0';
+	if (sep == NULL || sep == s)
+		return false;
+	for (const char *c = s; c < sep; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '+' || *c == '-' ||
+		    *c == '.'))
+			return false;
+	h = sep + 3;
+	e = h + strcspn(h, "/?#");
+	for (const char *a = h; a < e; a++)
+		if (*a == '@')
+			h = a + 1;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(e - h));
+		n = rb ? (size_t)(rb + 1 - h) : (size_t)(e - h);
+	} else {
+		n = strcspn(h, ":/?#");
+		if (h + n > e)
+			n = (size_t)(e - h);
+	}
+	if (n >= hostsz)
+		n = hostsz - 1;
+	for (size_t i = 0; i < n; i++)
+		host[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] + 32 : h[i]);
+	host[n] = '\0';
+	return true;
+}
+
 void
 qp_url_encode(const char *s, qp_buf *out)
 {
@@ -533,6 +570,16 @@ qp_tstr_expand_why(const qp_tstr *t, const char *const *values,
 				qp_buf_add(&tmp, enc.data, enc.len);
 				qp_buf_free(&enc);
 				break;
+			case F_HOST: {
+				/* A URL's host, as the policy checks it; any
+				 * other value as it is. */
+				char host[256];
+
+				if (qp_url_host(tmp.data, host, sizeof host) &&
+				    host[0])
+					conv = g_strdup(host);
+				break;
+			}
 			}
 			if (conv) {
 				qp_buf_reset(&tmp);

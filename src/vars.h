@@ -24,7 +24,8 @@ typedef struct qp_tstr qp_tstr;
  * NAME with VARIABLE's value (percent-encoded) to a URL whatever it
  * already holds: "?NAME=" or "&NAME=", before any "#fragment" (see
  * qp_url_add_query). The value it filters must be an absolute http(s)
- * URL: {{report_url|with:loc=code}}.
+ * URL: {{report_url|with:loc=code}}; and host, the host a URL opens
+ * (qp_url_host).
  */
 qp_tstr *qp_tstr_compile(const char *src, const char *const *names,
     size_t nnames, qp_error *err, size_t *err_off);
@@ -95,6 +96,13 @@ void qp_url_add_query(const char *url, const char *name, size_t name_len,
  * scheme ("www.x.org", "x.org/report"). True if p passes.
  */
 bool qp_payload_link_ok(const char *p);
+/*
+ * The host a URL opens, lower-cased, into host (hostsz bytes): after
+ * "scheme://", past any "user@" (https://good.org@evil.net/ opens
+ * evil.net), without the port. False, host "", if s is not a
+ * scheme://... URL. The {{name|host}} filter.
+ */
+bool qp_url_host(const char *s, char *host, size_t hostsz);
 /* Escape s for Pango markup. */
 void qp_markup_escape(const char *s, qp_buf *out);
 

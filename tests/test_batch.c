@@ -816,6 +816,184 @@ test_combined_row(void **state)
 	free(want);
 }
 
+/*
+ * A combined run with -j 2 or 3 (workers lay rows out and check them, one
+ * process draws) makes the same bytes as one process: the PDF and its
+ * manifest, plain and imposed; a bad row fails the run the same way, or
+ * is left out the same way with --keep-going.
+ */
+static void
+test_combined_jobs_identical(void **state)
+{
+	static const char *const modes[][4] = {
+		{"--no-links", NULL},
+		{"--impose", "2x2", NULL},
+		{"--keep-going", "--bleed", "3mm", NULL},
+	};
+	char *csv = path_in("cj.csv"), *pdf = path_in("cj.pdf");
+	char *man = path_in("cj.manifest.csv");
+	qp_buf b;
+
+	(void)state;
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "code,name\n");
+	for (int i = 0; i < 9; i++)
+		/* U+E000 (private use): no font has it, a layout error. */
+		qp_buf_printf(&b, "C%02d,%s %d\n", i, i == 4 ? "Private "
+		    "\xEE\x80\x80" : "Station", i);
+	spit(csv, b.data, b.len);
+	qp_buf_free(&b);
+	for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+		char *ref = NULL, *refman = NULL;
+		size_t rl = 0, rml = 0;
+		int want = m == 2 ? 3 : 0;
+
+		for (int j = 1; j <= 3; j++) {
+			char jobs[16];
+			char *argv[16];
+			int n = 0;
+			size_t l, ml;
+			char *got, *gotman;
+
+			snprintf(jobs, sizeof jobs, "%d", j);
+			argv[n++] = bin;
+			argv[n++] = "batch";
+			argv[n++] = "-q";
+			argv[n++] = "--force";
+			argv[n++] = "-j";
+			argv[n++] = jobs;
+			argv[n++] = "-d";
+			argv[n++] = csv;
+			argv[n++] = "--combine";
+			argv[n++] = pdf;
+			for (int k = 0; modes[m][k]; k++)
+				argv[n++] = (char *)modes[m][k];
+			argv[n] = NULL;
+			/* Without --keep-going the long name fails the run. */
+			if (m < 2) {
+				char *errs = NULL;
+				assert_int_equal(run(argv, &errs), 1);
+				assert_non_null(strstr(errs, "cj.csv:6: block"));
+				free(errs);
+				continue;
+			}
+			assert_int_equal(run(argv, NULL), want);
+			got = slurp(pdf, &l);
+			gotman = slurp(man, &ml);
+			assert_non_null(got);
+			if (ref == NULL) {
+				ref = got;
+				rl = l;
+				refman = gotman;
+				rml = ml;
+				continue;
+			}
+			assert_int_equal(l, rl);
+			assert_memory_equal(got, ref, l);
+			assert_int_equal(ml, rml);
+			assert_memory_equal(gotman, refman, ml);
+			free(got);
+			free(gotman);
+		}
+		free(ref);
+		free(refman);
+	}
+	/* And with every row good, plain and imposed. */
+	{
+		qp_buf_init(&b);
+		qp_buf_adds(&b, "code,name\n");
+		for (int i = 0; i < 9; i++)
+			qp_buf_printf(&b, "C%02d,Station %d\n", i, i);
+		spit(csv, b.data, b.len);
+		qp_buf_free(&b);
+	}
+	for (size_t m = 0; m < 2; m++) {
+		char *ref = NULL;
+		size_t rl = 0;
+
+		for (int j = 1; j <= 3; j++) {
+			char jobs[16];
+			char *argv[16];
+			int n = 0;
+			size_t l;
+			char *got;
+
+			snprintf(jobs, sizeof jobs, "%d", j);
+			argv[n++] = bin;
+			argv[n++] = "batch";
+			argv[n++] = "-q";
+			argv[n++] = "--force";
+			argv[n++] = "-j";
+			argv[n++] = jobs;
+			argv[n++] = "-d";
+			argv[n++] = csv;
+			argv[n++] = "--combine";
+			argv[n++] = pdf;
+			for (int k = 0; modes[m][k]; k++)
+				argv[n++] = (char *)modes[m][k];
+			argv[n] = NULL;
+			assert_int_equal(run(argv, NULL), 0);
+			got = slurp(pdf, &l);
+			assert_non_null(got);
+			if (ref == NULL) {
+				ref = got;
+				rl = l;
+				continue;
+			}
+			assert_int_equal(l, rl);
+			assert_memory_equal(got, ref, l);
+			free(got);
+		}
+		free(ref);
+	}
+	free(csv);
+	free(pdf);
+	free(man);
+}
+
+/* Every bundled template, as a combined PDF: -j 2 (rows laid out by
+ * workers, drawn by one process) makes the same bytes as -j 1. */
+static const char *const bundled[] = {"agency-letter", "bilingual-letter",
+    "car-card", "logo-qr-letter", "multilingual-tabloid", "notice-ca",
+    "notice-mi", "restroom-letter", "station-tabloid"};
+
+static void
+test_combined_jobs_template(void **state)
+{
+	const char *t = *state;
+	char *csv = path_in("tj.csv"), *p1 = path_in("tj1.pdf");
+	char *p2 = path_in("tj2.pdf");
+	char *a1[] = {bin, "batch", "-q", "-j", "1", "-t", (char *)t, "-d", csv,
+	    "--combine", p1, NULL};
+	char *a2[] = {bin, "batch", "-q", "-j", "2", "-t", (char *)t, "-d", csv,
+	    "--combine", p2, NULL};
+	char *errs = NULL, *b1, *b2;
+	size_t l1, l2;
+	qp_buf b;
+
+	qp_buf_init(&b);
+	qp_buf_adds(&b, "code,name\n");
+	for (int i = 0; i < 5; i++)
+		qp_buf_printf(&b, "T%d,Station number %d\n", i, i);
+	spit(csv, b.data, b.len);
+	qp_buf_free(&b);
+	assert_int_equal(run(a1, &errs), 0);
+	free(errs);
+	assert_int_equal(run(a2, &errs), 0);
+	free(errs);
+	b1 = slurp(p1, &l1);
+	b2 = slurp(p2, &l2);
+	assert_non_null(b1);
+	assert_non_null(b2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(b1, b2, l1);
+	free(b1);
+	free(b2);
+	free(csv);
+	free(p1);
+	free(p2);
+}
+
 /* Kill a run once its first file exists; what is left is complete, and
  * running again finishes with the same files as an uninterrupted run. */
 static void
@@ -1336,6 +1514,11 @@ main(void)
 	ADD(test_data_reader);
 	ADD(test_verify_mismatch);
 	TMP(test_jobs_identical);
+	TMP(test_combined_jobs_identical);
+	for (size_t i = 0; i < NELEM(bundled); i++)
+		th_suite_add(&s, test_combined_jobs_template, setup, teardown,
+		    (void *)bundled[i], "test_combined_jobs_template: %s",
+		    bundled[i]);
 	TMP(test_interrupt_resume);
 	TMP(test_resume_skips_and_force);
 	TMP(test_keep_going);

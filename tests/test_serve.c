@@ -1,7 +1,9 @@
 /*
  * test_serve.c - "qrposter serve" from the outside: the server runs as a
  * child process on a free loopback port and is spoken to over plain
- * sockets, one connection per request. Every wait is bounded.
+ * sockets, one connection per request (serve_client.h). Every wait is
+ * bounded. Fonts, dead servers, slow clients and the token are in
+ * test_serve_safety.c.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -10,274 +12,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bind.h"
 #include "serve.h"
-
-#define IO_TIMEOUT_MS 30000
-
-typedef struct child {
-	pid_t pid;
-	int out; /* its stdout */
-	unsigned port;
-	char banner[1024];
-} child;
-
-typedef struct resp {
-	int status;
-	char *head; /* status line and headers */
-	char *body;
-	size_t len;
-} resp;
+#include "serve_client.h"
 
 static child srv;
-
-/* The binary under test; a bare name means the one in this directory
- * (make passes QRPOSTER=qrposter), never one found on $PATH. */
-static const char *
-qrposter(void)
-{
-	static char path[4096];
-	const char *q = getenv("QRPOSTER");
-
-	if (q == NULL || *q == '\0')
-		q = "qrposter";
-	snprintf(path, sizeof path, "%s%s", strchr(q, '/') ? "" : "./", q);
-	return path;
-}
-
-/* Read one line from fd within the timeout; false on EOF or timeout. */
-static bool
-read_line(int fd, char *buf, size_t n)
-{
-	size_t len = 0;
-
-	while (len + 1 < n) {
-		struct pollfd p = {fd, POLLIN, 0};
-		char c;
-
-		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0 || read(fd, &c, 1) != 1)
-			return false;
-		if (c == '\n')
-			break;
-		buf[len++] = c;
-	}
-	buf[len] = '\0';
-	return true;
-}
-
-/* Start `qrposter serve --port 0 ARGS...` and learn its port. */
-static bool
-start_server(child *ch, const char *extra1, const char *extra2)
-{
-	int fds[2];
-	char *p;
-
-	memset(ch, 0, sizeof *ch);
-	if (pipe(fds) != 0)
-		return false;
-	ch->pid = fork();
-	if (ch->pid < 0)
-		return false;
-	if (ch->pid == 0) {
-		const char *argv[12] = {qrposter(), "serve", "--port", "0",
-		    "--bind", "127.0.0.1", "--workers", "2", NULL, NULL};
-		size_t n = 8;
-
-		if (extra1)
-			argv[n++] = extra1;
-		if (extra2)
-			argv[n++] = extra2;
-		argv[n] = NULL;
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	ch->out = fds[0];
-	if (!read_line(ch->out, ch->banner, sizeof ch->banner))
-		return false;
-	p = strstr(ch->banner, "http://127.0.0.1:");
-	if (p == NULL)
-		return false;
-	ch->port = (unsigned)strtoul(p + 17, NULL, 10);
-	return ch->port > 0;
-}
-
-/* SIGINT, then wait (bounded) for a clean exit; the exit status. */
-static int
-stop_server(child *ch)
-{
-	int st = -1;
-
-	if (ch->pid <= 0)
-		return -1;
-	kill(ch->pid, SIGINT);
-	for (int i = 0; i < 400; i++) {
-		pid_t r = waitpid(ch->pid, &st, WNOHANG);
-
-		if (r == ch->pid) {
-			ch->pid = 0;
-			close(ch->out);
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 +
-			    WTERMSIG(st);
-		}
-		usleep(25 * 1000);
-	}
-	kill(ch->pid, SIGKILL);
-	waitpid(ch->pid, &st, 0);
-	ch->pid = 0;
-	close(ch->out);
-	return -1;
-}
-
-static void
-resp_free(resp *r)
-{
-	free(r->head);
-	free(r->body);
-	memset(r, 0, sizeof *r);
-}
-
-/* Send raw bytes to the server and read the whole answer. */
-static bool
-raw(unsigned port, const char *req, size_t reqlen, resp *r)
-{
-	struct sockaddr_in a = {0};
-	char *buf = NULL, *sep;
-	size_t len = 0, cap = 0, off = 0;
-	int fd;
-
-	memset(r, 0, sizeof *r);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return false;
-	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-		close(fd);
-		return false;
-	}
-	while (off < reqlen) {
-		struct pollfd p = {fd, POLLOUT, 0};
-		ssize_t n;
-
-		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0)
-			break;
-		n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
-		if (n <= 0)
-			break; /* the server may answer before reading it all */
-		off += (size_t)n;
-	}
-	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		ssize_t n;
-
-		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0)
-			break;
-		if (len + 65536 > cap) {
-			cap = cap ? cap * 2 : 131072;
-			buf = realloc(buf, cap + 1);
-		}
-		n = recv(fd, buf + len, cap - len, 0);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (buf == NULL)
-		return false;
-	buf[len] = '\0';
-	sep = strstr(buf, "\r\n\r\n");
-	if (sep == NULL || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1) {
-		free(buf);
-		return false;
-	}
-	r->head = strndup(buf, (size_t)(sep - buf) + 2);
-	r->len = len - (size_t)(sep + 4 - buf);
-	r->body = malloc(r->len + 1);
-	memcpy(r->body, sep + 4, r->len);
-	r->body[r->len] = '\0';
-	free(buf);
-	return true;
-}
-
-static bool
-get(unsigned port, const char *path, resp *r)
-{
-	char req[2048];
-	int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: "
-	    "127.0.0.1:%u\r\nConnection: close\r\n\r\n", path, port);
-
-	return raw(port, req, (size_t)n, r);
-}
-
-static bool
-post(unsigned port, const char *path, const char *body, resp *r)
-{
-	size_t blen = strlen(body);
-	char *req = NULL;
-	int n;
-	bool ok;
-
-	n = asprintf(&req, "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
-	    "Content-Type: application/x-www-form-urlencoded\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", path, port,
-	    blen, body);
-	if (n < 0)
-		return false;
-	ok = raw(port, req, (size_t)n, r);
-	free(req);
-	return ok;
-}
-
-/* The value of header name (case-insensitive), or NULL; static buffer. */
-static const char *
-header(const resp *r, const char *name)
-{
-	static __thread char val[1024];
-	size_t n = strlen(name);
-	const char *p = r->head;
-
-	while ((p = strstr(p, "\r\n")) != NULL) {
-		p += 2;
-		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			const char *v = p + n + 1, *e = strstr(v, "\r\n");
-
-			while (*v == ' ')
-				v++;
-			snprintf(val, sizeof val, "%.*s", (int)(e ? e - v :
-			    (long)strlen(v)), v);
-			return val;
-		}
-	}
-	return NULL;
-}
-
-static void
-assert_header_has(const resp *r, const char *name, const char *part)
-{
-	const char *v = header(r, name);
-
-	if (v == NULL || strstr(v, part) == NULL)
-		fail_msg("header %s: expected '%s', got '%s'", name, part,
-		    v ? v : "(none)");
-}
 
 static int
 setup(void **state)
@@ -554,14 +300,43 @@ test_bad_requests(void **state)
 				fail_msg("%s: status %d", bad[i], r.status);
 			resp_free(&r);
 		}
-		/* Not HTTP at all: a 4xx or a closed connection, and the
-		 * server is still there. */
-		if (raw(srv.port, "GARBAGE\r\n\r\n", 11, &r)) {
-			assert_true(r.status >= 400 && r.status < 500);
+		/* Not HTTP at all: a 400, whether the line ends or not, and
+		 * the server is still there. */
+		static const struct {
+			const char *req;
+			size_t len;
+		} garbage[] = {
+			{"GARBAGE\r\n\r\n", 11},
+			{"GET\r\n\r\n", 7},
+			{"hello world\r\n\r\n", 15},
+			{"\x00\x01\x02\x03 \x04\r\n\r\n", 11},
+			/* a TLS ClientHello, no line end anywhere */
+			{"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 11},
+			{"GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n", 35},
+		};
+
+		for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+			assert_true(raw(srv.port, garbage[i].req, garbage[i].len,
+			    &r));
+			if (r.status != 400)
+				fail_msg("garbage %zu: status %d", i, r.status);
+			assert_non_null(header(&r, "Connection"));
+			assert_string_equal(header(&r, "Connection"), "close");
 			resp_free(&r);
 		}
 		assert_true(get(srv.port, "/api/templates", &r));
 		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	{
+		/* Two Host headers, the first a good one: refused. */
+		static const char two[] = "GET /api/templates HTTP/1.1\r\n"
+		    "Host: 127.0.0.1\r\nHost: evil.example\r\n"
+		    "Connection: close\r\n\r\n";
+
+		assert_true(raw(srv.port, two, strlen(two), &r));
+		assert_int_equal(r.status, 400);
+		assert_non_null(strstr(r.body, "Host"));
 		resp_free(&r);
 	}
 	{
@@ -645,6 +420,18 @@ test_oversized_requests(void **state)
 	resp_free(&r);
 	free(body);
 
+	/* A request head over 16 KB: refused at the door. */
+	body = malloc(20 * 1024 + 256);
+	n = sprintf(body, "GET /api/templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "X-Big: ");
+	memset(body + n, 'b', 20 * 1024);
+	n += 20 * 1024;
+	n += sprintf(body + n, "\r\nConnection: close\r\n\r\n");
+	assert_true(raw(srv.port, body, (size_t)n, &r));
+	assert_int_equal(r.status, 431);
+	resp_free(&r);
+	free(body);
+
 	/* A body where none belongs. */
 	n = snprintf(q, sizeof q, "GET /api/templates HTTP/1.1\r\nHost: "
 	    "127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
@@ -715,23 +502,34 @@ test_poster_pdf_and_png(void **state)
 	run(cmd);
 }
 
-/* 50 clients at once, mixed previews and downloads: all answered. */
+/* 50 clients at once, mixed previews and downloads of six templates:
+ * all answered. */
 typedef struct client {
 	int i;
 	int status;
 	bool ok;
+	char src[32];
 } client;
 
 static void *
 one_client(void *arg)
 {
+	/* Different templates at once: pictures, a logo in the code and
+	 * Chinese text among them. */
+	static const char *const names[] = {"restroom-letter",
+		"station-tabloid", "agency-letter", "logo-qr-letter",
+		"multilingual-tabloid", "car-card"};
 	client *c = arg;
 	char body[256];
 	resp r;
 
+	/* Five clients' worth of addresses: one address may have 16
+	 * requests in hand at once. */
+	snprintf(c->src, sizeof c->src, "127.0.0.%d", 20 + c->i % 5);
+	client_src = c->src;
 	snprintf(body, sizeof body, "template=%s&var.code=LOC-%d&var.name="
-	    "Station+%d%s", c->i % 3 == 0 ? "station-tabloid" :
-	    "restroom-letter", c->i, c->i, c->i % 5 == 0 ? "&format=pdf" : "");
+	    "Station+%d%s", names[c->i % 6], c->i, c->i,
+	    c->i % 5 == 0 ? "&format=pdf" : "");
 	c->ok = post(srv.port, c->i % 5 == 0 ? "/api/poster" : "/api/preview",
 	    body, &r);
 	c->status = r.status;
