@@ -95,8 +95,8 @@ bt_row_key(const batch *b, row *r)
 /* ---- the manifest ---------------------------------------------------- */
 
 
-static void
-csv_field(qp_buf *out, const char *s, bool last)
+void
+bt_csv_field(qp_buf *out, const char *s, bool last)
 {
 	bool q = strpbrk(s, ",\"\r\n") != NULL || (*s && (s[0] == ' ' ||
 	    s[strlen(s) - 1] == ' '));
@@ -124,7 +124,7 @@ bt_manifest_open(manifest *m, const char *path, qp_error *err)
 	m->open = true;
 	qp_buf_init(&m->line);
 	for (size_t i = 0; i < NMCOLS; i++)
-		csv_field(&m->line, manifest_cols[i], i + 1 == NMCOLS);
+		bt_csv_field(&m->line, manifest_cols[i], i + 1 == NMCOLS);
 	qp_outfile_write(&m->of, m->line.data, m->line.len);
 	m->pos = (long)m->line.len;
 	return true;
@@ -140,11 +140,11 @@ bt_manifest_add(manifest *m, const char *const *f)
 			m->sha_off = qp_xrealloc(m->sha_off, (m->nsha + 1) *
 			    sizeof *m->sha_off);
 			m->sha_off[m->nsha++] = m->pos + (long)m->line.len;
-			csv_field(&m->line, "0000000000000000000000000000000"
+			bt_csv_field(&m->line, "0000000000000000000000000000000"
 			    "000000000000000000000000000000000", false);
 			continue;
 		}
-		csv_field(&m->line, f[i] ? f[i] : "", i + 1 == NMCOLS);
+		bt_csv_field(&m->line, f[i] ? f[i] : "", i + 1 == NMCOLS);
 	}
 	qp_outfile_write(&m->of, m->line.data, m->line.len);
 	m->pos += (long)m->line.len;
@@ -251,4 +251,88 @@ const char *
 bt_old_field(const old_manifest *om, const qp_record *r, int i)
 {
 	return r->fields[om->c[i]];
+}
+
+/* ---- a product set's manifest ---------------------------------------- */
+
+/* One product's manifest, read in row order. */
+typedef struct part {
+	qp_data *d;
+	long c[NMCOLS];
+	qp_record rec;
+	long row;  /* of rec, or LONG_MAX at the end */
+	const char *product;
+} part;
+
+static void
+part_next(part *p)
+{
+	qp_error err;
+
+	p->row = LONG_MAX;
+	if (p->d == NULL || qp_data_next(p->d, &p->rec, &err) != 1)
+		return;
+	if (!qp_parse_int(p->rec.fields[p->c[0]], 1, LONG_MAX - 1, &p->row))
+		p->row = LONG_MAX;
+}
+
+bool
+bt_manifest_join(const char *path, const char *const *parts,
+    const char *const *products, size_t n, qp_error *err)
+{
+	part *pv = qp_xcalloc(n + 1, sizeof *pv);
+	qp_outfile of;
+	qp_buf line;
+	bool ok = false;
+
+	qp_buf_init(&line);
+	for (size_t i = 0; i < n; i++) {
+		pv[i].product = products[i];
+		pv[i].row = LONG_MAX;
+		if (parts[i] == NULL)
+			continue; /* that product had no rows */
+		if ((pv[i].d = qp_data_open(parts[i], err)) == NULL)
+			goto done;
+		for (size_t k = 0; k < NMCOLS; k++)
+			if ((pv[i].c[k] = qp_data_col_index(pv[i].d,
+			    manifest_cols[k])) < 0) {
+				qp_fail(err, "%s: no column '%s'", parts[i],
+				    manifest_cols[k]);
+				goto done;
+			}
+		part_next(&pv[i]);
+	}
+	if (!qp_outfile_open(&of, path, err))
+		goto done;
+	/* The columns of every manifest, then the product: a reader that
+	 * looks columns up by name (resume, merge) reads it as one. */
+	for (size_t k = 0; k < NMCOLS; k++)
+		bt_csv_field(&line, manifest_cols[k], false);
+	bt_csv_field(&line, "product", true);
+	qp_outfile_write(&of, line.data, line.len);
+	for (;;) {
+		size_t best = n;
+
+		/* By row, and within a row in the products' order. */
+		for (size_t i = 0; i < n; i++)
+			if (pv[i].row != LONG_MAX &&
+			    (best == n || pv[i].row < pv[best].row))
+				best = i;
+		if (best == n)
+			break;
+		qp_buf_reset(&line);
+		for (size_t k = 0; k < NMCOLS; k++)
+			bt_csv_field(&line, pv[best].rec.fields[pv[best].c[k]],
+			    false);
+		bt_csv_field(&line, pv[best].product, true);
+		qp_outfile_write(&of, line.data, line.len);
+		part_next(&pv[best]);
+	}
+	ok = qp_outfile_commit(&of, err);
+done:
+	for (size_t i = 0; i < n; i++)
+		qp_data_close(pv[i].d);
+	free(pv);
+	qp_buf_free(&line);
+	return ok;
 }

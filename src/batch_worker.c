@@ -243,8 +243,7 @@ worker_main(batch *b, int id, int fd)
 			char sha[65] = "";
 			qp_page *page;
 
-			if ((long)(rec.index % (size_t)b->o->shard_n) !=
-			    b->o->shard_k - 1)
+			if (!bt_row_in_run(b, &rec))
 				continue;
 			if (pos++ % (size_t)b->jobs != (size_t)id)
 				continue;
