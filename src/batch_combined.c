@@ -78,7 +78,7 @@ bt_run_combined(batch *b, qp_error *err)
 	if (combined_done(b, err)) {
 		/* Rewrite the same manifest: every row is still done. */
 		old_manifest om;
-		if (!bt_manifest_open(&m, b->manifest_path, err))
+		if (!bt_manifest_open(&m, b, err))
 			goto done;
 		qp_record old;
 		qp_error e2;
@@ -106,7 +106,7 @@ bt_run_combined(batch *b, qp_error *err)
 	if ((doc = qp_pdf_doc_open(b->combine_path, &o->render, err)) ==
 	    NULL)
 		goto done;
-	if (!bt_manifest_open(&m, b->manifest_path, err))
+	if (!bt_manifest_open(&m, b, err))
 		goto done;
 	while ((r = qp_data_next(d, &rec, err)) == 1) {
 		row rw;

@@ -574,7 +574,7 @@ bt_run_files(batch *b, qp_error *err)
 		goto done;
 	}
 	/* Phase B. */
-	if (!bt_manifest_open(&m, b->manifest_path, err))
+	if (!bt_manifest_open(&m, b, err))
 		goto done;
 	for (int i = 0; i < b->jobs; i++)
 		if (!write_all(ctl[i], "g", 1)) {
