@@ -26,7 +26,7 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
        qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev \
-       libgdk-pixbuf-2.0-dev librsvg2-dev
+       libgdk-pixbuf-2.0-dev librsvg2-dev parallel
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.

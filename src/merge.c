@@ -220,9 +220,10 @@ scan_shard(shard *s, qp_error *err)
 		}
 		if ((size_t)page == s->pages && s->pages > 0) {
 			qp_fail(err, "%s:%zu: rows %ld and %ld share page %ld: "
-			    "the shard was made with --impose, and sheets of "
-			    "one shard's posters cannot be put back in the "
-			    "single run's order (merge unimposed shards)",
+			    "the shard is imposed (several posters a sheet), "
+			    "and sheets of one shard's posters cannot be put "
+			    "back in the single run's order (merge shards of "
+			    "one poster a page)",
 			    s->man, rec.line, row - s->n, row, page);
 			goto done;
 		}
@@ -276,7 +277,8 @@ check_set(shard *sh, size_t ns, size_t *total, qp_error *err)
 			return qp_fail(err, "'%s' and '%s' are shards of "
 			    "different runs: their manifests' run_sha256 "
 			    "differ, so the template, the options, the CSV or "
-			    "the --set values were not the same", sh[0].man,
+			    "the values set for every row were not the same",
+			    sh[0].man,
 			    sh[i].man);
 		else if (sh[i].n != n)
 			return qp_fail(err, "'%s' is shard %ld of %ld, '%s' "
@@ -454,11 +456,11 @@ check_outputs(const shard *sh, size_t ns, const char *out, const char *man,
 			for (int k = 0; k < 2; k++)
 				if (stat(in[k], &b) == 0 &&
 				    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-					return qp_fail(err, "'%s' is %s '%s': an "
+					return qp_fail(err, "'%s' is %s%s: an "
 					    "output must not replace an input "
 					    "(choose another output name)",
-					    outs[o], k ? "the manifest of shard" :
-					    "shard", sh[i].pdf);
+					    outs[o], k ? "the manifest of " :
+					    "the shard ", sh[i].pdf);
 		}
 	}
 	return true;

@@ -17,10 +17,10 @@
  * Refused before anything is written, each with the files named: a
  * manifest that is not of this qrposter's format; shards of different
  * runs (run_sha256 differs: the template, the options, the CSV or the
- * --set values are not the same) or of different N; two shards with the
- * same K; a missing K; a manifest whose rows are not K, K+N, ... or
- * whose row counts do not add up; a PDF whose SHA-256 or page count is
- * not its manifest's; shards made with --impose (rows sharing sheets
+ * values set for every row are not the same) or of different N; two
+ * shards with the same K; a missing K; a manifest whose rows are not K,
+ * K+N, ... or whose row counts do not add up; a PDF whose SHA-256 or
+ * page count is not its manifest's; imposed shards (rows sharing sheets
  * cannot be put back in the single run's order). Both outputs are
  * written under temporary names and renamed at the end.
  */
