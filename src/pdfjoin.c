@@ -830,6 +830,10 @@ stream_length(qp_pdfjoin *j, input *in, const value *v, long long *len,
 	if (!v->ref) {
 		*len = v->num;
 	} else {
+		/* A second handle, as in->f is in the middle of the stream. */
+		if (in->x == NULL && (in->x = fopen(in->path, "rb")) == NULL)
+			return qp_fail(err, "cannot read '%s': %s", in->path,
+			    strerror(errno));
 		if (!read_object(j, in, in->x, v->num, NULL, &got, &found,
 		    NULL, err))
 			return false;
@@ -1087,7 +1091,7 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, qp_pdfjoin_next_fn next,
 	for (size_t i = 0; i < j->n; i++) {
 		input *in = &j->in[i];
 
-		if ((in->x = fopen(in->path, "rb")) == NULL) {
+		if (in->x == NULL && (in->x = fopen(in->path, "rb")) == NULL) {
 			qp_fail(err, "cannot read '%s': %s", in->path,
 			    strerror(errno));
 			goto done;
