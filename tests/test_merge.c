@@ -9,7 +9,8 @@
  * page's text (pdftotext), the QR payloads of a sample of pages (decoded
  * by libzbar from pdftoppm rasters, and compared with the CSV's codes), a
  * sound file (qpdf --check), and a manifest equal to the single run's
- * but for the file's name and hash (each the hash of its own file). A
+ * but for the file's name and hash (each the hash of its own file), so
+ * the single run's command, run afterwards, finds every row done. A
  * shard that resumes (run again, as a restarted pod does) is accepted.
  *
  * Then what merge must refuse, one case each, with the files named, exit
@@ -447,6 +448,26 @@ test_manifest(void **state)
 	g_free(hs);
 }
 
+/* The single run's own command, run after the merge, finds every row
+ * of the merged print run done and leaves the file as it is. */
+static void
+test_single_run_takes_merged(void **state)
+{
+	fixture *f = *state;
+	char *before = sha256_of(f->merged), *after;
+	const char *script = "qrposter batch -d locations.csv "
+	    "--combine out/print-run.pdf\n";
+	th_run r;
+
+	assert_int_equal(run_script(f->dir, script, &r), 0);
+	assert_non_null(strstr(r.err, "0 made, 2000 unchanged"));
+	th_run_free(&r);
+	after = sha256_of(f->merged);
+	assert_string_equal(before, after);
+	g_free(before);
+	g_free(after);
+}
+
 /* ---- resumed shards -------------------------------------------------- */
 
 /* A shard run again finds its work done, rewrites the same manifest
@@ -808,6 +829,7 @@ main(void)
 		cmocka_unit_test(test_qr_payloads),
 		cmocka_unit_test(test_sound_file),
 		cmocka_unit_test(test_manifest),
+		cmocka_unit_test(test_single_run_takes_merged),
 		cmocka_unit_test(test_resumed_shard),
 		cmocka_unit_test(test_refuse_mixed_inputs),
 		cmocka_unit_test(test_refuse_missing_shard),
