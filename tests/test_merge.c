@@ -796,7 +796,7 @@ test_refuse_imposed(void **state)
 	fclose(fp);
 	comb = th_path(dir, "run.pdf");
 	for (int k = 0; k < 4; k++) {
-		char sh[8], name[32];
+		char sh[16], name[32];
 		snprintf(sh, sizeof sh, "%d/4", k + 1);
 		assert_int_equal(th_qrposter(&r, "batch", "-q", "--shard", sh,
 		    "--impose", "2x1", "--sheet", "tabloid", "-d", csv,
