@@ -526,7 +526,7 @@ qp_merge_run(const qp_merge_opts *o, qp_merge_stats *st, qp_error *err)
 	mf_open = true;
 
 	if (!walk_open(&w, sh, ns, total, err) ||
-	    !qp_pdfjoin_write(j, &pdf, next_page, &w, sha, err))
+	    !qp_pdfjoin_write(j, &pdf, o->compact, next_page, &w, sha, err))
 		goto done;
 	st->pages = w.page;
 	walk_close(&w);

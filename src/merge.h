@@ -36,6 +36,7 @@ typedef struct qp_merge_opts {
 	size_t nshards;
 	const char *output;   /* the merged PDF */
 	const char *manifest; /* NULL: beside it, OUTPUT.manifest.csv */
+	bool compact;         /* object streams (qp_pdfjoin_write) */
 } qp_merge_opts;
 
 typedef struct qp_merge_stats {

@@ -13,7 +13,9 @@
 #include <glib.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <zlib.h>
 
 /* Hostile or broken input must not exhaust memory or the stack. */
 #define MAX_TOKEN (1 << 20)
@@ -24,6 +26,12 @@
 #define OBJ_PAGES 2
 #define OBJ_INFO 3
 #define FIRST_FREE 4
+
+/* Compact output: objects per object stream (qpdf's choice too), and a
+ * bound on its size; bytes per cross-reference stream entry (W 1 8 2). */
+#define OBJSTM_OBJECTS 100
+#define OBJSTM_BYTES (256 * 1024)
+#define XREC 11
 
 enum {
 	T_EOF, T_INT, T_NUM, T_NAME, T_STR, T_HEX, T_DOPEN, T_DCLOSE,
@@ -66,6 +74,14 @@ struct qp_pdfjoin {
 	GChecksum *sum;
 	long long opos;
 	bool nlpending;
+	/* compact output */
+	bool compact;
+	qp_buf *sink;               /* where out_bytes goes, if not out */
+	qp_buf obj;                 /* the object being copied */
+	qp_buf stm_head, stm_body;  /* the object stream being filled */
+	size_t stm_n;
+	long long stm_num, next_stm, nstm;
+	FILE *xs;                   /* the object streams' offsets */
 };
 
 /* ---- reading tokens ---------------------------------------------------- */
@@ -337,11 +353,17 @@ typedef struct copy {
 	const char *const *want;
 	value *got;
 	bool pages_node;       /* saw /Type /Pages at the top */
+	/* Where the top-level /Length value went in j->sink. */
+	size_t len_from, len_to;
 } copy;
 
 static void
 out_bytes(qp_pdfjoin *j, const char *s, size_t n)
 {
+	if (j->sink) {
+		qp_buf_add(j->sink, s, n);
+		return;
+	}
 	qp_outfile_write(j->out, s, n);
 	g_checksum_update(j->sum, (const guchar *)s, (gssize)n);
 	j->opos += (long long)n;
@@ -426,9 +448,15 @@ copy_dict(copy *c, tok *t, int depth, qp_error *err)
 			    "/Pages") == 0)
 				c->pages_node = true;
 		} else {
+			bool len = depth == 0 && c->emit && c->j && c->j->sink &&
+			    strcmp(t->text.data, "/Length") == 0;
+			if (len)
+				c->len_from = c->j->sink->len;
 			v.pos = c->l->pos;
 			if (!copy_value(c, t, depth + 1, &v, err))
 				return false;
+			if (len)
+				c->len_to = c->j->sink->len;
 		}
 		if (noted)
 			c->got[w] = v;
@@ -568,7 +596,7 @@ read_object(qp_pdfjoin *j, input *in, FILE *f, long long n,
 	tok t = {0};
 	long long off;
 	bool used, ok = false;
-	copy c = {j, in, &l, false, NULL, want, got, false};
+	copy c = {j, in, &l, false, NULL, want, got, false, 0, 0};
 
 	*found = false;
 	if (!xref_entry(in, f, n, &off, &used, err))
@@ -608,7 +636,7 @@ read_trailer(input *in, qp_error *err)
 	static const char *const want[] = {"/Size", "/Root", "/Info", "/Prev",
 	    "/Encrypt", "/XRefStm", NULL};
 	value got[6] = {{0}};
-	copy c = {NULL, in, &l, false, NULL, want, got, false};
+	copy c = {NULL, in, &l, false, NULL, want, got, false, 0, 0};
 
 	if (fread(head, 1, 8, in->f) != 8 || memcmp(head, "%PDF-", 5) != 0 ||
 	    head[5] < '1' || head[5] > '9' || head[6] != '.' ||
@@ -769,6 +797,9 @@ qp_pdfjoin_open(const char *const *paths, size_t n, qp_error *err)
 
 	j->in = qp_xcalloc(n ? n : 1, sizeof *j->in);
 	j->n = n;
+	qp_buf_init(&j->obj);
+	qp_buf_init(&j->stm_head);
+	qp_buf_init(&j->stm_body);
 	for (size_t i = 0; i < n; i++) {
 		input *in = &j->in[i];
 
@@ -812,6 +843,9 @@ qp_pdfjoin_free(qp_pdfjoin *j)
 		free(j->in[i].path);
 	}
 	free(j->in);
+	qp_buf_free(&j->obj);
+	qp_buf_free(&j->stm_head);
+	qp_buf_free(&j->stm_body);
 	free(j);
 }
 
@@ -875,38 +909,79 @@ copy_stream_data(qp_pdfjoin *j, lexer *l, long long len, qp_error *err)
 	return true;
 }
 
+/* One entry of the output's cross-reference: 0 free, 1 at an offset,
+ * 2 the index-th object of object stream f2. */
+typedef struct xentry {
+	int type;
+	long long f2;
+	long long index;
+} xentry;
+
+/* Compact output: add the object just copied (in j->obj) to the object
+ * stream being filled, writing that out when it is full. */
+static bool flush_objstm(qp_pdfjoin *j, qp_error *err);
+
+static bool
+pack_object(qp_pdfjoin *j, long long num, xentry *e, qp_error *err)
+{
+	if (j->stm_n == 0)
+		j->stm_num = j->next_stm++;
+	qp_buf_printf(&j->stm_head, "%lld %zu ", num, j->stm_body.len);
+	qp_buf_add(&j->stm_body, j->obj.data, j->obj.len);
+	qp_buf_addc(&j->stm_body, '\n');
+	e->type = 2;
+	e->f2 = j->stm_num;
+	e->index = (long long)j->stm_n++;
+	if (j->stm_n == OBJSTM_OBJECTS || j->stm_body.len > OBJSTM_BYTES)
+		return flush_objstm(j, err);
+	return true;
+}
+
 /*
  * Copy object n of in under its new number (catalog: only the keys in
- * keep). *found is false if the table lists an object the file does not
- * hold there: Cairo 1.16 lists the structure element of a link tag that
- * it never writes (issue 11); a reference to it is a reference to the
- * null object (ISO 32000-2, 7.3.10), so it becomes a free entry.
+ * keep), filling *e. With pack, an object that is not a stream goes into
+ * an object stream and a stream's /Length is made direct. An object the
+ * table lists but the file does not hold there becomes a free entry:
+ * Cairo 1.16 lists the structure element of a link tag that it never
+ * writes (issue 11); a reference to it is a reference to the null object
+ * (ISO 32000-2, 7.3.10).
  */
 static bool
 copy_object(qp_pdfjoin *j, input *in, long long n, long long newnum,
-    long long off, const char *const *keep, bool *found, qp_error *err)
+    long long off, const char *const *keep, bool pack, xentry *e,
+    qp_error *err)
 {
 	static const char *const want[] = {"/Length", NULL};
 	value got[1] = {{0}}, v = {0};
 	lexer l;
 	tok t = {0};
-	copy c = {j, in, &l, true, keep, want, got, false};
+	copy c = {j, in, &l, true, keep, want, got, false, 0, 0};
 	char head[64];
-	bool ok = false;
+	bool ok = false, found;
 
+	memset(e, 0, sizeof *e);
 	lx_init(&l, in->f, in->path);
 	qp_buf_init(&t.text);
-	if (!object_header(&l, &t, off, n, found, err))
+	if (!object_header(&l, &t, off, n, &found, err))
 		goto done;
-	if (!*found) {
+	if (!found) {
 		ok = true;
 		goto done;
 	}
 	snprintf(head, sizeof head, "%lld 0 obj", newnum);
-	out_str(j, head);
+	if (pack) {
+		/* Held until it is known whether it is a stream. */
+		qp_buf_reset(&j->obj);
+		j->sink = &j->obj;
+	} else {
+		e->type = 1;
+		e->f2 = j->opos;
+		out_str(j, head);
+	}
 	j->nlpending = true;
 	if (!copy_value(&c, &t, 0, &v, err))
 		goto done;
+	j->sink = NULL;
 	if (c.pages_node && n != in->pages) {
 		qp_fail(err, "'%s': its page tree has more than one level, "
 		    "which merge does not read", in->path);
@@ -920,8 +995,26 @@ copy_object(qp_pdfjoin *j, input *in, long long n, long long newnum,
 			lx_fail(&l, err, "a stream without a dictionary");
 			goto done;
 		}
-		if (!stream_length(j, in, &got[0], &len, err) ||
-		    !copy_stream_data(j, &l, len, err) ||
+		if (!stream_length(j, in, &got[0], &len, err))
+			goto done;
+		if (pack) {
+			qp_buf d;
+			qp_buf_init(&d);
+			qp_buf_add(&d, j->obj.data, c.len_from);
+			if (got[0].ref)
+				qp_buf_printf(&d, " %lld", len);
+			else
+				qp_buf_add(&d, j->obj.data + c.len_from,
+				    c.len_to - c.len_from);
+			qp_buf_add(&d, j->obj.data + c.len_to, j->obj.len -
+			    c.len_to);
+			e->type = 1;
+			e->f2 = j->opos;
+			out_str(j, head);
+			out_bytes(j, d.data, d.len);
+			qp_buf_free(&d);
+		}
+		if (!copy_stream_data(j, &l, len, err) ||
 		    !lx_next(&l, &t, err))
 			goto done;
 		if (!is_kw(&t, "endstream")) {
@@ -931,26 +1024,237 @@ copy_object(qp_pdfjoin *j, input *in, long long n, long long newnum,
 		}
 		if (!lx_next(&l, &t, err))
 			goto done;
+		pack = false;
 	}
 	if (!is_kw(&t, "endobj")) {
 		lx_fail(&l, err, "an object does not end with 'endobj'");
 		goto done;
 	}
-	out_str(j, "\nendobj\n");
-	ok = true;
+	if (pack)
+		ok = pack_object(j, newnum, e, err);
+	else {
+		out_str(j, "\nendobj\n");
+		ok = true;
+	}
 done:
+	j->sink = NULL;
 	qp_buf_free(&t.text);
 	lx_free(&l);
 	return ok;
 }
 
+/* Compressed with zlib, as Flate streams are. */
 static bool
-xref_line(FILE *xf, long long off, bool used, qp_error *err)
+deflate_buf(const char *s, size_t n, unsigned char **out, size_t *outlen,
+    qp_error *err)
 {
-	if (fprintf(xf, used ? "%010lld 00000 n \n" : "%010lld 65535 f \n",
-	    used ? off : 0LL) != 20)
+	uLongf len = compressBound((uLong)n);
+
+	*out = qp_xmalloc(len);
+	if (compress2(*out, &len, (const Bytef *)s, (uLong)n, 6) != Z_OK) {
+		free(*out);
+		*out = NULL;
+		return qp_fail(err, "cannot compress an object stream");
+	}
+	*outlen = len;
+	return true;
+}
+
+static bool
+flush_objstm(qp_pdfjoin *j, qp_error *err)
+{
+	unsigned char *z;
+	size_t zlen = 0;
+	long long at = j->opos;
+	char buf[160];
+	size_t first = j->stm_head.len;
+
+	if (j->stm_n == 0)
+		return true;
+	qp_buf_add(&j->stm_head, j->stm_body.data, j->stm_body.len);
+	if (!deflate_buf(j->stm_head.data, j->stm_head.len, &z, &zlen, err))
+		return false;
+	snprintf(buf, sizeof buf, "%lld 0 obj\n<< /Type /ObjStm /N %zu "
+	    "/First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",
+	    j->stm_num, j->stm_n, first, zlen);
+	out_str(j, buf);
+	out_bytes(j, (const char *)z, zlen);
+	out_str(j, "\nendstream\nendobj\n");
+	free(z);
+	if (fwrite(&at, sizeof at, 1, j->xs) != 1)
 		return qp_fail(err, "cannot write a temporary file: %s",
 		    strerror(errno));
+	j->nstm++;
+	j->stm_n = 0;
+	qp_buf_reset(&j->stm_head);
+	qp_buf_reset(&j->stm_body);
+	return true;
+}
+
+/* An entry of the temporary table: a 20-byte line of the classic table,
+ * or (compact) the 1 + 8 + 2 bytes of a cross-reference stream's. */
+static void
+xentry_bytes(const xentry *e, unsigned char r[XREC])
+{
+	r[0] = (unsigned char)e->type;
+	for (int i = 0; i < 8; i++)
+		r[1 + i] = (unsigned char)((unsigned long long)e->f2 >>
+		    (8 * (7 - i)));
+	r[9] = (unsigned char)(e->index >> 8);
+	r[10] = (unsigned char)e->index;
+}
+
+static bool
+xentry_put(const qp_pdfjoin *j, FILE *xf, const xentry *e, qp_error *err)
+{
+	bool ok;
+
+	if (j->compact) {
+		unsigned char r[XREC];
+		xentry_bytes(e, r);
+		ok = fwrite(r, 1, XREC, xf) == XREC;
+	} else
+		ok = fprintf(xf, e->type ? "%010lld 00000 n \n" :
+		    "%010lld 65535 f \n", e->type ? e->f2 : 0LL) == 20;
+	if (!ok)
+		return qp_fail(err, "cannot write a temporary file: %s",
+		    strerror(errno));
+	return true;
+}
+
+/* Feed n bytes through z into the temporary file zf. */
+static bool
+zfeed(z_stream *z, FILE *zf, const unsigned char *s, size_t n, int flush,
+    qp_error *err)
+{
+	unsigned char out[65536];
+
+	z->next_in = (Bytef *)(uintptr_t)s;
+	z->avail_in = (uInt)n;
+	do {
+		z->next_out = out;
+		z->avail_out = sizeof out;
+		if (deflate(z, flush) == Z_STREAM_ERROR)
+			return qp_fail(err, "cannot compress the "
+			    "cross-reference stream");
+		if (fwrite(out, 1, sizeof out - z->avail_out, zf) !=
+		    sizeof out - z->avail_out)
+			return qp_fail(err, "cannot write a temporary file: %s",
+			    strerror(errno));
+	} while (z->avail_out == 0);
+	return true;
+}
+
+/*
+ * Compact ending: the cross-reference stream, its entries compressed
+ * into a temporary file first (its /Length comes before its data).
+ */
+static bool
+write_xref_stream(qp_pdfjoin *j, FILE *xf, const xentry *own,
+    long long size, qp_error *err)
+{
+	long long xnum = size + j->nstm, at = j->opos;
+	unsigned char r[XREC], lines[XREC * 4096];
+	z_stream z;
+	FILE *zf = tmpfile();
+	char buf[256];
+	size_t got;
+	long zlen;
+	bool ok = false;
+
+	memset(&z, 0, sizeof z);
+	if (zf == NULL || deflateInit(&z, 6) != Z_OK) {
+		if (zf)
+			fclose(zf);
+		return qp_fail(err, "cannot make a temporary file: %s",
+		    strerror(errno));
+	}
+	for (int k = 0; k < FIRST_FREE; k++) {
+		xentry e = own[k];
+		if (k == 0) {
+			e.type = 0;
+			e.f2 = 0;
+			e.index = 65535;
+		}
+		xentry_bytes(&e, r);
+		if (!zfeed(&z, zf, r, XREC, Z_NO_FLUSH, err))
+			goto done;
+	}
+	if (fflush(xf) != 0 || fseeko(xf, 0, SEEK_SET) != 0)
+		goto rd;
+	while ((got = fread(lines, 1, sizeof lines, xf)) > 0)
+		if (!zfeed(&z, zf, lines, got, Z_NO_FLUSH, err))
+			goto done;
+	if (ferror(xf) || fflush(j->xs) != 0 || fseeko(j->xs, 0, SEEK_SET) != 0)
+		goto rd;
+	for (long long i = 0; i < j->nstm; i++) {
+		xentry e = {1, 0, 0};
+		if (fread(&e.f2, sizeof e.f2, 1, j->xs) != 1)
+			goto rd;
+		xentry_bytes(&e, r);
+		if (!zfeed(&z, zf, r, XREC, Z_NO_FLUSH, err))
+			goto done;
+	}
+	{
+		xentry e = {1, at, 0};
+		xentry_bytes(&e, r);
+		if (!zfeed(&z, zf, r, XREC, Z_FINISH, err))
+			goto done;
+	}
+	if (fflush(zf) != 0 || (zlen = ftell(zf)) < 0 ||
+	    fseeko(zf, 0, SEEK_SET) != 0)
+		goto rd;
+	snprintf(buf, sizeof buf, "%lld 0 obj\n<< /Type /XRef /Size %lld "
+	    "/W [ 1 8 2 ] /Root %d 0 R%s /Filter /FlateDecode /Length %ld >>"
+	    "\nstream\n", xnum, xnum + 1, OBJ_CATALOG, own[OBJ_INFO].type ?
+	    " /Info 3 0 R" : "", zlen);
+	out_str(j, buf);
+	while ((got = fread(lines, 1, sizeof lines, zf)) > 0)
+		out_bytes(j, (const char *)lines, got);
+	if (ferror(zf))
+		goto rd;
+	snprintf(buf, sizeof buf, "\nendstream\nendobj\nstartxref\n%lld\n"
+	    "%%%%EOF\n", at);
+	out_str(j, buf);
+	ok = true;
+	goto done;
+rd:
+	qp_fail(err, "cannot read back a temporary file: %s",
+	    strerror(errno));
+done:
+	deflateEnd(&z);
+	fclose(zf);
+	return ok;
+}
+
+/* Plain ending: the classic table, then the trailer. */
+static bool
+write_xref_table(qp_pdfjoin *j, FILE *xf, const xentry *own,
+    long long size, qp_error *err)
+{
+	long long at = j->opos;
+	char buf[256], lines[65536];
+	size_t got;
+
+	snprintf(buf, sizeof buf, "xref\n0 %lld\n", size);
+	out_str(j, buf);
+	out_str(j, "0000000000 65535 f \n");
+	for (int k = 1; k < FIRST_FREE; k++) {
+		snprintf(buf, sizeof buf, own[k].type ? "%010lld 00000 n \n" :
+		    "%010lld 65535 f \n", own[k].type ? own[k].f2 : 0LL);
+		out_str(j, buf);
+	}
+	if (fflush(xf) != 0 || fseeko(xf, 0, SEEK_SET) != 0)
+		return qp_fail(err, "cannot read back a temporary file: %s",
+		    strerror(errno));
+	while ((got = fread(lines, 1, sizeof lines, xf)) > 0)
+		out_bytes(j, lines, got);
+	if (ferror(xf))
+		return qp_fail(err, "cannot read back a temporary file");
+	snprintf(buf, sizeof buf, "trailer\n<< /Size %lld\n   /Root %d 0 R\n"
+	    "%s>>\nstartxref\n%lld\n%%%%EOF\n", size, OBJ_CATALOG,
+	    own[OBJ_INFO].type ? "   /Info 3 0 R\n" : "", at);
+	out_str(j, buf);
 	return true;
 }
 
@@ -1025,8 +1329,8 @@ done:
 }
 
 bool
-qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, qp_pdfjoin_next_fn next,
-    void *arg, char sha256[65], qp_error *err)
+qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
+    qp_pdfjoin_next_fn next, void *arg, char sha256[65], qp_error *err)
 {
 	/* The catalog keeps what describes the whole document; what indexes
 	 * one input's pages or objects (tags, outlines, names, forms) does
@@ -1035,59 +1339,64 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, qp_pdfjoin_next_fn next,
 	    "/ViewerPreferences", "/PageLayout", "/Metadata",
 	    "/OutputIntents", NULL};
 	FILE *xf = NULL;
-	long long own[FIRST_FREE] = {0}, size, count, xref_at;
+	xentry own[FIRST_FREE];
+	long long size, count;
 	char buf[256];
-	bool ok = false, found;
-	int version = 14;
+	bool ok = false;
+	int version = compact ? 15 : 14;
 
+	memset(own, 0, sizeof own);
 	j->out = out;
+	j->compact = compact;
 	j->sum = g_checksum_new(G_CHECKSUM_SHA256);
 	j->opos = 0;
+	j->nstm = 0;
+	j->stm_n = 0;
+	if (j->n == 0) {
+		qp_fail(err, "nothing to join");
+		goto done;
+	}
+	size = j->in[j->n - 1].base + j->in[j->n - 1].size;
+	j->next_stm = size;
 	for (size_t i = 0; i < j->n; i++)
 		if (j->in[i].version > version)
 			version = j->in[i].version;
 	snprintf(buf, sizeof buf, "%%PDF-%d.%d\n%%\xe2\xe3\xcf\xd3\n",
 	    version / 10, version % 10);
 	out_str(j, buf);
-	if (j->n == 0) {
-		qp_fail(err, "nothing to join");
+	if ((xf = tmpfile()) == NULL || (compact && (j->xs = tmpfile()) ==
+	    NULL)) {
+		qp_fail(err, "cannot make a temporary file: %s",
+		    strerror(errno));
 		goto done;
 	}
 	/* The catalog and document information of the first input, the
-	 * page tree of all. */
-	own[OBJ_CATALOG] = j->opos;
+	 * page tree of all, as plain objects. */
 	{
 		long long off;
 		bool used;
 		if (!xref_entry(&j->in[0], j->in[0].f, j->in[0].root, &off,
-		    &used, err))
-			goto done;
-		if (!copy_object(j, &j->in[0], j->in[0].root, OBJ_CATALOG, off,
-		    keep, &found, err))
+		    &used, err) ||
+		    !copy_object(j, &j->in[0], j->in[0].root, OBJ_CATALOG, off,
+		    keep, false, &own[OBJ_CATALOG], err))
 			goto done;
 	}
-	own[OBJ_PAGES] = j->opos;
+	own[OBJ_PAGES].type = 1;
+	own[OBJ_PAGES].f2 = j->opos;
 	if (!write_pages(j, next, arg, &count, err))
 		goto done;
 	if (j->in[0].info > 0) {
 		long long off;
 		bool used;
-		own[OBJ_INFO] = j->opos;
 		if (!xref_entry(&j->in[0], j->in[0].f, j->in[0].info, &off,
-		    &used, err) || !used ||
-		    !copy_object(j, &j->in[0], j->in[0].info, OBJ_INFO, off,
-		    NULL, &found, err))
+		    &used, err))
 			goto done;
-		if (!found)
-			own[OBJ_INFO] = 0;
+		if (used && !copy_object(j, &j->in[0], j->in[0].info, OBJ_INFO,
+		    off, NULL, false, &own[OBJ_INFO], err))
+			goto done;
 	}
 	/* Every other object of every input, in number order, so the
-	 * output's table lines are made in order. */
-	if ((xf = tmpfile()) == NULL) {
-		qp_fail(err, "cannot make a temporary file: %s",
-		    strerror(errno));
-		goto done;
-	}
+	 * output's table entries are made in order. */
 	for (size_t i = 0; i < j->n; i++) {
 		input *in = &j->in[i];
 
@@ -1097,52 +1406,29 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, qp_pdfjoin_next_fn next,
 			goto done;
 		}
 		for (long long n = 1; n < in->size; n++) {
-			long long off, at = j->opos;
+			xentry e = {0, 0, 0};
+			long long off;
 			bool used;
 
 			if (!xref_entry(in, in->x, n, &off, &used, err))
 				goto done;
 			if (n == in->root || n == in->pages || n == in->info)
 				used = false;
-			found = false;
 			if (used && !copy_object(j, in, n, in->base + n, off,
-			    NULL, &found, err))
+			    NULL, compact, &e, err))
 				goto done;
-			if (!xref_line(xf, at, found, err))
+			if (!xentry_put(j, xf, &e, err))
 				goto done;
 		}
 		fclose(in->x);
 		in->x = NULL;
 	}
-	size = j->in[j->n - 1].base + j->in[j->n - 1].size;
-	xref_at = j->opos;
-	snprintf(buf, sizeof buf, "xref\n0 %lld\n", size);
-	out_str(j, buf);
-	out_str(j, "0000000000 65535 f \n");
-	for (int k = 1; k < FIRST_FREE; k++) {
-		snprintf(buf, sizeof buf, own[k] ? "%010lld 00000 n \n" :
-		    "%010lld 65535 f \n", own[k]);
-		out_str(j, buf);
-	}
-	if (fflush(xf) != 0 || fseeko(xf, 0, SEEK_SET) != 0) {
-		qp_fail(err, "cannot read back a temporary file: %s",
-		    strerror(errno));
-		goto done;
-	}
-	{
-		char lines[65536];
-		size_t got;
-		while ((got = fread(lines, 1, sizeof lines, xf)) > 0)
-			out_bytes(j, lines, got);
-		if (ferror(xf)) {
-			qp_fail(err, "cannot read back a temporary file");
+	if (compact) {
+		if (!flush_objstm(j, err) ||
+		    !write_xref_stream(j, xf, own, size, err))
 			goto done;
-		}
-	}
-	snprintf(buf, sizeof buf, "trailer\n<< /Size %lld\n   /Root %d 0 R\n"
-	    "%s>>\nstartxref\n%lld\n%%%%EOF\n", size, OBJ_CATALOG,
-	    own[OBJ_INFO] ? "   /Info 3 0 R\n" : "", xref_at);
-	out_str(j, buf);
+	} else if (!write_xref_table(j, xf, own, size, err))
+		goto done;
 	if (j->out->write_failed) {
 		qp_fail(err, "cannot write '%s': %s", j->out->path,
 		    strerror(j->out->saved_errno));
@@ -1152,6 +1438,9 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, qp_pdfjoin_next_fn next,
 done:
 	if (xf)
 		fclose(xf);
+	if (j->xs)
+		fclose(j->xs);
+	j->xs = NULL;
 	if (ok)
 		snprintf(sha256, 65, "%s", g_checksum_get_string(j->sum));
 	g_checksum_free(j->sum);
