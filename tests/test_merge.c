@@ -399,17 +399,37 @@ test_qr_payloads(void **state)
 	}
 }
 
+/* Both files pass qpdf --check without a warning: the merged one, and
+ * the single run's, drawn in parts of 1,000 pages and joined. */
 static void
 test_sound_file(void **state)
 {
 	fixture *f = *state;
-	const char *argv[] = {"qpdf", "--check", f->merged, NULL};
-	th_run r;
+	const char *files[] = {f->merged, f->single};
 
-	assert_int_equal(th_run_argv(&r, argv, NULL), 0);
-	assert_null(strstr(r.out, "WARNING"));
-	assert_null(strstr(r.err, "WARNING"));
-	th_run_free(&r);
+	for (int i = 0; i < 2; i++) {
+		const char *argv[] = {"qpdf", "--check", files[i], NULL};
+		th_run r;
+
+		assert_int_equal(th_run_argv(&r, argv, NULL), 0);
+		assert_null(strstr(r.out, "WARNING"));
+		assert_null(strstr(r.err, "WARNING"));
+		th_run_free(&r);
+	}
+}
+
+/* The single run's parts are gone once it is joined. */
+static void
+test_no_parts_left(void **state)
+{
+	fixture *f = *state;
+	char *one = th_path(f->dir, "one"), stray[256];
+	const char *const allowed[] = {"print-run.pdf",
+	    "print-run.manifest.csv", NULL};
+
+	if (!th_dir_only(one, allowed, stray, sizeof stray))
+		fail_msg("'%s' left beside the print run", stray);
+	free(one);
 }
 
 /* The merged manifest is the single run's, but for the file's name and
@@ -865,6 +885,7 @@ main(void)
 		cmocka_unit_test(test_text_per_page),
 		cmocka_unit_test(test_qr_payloads),
 		cmocka_unit_test(test_sound_file),
+		cmocka_unit_test(test_no_parts_left),
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_single_run_takes_merged),
 		cmocka_unit_test(test_compact),
