@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "merge.h"
 
-enum { OPT_MANIFEST = 256, OPT_COMPACT };
+enum { OPT_MANIFEST = 256 };
 
 static void
 merge_usage(FILE *fp)
@@ -34,9 +34,6 @@ merge_usage(FILE *fp)
 	    "out/run-1-of-8.pdf)\n"
 	    "      --manifest FILE  its manifest (default: FILE.manifest.csv "
 	    "beside it)\n"
-	    "      --compact        pack the objects into compressed object "
-	    "streams (PDF 1.5):\n"
-	    "                       about half the size; not for PDF/X-1a\n"
 	    "  -q, --quiet          no summary\n"
 	    "  -h, --help           show this help\n\n"
 	    "Exit status: 0 merged; 1 an error, nothing written; 2 a bad "
@@ -51,7 +48,6 @@ qp_cmd_merge(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"manifest", required_argument, NULL, OPT_MANIFEST},
-		{"compact", no_argument, NULL, OPT_COMPACT},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -68,7 +64,6 @@ qp_cmd_merge(int argc, char **argv)
 		switch (c) {
 		case 'o': o.output = optarg; break;
 		case OPT_MANIFEST: o.manifest = optarg; break;
-		case OPT_COMPACT: o.compact = true; break;
 		case 'q': quiet = true; break;
 		case 'h': merge_usage(stdout); return QP_EXIT_OK;
 		default:
@@ -81,6 +76,8 @@ qp_cmd_merge(int argc, char **argv)
 		    "merge out/run-*-of-8.pdf'");
 		return QP_EXIT_USAGE;
 	}
+	/* Written as batch --combine writes a print run (pdfrun.h). */
+	o.compact = true;
 	o.shards = (const char *const *)argv + optind;
 	o.nshards = (size_t)(argc - optind);
 	if (o.output == NULL) {

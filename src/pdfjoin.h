@@ -10,17 +10,21 @@
  * 25,000-page shard and listing its pages takes 170 MB; copying 10,000
  * pages from 4 shards with qpdf_add_page() takes 419 MB (about 40 KB a
  * page), so 100,000 pages would need some 4 GB. The files joined here
- * are qrposter's own (Cairo's, or rewritten by libqpdf for --bleed):
- * one classic cross-reference table of fixed 20-byte lines, which is an
- * index on disk. So each input is read through its own table, object
- * by object, and copied under new numbers (input i's object n becomes
- * base_i + n), its stream data byte for byte; only the page tree, the
- * catalog and the document information are written anew. What is kept
- * in memory is a few numbers per input; the output's cross-reference
- * lines go to a temporary file until the end.
+ * are qrposter's own (Cairo's, rewritten by libqpdf for --bleed, or
+ * this joiner's): a cross-reference table of fixed 20-byte lines is an
+ * index on disk, and a cross-reference stream is inflated into one (an
+ * unlinked temporary file). So each input is read through its index,
+ * object by object, and copied under new numbers (input i's object n
+ * becomes base_i + n), stream data byte for byte; objects inside object
+ * streams are read from the one object stream last inflated (at most
+ * 64 MB; objects of one stream are copied one after another). Only the
+ * page tree, the catalog and the document information are written anew.
+ * What is kept in memory is a few numbers per input; the output's
+ * cross-reference entries go to a temporary file until the end.
  *
- * Inputs with a cross-reference stream, several table sections
- * (incremental updates) or encryption are refused with the file named.
+ * Inputs with several cross-reference sections (incremental updates),
+ * a page tree of more than one level, or encryption are refused with
+ * the file named.
  */
 #ifndef QP_PDFJOIN_H
 #define QP_PDFJOIN_H
