@@ -3,14 +3,19 @@
  *
  * Cairo's PDF surface keeps something for every page until the document
  * is finished (measured: about 190 bytes a page for the QR images and
- * 250 for the link annotations, so 67 MB at 100,000 pages), and writes
+ * 250 for Cairo's link tags, so 67 MB at 100,000 pages), pdfbox's
+ * libqpdf pass that adds the links and print boxes holds the whole
+ * document (23 KB a page: 235 MB at 10,000 pages), and Cairo writes
  * every dictionary uncompressed. So the run is drawn as a series of
- * Cairo documents of QP_PDF_RUN_PART pages each (hidden files beside
- * the output), which pdfjoin then joins, streaming, into the one file,
- * its objects packed into compressed object streams: memory stays that
- * of one part, and the file is about half the size. The parts break at
- * fixed page counts, so the bytes do not depend on anything but the
- * pages. Each part embeds its own font subsets, about 10 KB.
+ * documents of QP_PDF_RUN_PART pages each (hidden files beside the
+ * output), which pdfjoin then joins, streaming, into the one file, its
+ * objects packed into compressed object streams: memory stays that of
+ * one part, and the file is about half the size. The parts break at
+ * fixed page counts, so the bytes depend on the pages alone, not on -j.
+ * Each part embeds its own font subsets and shared text forms (about
+ * 17 KB); 250 pages a part keeps the libqpdf pass near the memory of
+ * the rest of the program (33 MB peak; 1,000 a part: 49 MB, 914 bytes
+ * a page instead of 982).
  *
  * The interface is qp_pdf_doc's (render.h), which it wraps.
  */
@@ -20,7 +25,7 @@
 #include "render.h"
 
 /* Pages (or sheets) per part. */
-#define QP_PDF_RUN_PART 1000
+#define QP_PDF_RUN_PART 250
 
 typedef struct qp_pdf_run qp_pdf_run;
 
