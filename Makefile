@@ -11,7 +11,7 @@ MANDIR = $(PREFIX)/share/man/man1
 CC ?= cc
 PKGS = cairo pangocairo pangoft2 pango fontconfig libqrencode yaml-0.1 libpng \
        glib-2.0 libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0 libexif \
-       libjpeg zxing
+       libjpeg zxing zlib
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
@@ -30,7 +30,8 @@ DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
        qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev \
-       libgdk-pixbuf-2.0-dev librsvg2-dev libexif-dev libjpeg-dev libzxing-dev
+       libgdk-pixbuf-2.0-dev librsvg2-dev libexif-dev libjpeg-dev libzxing-dev \
+       parallel zlib1g-dev
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.

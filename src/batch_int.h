@@ -51,6 +51,8 @@ typedef struct batch {
 	size_t nqr;
 	long code_var;
 	char sig[65];          /* hash of all that is not the row */
+	char run[65];          /* sig, the whole CSV and --set: one run */
+	char shard[48];        /* "K/N" */
 	char *manifest_path;
 	char *combine_path;
 	size_t total;          /* rows in the shard */
@@ -70,9 +72,9 @@ typedef struct row {
 	char **payloads;
 	char key[65];
 } row;
-static const char *manifest_cols[] = {"row", "line", "code", "file",
-    "page", "payload", "sha256", "status", "inputs_sha256"};
-#define NMCOLS (sizeof manifest_cols / sizeof manifest_cols[0])
+/* The columns a row gives (qp_manifest_cols' first ones); the manifest
+ * adds the run's own two, shard and run_sha256, to every line. */
+#define NMCOLS 9
 typedef struct manifest {
 	qp_outfile of;
 	qp_buf line;
@@ -81,6 +83,7 @@ typedef struct manifest {
 	long *sha_off;
 	size_t nsha;
 	long pos;
+	const char *shard, *run; /* the last two columns, the batch's */
 } manifest;
 typedef struct old_manifest {
 	qp_data *d;
@@ -131,8 +134,9 @@ void bt_row_fail(const batch *b, size_t line, const qp_diag_list *dl, qp_error *
 /* batch_manifest.c */
 bool bt_sha256_file(const char *path, char out[65], qp_error *err);
 bool bt_make_signature(batch *b, qp_error *err);
+bool bt_make_run_id(batch *b, qp_error *err);
 void bt_row_key(const batch *b, row *r);
-bool bt_manifest_open(manifest *m, const char *path, qp_error *err);
+bool bt_manifest_open(manifest *m, const batch *b, qp_error *err);
 void bt_manifest_add(manifest *m, const char *const *f);
 bool bt_manifest_close(manifest *m, const char *sha, qp_error *err);
 void bt_manifest_abort(manifest *m);
