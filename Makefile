@@ -9,8 +9,8 @@ DATADIR = $(PREFIX)/share/qrposter
 MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
-PKGS = cairo pangocairo pango fontconfig libqrencode yaml-0.1 libpng glib-2.0 \
-       libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0
+PKGS = cairo pangocairo pango harfbuzz fontconfig libqrencode yaml-0.1 libpng zlib \
+       libdeflate glib-2.0 libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
@@ -21,7 +21,8 @@ QP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
 
 # Debian packages the build, the tests and the benchmark need.
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
-       libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
+       libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev zlib1g-dev \
+       libdeflate-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
