@@ -37,6 +37,7 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <pango/pangocairo.h>
 
 #include "data.h"
 #include "datadir.h"
@@ -562,6 +563,205 @@ test_template(void **state)
 	assert_true(ok);
 }
 
+/* ---- markup the bundled templates do not use ---------------------------- */
+
+/*
+ * Text whose layout does not simply scale with its size (wrapping, tabs,
+ * sizes set in the markup, letter spacing, a rise) makes shrink-to-fit
+ * fall back on laying the text out for each question. Each case is one
+ * text block, laid out for names of every length, and compared with a
+ * plain bisection done here with Pango alone (a layout at every size the
+ * bisection asks about, as qrposter did before it predicted sizes).
+ */
+typedef struct markup_case {
+	const char *name;
+	const char *text; /* {{name}} is the station's name */
+	bool wrap;
+	double spacing; /* line_spacing, 0 = the font's */
+	double w, h, max, min;
+} markup_case;
+
+static const markup_case markup_cases[] = {
+	{"one line", "Location: {{name}}", false, 0, 300, 60, 30, 6},
+	{"wrapping", "Not law enforcement or immigration. Location: {{name}} "
+	    "· call <b>911</b>", true, 0, 200, 60, 20, 5},
+	{"two lines spaced", "<b>Forced to work?</b>\n{{name}}", false, 1.3,
+	    250, 70, 40, 6},
+	{"tab", "{{name}}\tgate 4", false, 0, 300, 40, 30, 6},
+	{"small", "<small>near</small> {{name}}", false, 0, 300, 40, 30, 6},
+	{"sup", "{{name}}<sup>2</sup>", false, 0, 300, 40, 30, 6},
+	{"absolute size", "<span size=\"9pt\">at</span> {{name}}", false, 0,
+	    300, 40, 30, 6},
+	{"font with a size", "<span font=\"Noto Sans Bold 9\">at</span> "
+	    "{{name}}", false, 0, 300, 40, 30, 6},
+	{"font without a size", "<span font=\"Noto Sans Bold\">at</span> "
+	    "{{name}}", false, 0, 300, 40, 30, 6},
+	{"letter spacing", "<span letter_spacing=\"2048\">{{name}}</span>",
+	    false, 0, 300, 40, 30, 6},
+};
+#define NMARKUP (sizeof markup_cases / sizeof markup_cases[0])
+
+/* The old rule, one layout per question. */
+static bool
+plain_fits(PangoLayout *l, PangoFontDescription *d, double size, double w,
+    double h)
+{
+	PangoRectangle ext;
+
+	pango_font_description_set_absolute_size(d, size * PANGO_SCALE);
+	pango_layout_set_font_description(l, d);
+	pango_layout_get_extents(l, NULL, &ext);
+	return ext.x >= -PANGO_SCALE / 100 &&
+	    ext.x + ext.width <= (w + 0.01) * PANGO_SCALE &&
+	    ext.height <= (h + 0.01) * PANGO_SCALE;
+}
+
+static double
+plain_fit(PangoContext *pc, const markup_case *c, const char *name)
+{
+	gchar *esc = g_markup_escape_text(name, -1);
+	PangoLayout *l = pango_layout_new(pc);
+	PangoFontDescription *d = pango_font_description_from_string(
+	    "Noto Sans");
+	const char *at = strstr(c->text, "{{name}}");
+	char *text = qp_xasprintf("%.*s%s%s", (int)(at - c->text), c->text, esc,
+	    at + 8);
+	double lo = c->min, hi = c->max, size;
+
+	pango_layout_set_markup(l, text, -1);
+	pango_layout_set_alignment(l, PANGO_ALIGN_CENTER);
+	if (c->spacing > 0)
+		pango_layout_set_line_spacing(l, (float)c->spacing);
+	if (c->wrap) {
+		pango_layout_set_width(l, (int)(c->w * PANGO_SCALE));
+		pango_layout_set_wrap(l, PANGO_WRAP_WORD);
+	} else
+		pango_layout_set_width(l, -1);
+	if (plain_fits(l, d, c->max, c->w, c->h))
+		size = c->max;
+	else if (!plain_fits(l, d, c->min, c->w, c->h))
+		size = 0;
+	else {
+		while (hi - lo > 0.125) {
+			double mid = (lo + hi) / 2;
+			if (plain_fits(l, d, mid, c->w, c->h))
+				lo = mid;
+			else
+				hi = mid;
+		}
+		size = lo;
+	}
+	pango_font_description_free(d);
+	g_object_unref(l);
+	free(text);
+	g_free(esc);
+	return size;
+}
+
+/* A Pango context set up as qp_layout_ctx_new() documents: 72 units an
+ * inch, no hinting, unrounded glyph positions. */
+static PangoContext *
+plain_context(PangoFontMap **fm)
+{
+	cairo_font_options_t *fo = cairo_font_options_create();
+	PangoContext *pc;
+
+	*fm = pango_cairo_font_map_new();
+	pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(*fm), 72.0);
+	pc = pango_font_map_create_context(*fm);
+	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+	cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+	pango_cairo_context_set_font_options(pc, fo);
+	pango_cairo_context_set_resolution(pc, 72.0);
+	pango_context_set_round_glyph_positions(pc, FALSE);
+	cairo_font_options_destroy(fo);
+	return pc;
+}
+
+static void
+test_markup(void **state)
+{
+	const markup_case *c = *state;
+	gchar *yaml_text = g_markup_escape_text(c->text, -1);
+	char *yaml;
+	qp_template *t;
+	qp_layout_ctx *ctx = qp_layout_ctx_new();
+	PangoFontMap *fm;
+	PangoContext *pc = plain_context(&fm);
+	long vname;
+	const char **values;
+	qp_error err;
+	size_t rows = 0, shrunk = 0;
+	bool ok = true;
+
+	/* The text as a YAML double-quoted scalar. */
+	{
+		GString *q = g_string_new("");
+		for (const char *p = c->text; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				g_string_append_c(q, '\\');
+			if (*p == '\n')
+				g_string_append(q, "\\n");
+			else
+				g_string_append_c(q, *p);
+		}
+		g_free(yaml_text);
+		yaml_text = g_string_free(q, FALSE);
+	}
+	yaml = qp_xasprintf("qrposter: 1\nname: fit %s\npage: {size: letter, "
+	    "margin: 0.25in}\nvariables:\n  name:\nblocks:\n  - type: text\n"
+	    "    id: t\n    box: {x: 36pt, y: 36pt, w: %gpt, h: %gpt}\n"
+	    "    text: \"%s\"\n    size: {max: %gpt, min: %gpt}\n"
+	    "    align: center\n    wrap: %s\n", c->name, c->w, c->h,
+	    yaml_text, c->max, c->min, c->wrap ? "true" : "false");
+	if (c->spacing > 0) {
+		char *more = qp_xasprintf("%s    line_spacing: %g\n", yaml,
+		    c->spacing);
+		free(yaml);
+		yaml = more;
+	}
+	t = qp_template_parse("fit.yaml", yaml, strlen(yaml), &err);
+	if (t == NULL)
+		fail_msg("%s\n%s", err.msg, yaml);
+	vname = qp_template_var(t, "name");
+	values = qp_xcalloc(t->nvars + 1, sizeof *values);
+	/* Short names and long ones, in one context as a batch goes. */
+	for (size_t r = 0; r < nstations && r < 120; r++) {
+		const char *name = r % 2 ? stations[r].long_name :
+		    stations[r].name;
+		qp_page *page;
+		double got = 0, want = plain_fit(pc, c, name);
+
+		for (size_t i = 0; i < t->nvars; i++)
+			values[i] = t->vars[i].def;
+		values[vname] = name;
+		if ((page = qp_layout_page(ctx, t, values, &err)) != NULL) {
+			for (size_t i = 0; i < page->nitems; i++)
+				if (page->items[i].kind == QP_ITEM_TEXT)
+					got = page->items[i].font_size;
+			qp_page_free(page);
+		}
+		rows++;
+		shrunk += want > 0 && want < c->max;
+		if (fabs(got - want) > TOLERANCE) {
+			print_error("%s, '%s': fitted at %.4fpt, a plain "
+			    "bisection says %.4fpt\n", c->name, name, got, want);
+			ok = false;
+		}
+	}
+	free(values);
+	qp_template_free(t);
+	qp_layout_ctx_free(ctx);
+	g_object_unref(pc);
+	g_object_unref(fm);
+	free(yaml);
+	g_free(yaml_text);
+	assert_true(ok);
+	/* The case exercises the shrinking, not only the maximum. */
+	assert_true(shrunk > rows / 4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -586,13 +786,19 @@ main(int argc, char **argv)
 		return regenerate();
 	if (!read_golden())
 		return 1;
-	tests = qp_xcalloc(ntmpl, sizeof *tests);
+	tests = qp_xcalloc(ntmpl + NMARKUP, sizeof *tests);
 	for (size_t i = 0; i < ntmpl; i++) {
 		tests[i].name = tmpl_names[i];
 		tests[i].test_func = test_template;
 		tests[i].initial_state = tmpl_names[i];
 	}
-	rc = _cmocka_run_group_tests("fit", tests, ntmpl, NULL, NULL);
+	for (size_t i = 0; i < NMARKUP; i++) {
+		tests[ntmpl + i].name = markup_cases[i].name;
+		tests[ntmpl + i].test_func = test_markup;
+		tests[ntmpl + i].initial_state = (void *)&markup_cases[i];
+	}
+	rc = _cmocka_run_group_tests("fit", tests, ntmpl + NMARKUP, NULL,
+	    NULL);
 	free(tests);
 	for (size_t i = 0; i < ngolden; i++)
 		sizes_free(&golden[i]);
