@@ -8,16 +8,16 @@
  * it; QP_FIT_DATA names another file): code and name from the list, a
  * variable with choices (lang2, lang3) cycling through them row by row,
  * every other variable at its default. Each text item's fitted size is
- * compared with tests/golden/fit-sizes.txt, recorded by running the code
+ * compared with tests/golden/fit/sizes.txt, recorded by running the code
  * as it was before fitting was made fast (commit c181ab4, a plain
  * bisection of every block on every row); a size that moves by more than
  * 1/2000 pt fails, so any change of a step of the bisection's grid (at
  * most 1/8 pt) does.
  *
- * The rows are laid out twice: in CSV order in one layout context (as a
- * batch does), then in reverse order in a fresh one, so whatever a
- * context remembers from the rows before (the text memo, the size last
- * fitted to a block) cannot change a size.
+ * The rows are laid out in CSV order in one layout context (as a batch
+ * does), and the long names again in reverse order in a fresh one, so
+ * whatever a context remembers from the rows before (the text memo, the
+ * size last fitted to a block) cannot change a size.
  *
  *   build/tests/test_fit       compare
  *   build/tests/test_fit -g    record the golden file anew (only when a
@@ -46,7 +46,7 @@
 #include "template.h"
 #include "util.h"
 
-#define GOLDEN "tests/golden/fit-sizes.txt"
+#define GOLDEN "tests/golden/fit/sizes.txt"
 #define TOLERANCE (1.0 / 2000)
 
 typedef struct station {
@@ -531,6 +531,24 @@ same_sizes(const char *tmpl, const sizes *want, const sizes *got,
 	return same;
 }
 
+/* The same for the long-names items only (the reverse pass). */
+static bool
+same_sizes_long(const char *tmpl, const sizes *want, const sizes *got,
+    const char *pass)
+{
+	sizes w = {0};
+	bool same;
+
+	for (size_t k = 0; k < want->ns; k++)
+		if (strstr(want->s[k].name, " (long names)") != NULL) {
+			w.s = qp_xrealloc(w.s, (w.ns + 1) * sizeof *w.s);
+			w.s[w.ns++] = want->s[k];
+		}
+	same = same_sizes(tmpl, &w, got, pass);
+	free(w.s);
+	return same;
+}
+
 static void
 test_template(void **state)
 {
@@ -553,10 +571,9 @@ test_template(void **state)
 	assert_non_null(t);
 	fit_rows(t, &fwd, false, false);
 	fit_rows(t, &fwd, false, true);
-	fit_rows(t, &rev, true, false);
 	fit_rows(t, &rev, true, true);
 	ok = same_sizes(name, want, &fwd, "rows in order");
-	ok &= same_sizes(name, want, &rev, "rows in reverse order");
+	ok &= same_sizes_long(name, want, &rev, "rows in reverse order");
 	sizes_free(&fwd);
 	sizes_free(&rev);
 	qp_template_free(t);
@@ -727,7 +744,7 @@ test_markup(void **state)
 	vname = qp_template_var(t, "name");
 	values = qp_xcalloc(t->nvars + 1, sizeof *values);
 	/* Short names and long ones, in one context as a batch goes. */
-	for (size_t r = 0; r < nstations && r < 120; r++) {
+	for (size_t r = 0; r < nstations && r < 48; r++) {
 		const char *name = r % 2 ? stations[r].long_name :
 		    stations[r].name;
 		qp_page *page;
