@@ -18,6 +18,7 @@ struct qp_pdf_run {
 	char **parts;     /* the parts' names, in order */
 	size_t nparts;    /* finished */
 	size_t npaths;    /* named (nparts, or one more being drawn) */
+	bool whole;       /* one document at path, not parts */
 	/* while joining */
 	size_t next_part, left;
 	const qp_pdfjoin *j;
@@ -30,8 +31,10 @@ part_path(const qp_pdf_run *run, size_t k)
 	const char *slash = strrchr(run->path, '/');
 	size_t dir = slash ? (size_t)(slash - run->path) + 1 : 0;
 
-	return qp_xasprintf("%.*s.%s.part-%zu.pdf", (int)dir, run->path,
-	    run->path + dir, k + 1);
+	/* The process id keeps two runs writing one file (a mistake) from
+	 * taking each other's parts. */
+	return qp_xasprintf("%.*s.%s.part-%zu-%ld.pdf", (int)dir, run->path,
+	    run->path + dir, k + 1, (long)getpid());
 }
 
 /* A part to draw the next page on: the current one, or a new one when
@@ -39,6 +42,12 @@ part_path(const qp_pdf_run *run, size_t k)
 static bool
 part_ready(qp_pdf_run *run, qp_error *err)
 {
+	if (run->whole) {
+		if (run->doc == NULL && (run->doc = qp_pdf_doc_open(run->path,
+		    &run->o, err)) == NULL)
+			return false;
+		return true;
+	}
 	if (run->doc && run->in_part == QP_PDF_RUN_PART) {
 		qp_pdf_doc *d = run->doc;
 		run->doc = NULL;
@@ -65,6 +74,11 @@ qp_pdf_run_open(const char *path, const qp_render_opts *o, qp_error *err)
 
 	run->path = qp_xstrdup(path);
 	run->o = *o;
+	/* A print file (PDF/X through Ghostscript) is one document as
+	 * Ghostscript writes it: each part would carry its own output
+	 * intent and ICC profile, and PDF/X-3 allows neither object streams
+	 * nor a file without an /ID. */
+	run->whole = o->print != NULL;
 	if (!qp_check_output_dir(path, err)) {
 		qp_pdf_run_abort(run);
 		return NULL;
@@ -116,6 +130,13 @@ qp_pdf_run_close(qp_pdf_run *run, qp_error *err)
 	char sha[65];
 	bool ok = false, open = false;
 
+	if (run->whole) {
+		qp_pdf_doc *d = run->doc;
+		run->doc = NULL;
+		ok = d ? qp_pdf_doc_close(d, err) : qp_fail(err, "'%s': no pages",
+		    run->path);
+		goto done;
+	}
 	if (run->doc) {
 		qp_pdf_doc *d = run->doc;
 		run->doc = NULL;

@@ -17,6 +17,10 @@
  * the rest of the program (33 MB peak; 1,000 a part: 49 MB, 914 bytes
  * a page instead of 982).
  *
+ * A print file (--print: PDF/X through Ghostscript) is drawn whole, as
+ * before: parts would each carry an output intent and ICC profile, and
+ * PDF/X-3 allows no object streams.
+ *
  * The interface is qp_pdf_doc's (render.h), which it wraps.
  */
 #ifndef QP_PDFRUN_H
