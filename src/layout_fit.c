@@ -30,11 +30,12 @@
  *   (the memo's 'last'): a batch's rows mostly fit at the same size, so a
  *   row usually costs exactly the one layout its item needs anyway.
  * - The answer is confirmed by the layout the item keeps (at the size
- *   found): if a predicted "fits" is wrong after all, the whole bisection
- *   is redone with a layout per question.
+ *   found; a refusal by one at min): if a predicted answer is wrong after
+ *   all, the whole bisection is redone with a layout per question.
  *
  * Where the model does not hold, every question is a layout, as before:
- * a layout that wraps (its line breaks move with the size), tabs (their
+ * a layout at a size where it wraps (its line breaks move with the
+ * size; one that wraps at no size asked about is predicted), tabs (their
  * stops jump), markup that sets an absolute size, a scale (<small>,
  * <sup>: the derived size is rounded), letter spacing, a rise or a shape,
  * and fonts whose metrics are not plain outlines scaled (bitmap strikes,
@@ -47,7 +48,6 @@
  */
 #include "layout_int.h"
 
-#include <hb-ot.h>
 #include <hb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,9 +275,7 @@ answer(fitter *z, double size)
 {
 	int s = scale_of(size);
 	const probe *b = NULL;
-	double r, err_w, err_h, right, h;
-
-	double near = 0;
+	double near = 0, r, err_w, err_h, right, h;
 
 	for (int i = 0; i < z->np; i++) {
 		const probe *p = &z->p[i];
@@ -303,6 +301,7 @@ answer(fitter *z, double size)
 	err_w = (1 + r) * (b->glyphs + 8);
 	err_h = (1 + r) * (4 + 2 * b->lines * (1 + z->spacing));
 	h = r * b->ext.height;
+	/* Too tall as it is; wrapping would only add lines. */
 	if (h - err_h > z->lim_h)
 		return false;
 	if (z->width >= 0) {
@@ -355,7 +354,7 @@ qp_fit_shrink(PangoLayout *layout, PangoFontDescription *d, double max,
     double min, const qp_fit_box *f, double guess)
 {
 	fitter z = {0};
-	double size;
+	double size, at;
 
 	z.layout = layout;
 	z.d = d;
@@ -371,11 +370,13 @@ qp_fit_shrink(PangoLayout *layout, PangoFontDescription *d, double max,
 	else if (z.model)
 		measure(&z, FIRST_PROBE);
 	size = bisect(&z, max, min, answer);
-	if (size == 0)
-		return 0;
-	/* The item keeps the layout at the size found: lay it out there if
-	 * the last layout was at another size, and so confirm the answer. */
-	if (z.current != scale_of(size) && !measure(&z, size)) {
+	/*
+	 * The item keeps the layout at the size found: lay it out there if
+	 * the last layout was at another size, and so confirm the answer (a
+	 * refusal is confirmed at min).
+	 */
+	at = size > 0 ? size : min;
+	if (z.current != scale_of(at) && measure(&z, at) != (size > 0)) {
 		/* A prediction was wrong: ask the layouts themselves. */
 		z.np = 0;
 		z.model = false;
