@@ -9,9 +9,9 @@ DATADIR = $(PREFIX)/share/qrposter
 MANDIR = $(PREFIX)/share/man/man1
 
 CC ?= cc
-PKGS = cairo pangocairo pangoft2 pango fontconfig libqrencode yaml-0.1 libpng \
-       glib-2.0 libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0 libexif \
-       libjpeg zxing
+PKGS = cairo pangocairo pangoft2 pango harfbuzz fontconfig libqrencode yaml-0.1 \
+       libpng glib-2.0 libqpdf zbar libmicrohttpd gdk-pixbuf-2.0 librsvg-2.0 \
+       libexif libjpeg zxing zlib libdeflate
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 OPT ?= -O2 -g
@@ -25,12 +25,14 @@ QP_CXXFLAGS = -std=c++17 -pthread -Wall -Wextra -Werror $(OPT) $(shell pkg-confi
 
 # Debian packages the build, the tests and the benchmark need.
 DEPS = build-essential pkg-config libcairo2-dev libpango1.0-dev \
-       libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev libcsv-dev \
+       libfontconfig-dev libqrencode-dev libyaml-dev libpng-dev zlib1g-dev \
+       libdeflate-dev libcsv-dev \
        libzbar-dev zbar-tools libcmocka-dev poppler-utils libqpdf-dev \
        fonts-noto-core fonts-noto-cjk clang libclang-rt-14-dev \
        libmicrohttpd-dev chromium nodejs time valgrind \
        qpdf libxml2-utils pngcheck zxing-cpp-tools ghostscript libtiff-dev \
-       libgdk-pixbuf-2.0-dev librsvg2-dev libexif-dev libjpeg-dev libzxing-dev
+       libgdk-pixbuf-2.0-dev librsvg2-dev libexif-dev libjpeg-dev libzxing-dev \
+       parallel zlib1g-dev
 
 # Library modules: every src/*.c but the command-line layer (main.c and
 # one cmd_<name>.c per subcommand), so a new module needs no edit here.
@@ -307,14 +309,14 @@ fuzz: fuzz-build
 	  test $${PIPESTATUS[0]:-0} -eq 0 || exit 1; \
 	done
 
-# Benchmark: qrposter against tests/bench/ref.c, the same poster drawn
-# with the bare libraries. BENCH_N="1000 10000 100000" for more sizes.
-BENCH_N ?= 1000 10000
+# Benchmark: every figure of issue 10 against tests/bench/ref.c, the same
+# poster drawn with the bare libraries (tests/bench/bench.sh says what and
+# how). BENCH_N: the row counts whose peak memory is measured.
 $(BUILD)/bench-ref: tests/bench/ref.c | $(BUILD)
 	$(CC) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(QP_LIBS)
 
 bench: qrposter $(BUILD)/bench-ref
-	QRPOSTER=./$(QRPOSTER_BIN) REF=$(BUILD)/bench-ref sh tests/bench/bench.sh $(BENCH_N)
+	QRPOSTER=./$(QRPOSTER_BIN) REF=$(BUILD)/bench-ref sh tests/bench/bench.sh
 
 install: qrposter
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/templates/images $(DESTDIR)$(DATADIR)/templates/laws $(DESTDIR)$(DATADIR)/templates/products $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)

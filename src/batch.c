@@ -318,6 +318,8 @@ setup(batch *b, qp_error *err)
 		b->data_name = qp_xstrdup(o->data);
 		qp_outfile_protect(o->data, "the CSV data");
 	}
+	if (!bt_make_run_id(b, err))
+		return false;
 	if ((d = bt_open_data(b, err)) == NULL)
 		return false;
 	if (o->select_column &&

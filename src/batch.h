@@ -162,6 +162,20 @@ bool qp_batch_products(const qp_batch_opts *base, const qp_product_set *ps,
 #define QP_NAME_PART_MAX 80
 void qp_batch_safe_name(const char *value, qp_buf *out);
 
+/*
+ * The manifest's columns, one line per row of the shard:
+ * row,line,code,file,page,payload,sha256,status,inputs_sha256,shard,run_sha256.
+ * The last two are the run's: shard is "K/N" ("1/1" unsharded) and
+ * run_sha256 covers the template, the options, the whole CSV and the
+ * --set values, so it is the same on every line of a run and of each of
+ * its shards.
+ */
+#define QP_MANIFEST_NCOLS 11
+extern const char *const qp_manifest_cols[QP_MANIFEST_NCOLS];
+/* Append s to out as one CSV field (quoted when it must be), then a
+ * comma, or a line feed if last. */
+void qp_manifest_field(qp_buf *out, const char *s, bool last);
+
 /* Parse "2x2" into cols and rows (1..20 each). */
 bool qp_batch_parse_impose(const char *s, int *cols, int *rows,
     qp_error *err);

@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "batch_int.h"
+#include "pdfrun.h"
 
 /* ---- workers that lay out and check ------------------------------------ */
 
@@ -306,7 +307,7 @@ bt_run_combined(batch *b, qp_error *err)
 	const qp_impose *im = o->impose.cols ? &o->impose : NULL;
 	size_t per = im ? (size_t)(im->cols * im->rows) : 1;
 	comb c = {.b = b, .w = {.b = b, .out = -1}};
-	qp_pdf_doc *doc = NULL;
+	qp_pdf_run *doc = NULL;
 	qp_page **held = qp_xcalloc(per, sizeof *held);
 	size_t nheld = 0, pos = 0, nerr = 0, sheets = 0;
 	qp_data *d = NULL;
@@ -323,7 +324,7 @@ bt_run_combined(batch *b, qp_error *err)
 	if (combined_done(b, err)) {
 		/* Rewrite the same manifest: every row is still done. */
 		old_manifest om;
-		if (!bt_manifest_open(&m, b->manifest_path, err))
+		if (!bt_manifest_open(&m, b, err))
 			goto done;
 		qp_record old;
 		qp_error e2;
@@ -354,10 +355,10 @@ bt_run_combined(batch *b, qp_error *err)
 		c.w.ver = qp_verifier_new();
 	if ((d = bt_open_data(b, err)) == NULL)
 		goto done;
-	if ((doc = qp_pdf_doc_open(b->combine_path, &o->render, err)) ==
+	if ((doc = qp_pdf_run_open(b->combine_path, &o->render, err)) ==
 	    NULL)
 		goto done;
-	if (!bt_manifest_open(&m, b->manifest_path, err))
+	if (!bt_manifest_open(&m, b, err))
 		goto done;
 	while ((r = qp_data_next(d, &rec, err)) == 1) {
 		row rw;
@@ -403,7 +404,7 @@ bt_run_combined(batch *b, qp_error *err)
 				held[nheld++] = page;
 				page = NULL;
 				if (nheld == per) {
-					if (!qp_pdf_doc_add_sheet(doc, im,
+					if (!qp_pdf_run_add_sheet(doc, im,
 					    (const qp_page *const *)held, nheld,
 					    err)) {
 						bt_row_free(&rw, b->nqr);
@@ -413,7 +414,7 @@ bt_run_combined(batch *b, qp_error *err)
 						qp_page_free(held[i]);
 					nheld = 0;
 				}
-			} else if (!qp_pdf_doc_add(doc, page, err)) {
+			} else if (!qp_pdf_run_add(doc, page, err)) {
 				qp_page_free(page);
 				bt_row_free(&rw, b->nqr);
 				goto done;
@@ -468,7 +469,7 @@ bt_run_combined(batch *b, qp_error *err)
 	}
 	b->st->failed = nerr;
 	if (nheld) {
-		if (!qp_pdf_doc_add_sheet(doc, im,
+		if (!qp_pdf_run_add_sheet(doc, im,
 		    (const qp_page *const *)held, nheld, err))
 			goto done;
 	}
@@ -493,9 +494,9 @@ bt_run_combined(batch *b, qp_error *err)
 		goto done;
 	}
 	{
-		qp_pdf_doc *dd = doc;
+		qp_pdf_run *dd = doc;
 		doc = NULL;
-		if (!qp_pdf_doc_close(dd, err))
+		if (!qp_pdf_run_close(dd, err))
 			goto done;
 	}
 	if (!bt_sha256_file(b->combine_path, sha, err) ||
@@ -511,7 +512,7 @@ done:
 		qp_page_free(held[i]);
 	free(held);
 	bt_manifest_abort(&m);
-	qp_pdf_doc_abort(doc);
+	qp_pdf_run_abort(doc);
 	bt_close_data(d);
 	if (c.workers)
 		bt_crew_finish(&c.c, NULL, NULL, &c.msg);

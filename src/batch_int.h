@@ -51,6 +51,8 @@ typedef struct batch {
 	size_t nqr;
 	long code_var;
 	char sig[65];          /* hash of all that is not the row */
+	char run[65];          /* sig, the whole CSV and --set: one run */
+	char shard[48];        /* "K/N" */
 	char *manifest_path;
 	char *combine_path;
 	long select_col;       /* the select_column's index, or -1 */
@@ -71,9 +73,9 @@ typedef struct row {
 	char **payloads;
 	char key[65];
 } row;
-static const char *manifest_cols[] = {"row", "line", "code", "file",
-    "page", "payload", "sha256", "status", "inputs_sha256"};
-#define NMCOLS (sizeof manifest_cols / sizeof manifest_cols[0])
+/* The columns a row gives (qp_manifest_cols' first ones); the manifest
+ * adds the run's own two, shard and run_sha256, to every line. */
+#define NMCOLS 9
 typedef struct manifest {
 	qp_outfile of;
 	qp_buf line;
@@ -82,6 +84,7 @@ typedef struct manifest {
 	long *sha_off;
 	size_t nsha;
 	long pos;
+	const char *shard, *run; /* the last two columns, the batch's */
 } manifest;
 typedef struct old_manifest {
 	qp_data *d;
@@ -133,8 +136,6 @@ bool bt_row_prepare(const batch *b, const qp_record *rec, size_t pos, row *r, qp
 /* err = "FILE:LINE: " and the summary of a row's findings (diag.h). */
 void bt_row_fail(const batch *b, size_t line, const qp_diag_list *dl, qp_error *err);
 /* batch_manifest.c */
-/* One CSV field (quoted when it must be), then "," or a line end. */
-void bt_csv_field(qp_buf *out, const char *s, bool last);
 /*
  * Write path: the rows of the product manifests parts[0..n) (NULL: a
  * product without rows) merged in row order, each with its product's
@@ -144,8 +145,9 @@ bool bt_manifest_join(const char *path, const char *const *parts,
     const char *const *products, size_t n, qp_error *err);
 bool bt_sha256_file(const char *path, char out[65], qp_error *err);
 bool bt_make_signature(batch *b, qp_error *err);
+bool bt_make_run_id(batch *b, qp_error *err);
 void bt_row_key(const batch *b, row *r);
-bool bt_manifest_open(manifest *m, const char *path, qp_error *err);
+bool bt_manifest_open(manifest *m, const batch *b, qp_error *err);
 void bt_manifest_add(manifest *m, const char *const *f);
 bool bt_manifest_close(manifest *m, const char *sha, qp_error *err);
 void bt_manifest_abort(manifest *m);

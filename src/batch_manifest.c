@@ -73,13 +73,45 @@ bt_make_signature(batch *b, qp_error *err)
 	return true;
 }
 
+/* What makes one run: the signature, the whole CSV (every shard reads
+ * all of it) and the --set values. The same for a single run and for
+ * each of its shards, so merge can tell shards of one run from others. */
+bool
+bt_make_run_id(batch *b, qp_error *err)
+{
+	GChecksum *c;
+	char dsum[65];
+
+	if (!bt_sha256_file(b->data_path, dsum, err)) {
+		qp_error_prefix(err, "%s", b->data_name);
+		return false;
+	}
+	c = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(c, (const guchar *)"qrposter run\n", 13);
+	g_checksum_update(c, (const guchar *)b->sig, 64);
+	g_checksum_update(c, (const guchar *)dsum, 64);
+	for (size_t i = 0; i < b->o->nsets; i++)
+		g_checksum_update(c, (const guchar *)b->o->sets[i],
+		    strlen(b->o->sets[i]) + 1);
+	hex_digest(c, b->run);
+	g_checksum_free(c);
+	snprintf(b->shard, sizeof b->shard, "%ld/%ld", b->o->shard_k,
+	    b->o->shard_n);
+	return true;
+}
+
 void
 bt_row_key(const batch *b, row *r)
 {
 	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
 
 	g_checksum_update(c, (const guchar *)b->sig, 64);
-	g_checksum_update(c, (const guchar *)r->file, strlen(r->file) + 1);
+	/* A per-row file's name is part of what was made. A combined page's
+	 * bytes do not depend on the document's name, so a shard's row has
+	 * the key the single run gives it, and merge carries it over. */
+	if (b->pattern)
+		g_checksum_update(c, (const guchar *)r->file,
+		    strlen(r->file) + 1);
 	for (size_t i = 0; i < b->t->nvars; i++) {
 		const char *v = r->values[i] ? r->values[i] : "";
 		g_checksum_update(c, (const guchar *)b->t->var_names[i],
@@ -95,8 +127,12 @@ bt_row_key(const batch *b, row *r)
 /* ---- the manifest ---------------------------------------------------- */
 
 
+const char *const qp_manifest_cols[QP_MANIFEST_NCOLS] = {"row", "line",
+    "code", "file", "page", "payload", "sha256", "status", "inputs_sha256",
+    "shard", "run_sha256"};
+
 void
-bt_csv_field(qp_buf *out, const char *s, bool last)
+qp_manifest_field(qp_buf *out, const char *s, bool last)
 {
 	bool q = strpbrk(s, ",\"\r\n") != NULL || (*s && (s[0] == ' ' ||
 	    s[strlen(s) - 1] == ' '));
@@ -116,21 +152,24 @@ bt_csv_field(qp_buf *out, const char *s, bool last)
 
 
 bool
-bt_manifest_open(manifest *m, const char *path, qp_error *err)
+bt_manifest_open(manifest *m, const batch *b, qp_error *err)
 {
 	memset(m, 0, sizeof *m);
-	if (!qp_outfile_open(&m->of, path, err))
+	if (!qp_outfile_open(&m->of, b->manifest_path, err))
 		return false;
 	m->open = true;
+	m->shard = b->shard;
+	m->run = b->run;
 	qp_buf_init(&m->line);
-	for (size_t i = 0; i < NMCOLS; i++)
-		bt_csv_field(&m->line, manifest_cols[i], i + 1 == NMCOLS);
+	for (size_t i = 0; i < QP_MANIFEST_NCOLS; i++)
+		qp_manifest_field(&m->line, qp_manifest_cols[i],
+		    i + 1 == QP_MANIFEST_NCOLS);
 	qp_outfile_write(&m->of, m->line.data, m->line.len);
 	m->pos = (long)m->line.len;
 	return true;
 }
 
-/* fields: NMCOLS strings. A NULL sha256 is filled in by manifest_close. */
+/* fields: the NMCOLS per-row strings. A NULL sha256 is filled in by manifest_close. */
 void
 bt_manifest_add(manifest *m, const char *const *f)
 {
@@ -140,12 +179,14 @@ bt_manifest_add(manifest *m, const char *const *f)
 			m->sha_off = qp_xrealloc(m->sha_off, (m->nsha + 1) *
 			    sizeof *m->sha_off);
 			m->sha_off[m->nsha++] = m->pos + (long)m->line.len;
-			bt_csv_field(&m->line, "0000000000000000000000000000000"
+			qp_manifest_field(&m->line, "0000000000000000000000000000000"
 			    "000000000000000000000000000000000", false);
 			continue;
 		}
-		bt_csv_field(&m->line, f[i] ? f[i] : "", i + 1 == NMCOLS);
+		qp_manifest_field(&m->line, f[i] ? f[i] : "", false);
 	}
+	qp_manifest_field(&m->line, m->shard, false);
+	qp_manifest_field(&m->line, m->run, true);
 	qp_outfile_write(&m->of, m->line.data, m->line.len);
 	m->pos += (long)m->line.len;
 }
@@ -203,7 +244,7 @@ bt_old_open(old_manifest *om, const char *path)
 	}
 	for (size_t i = 0; i < NMCOLS; i++)
 		if ((om->c[i] = qp_data_col_index(om->d,
-		    manifest_cols[i])) < 0) {
+		    qp_manifest_cols[i])) < 0) {
 			om->end = true;
 			return;
 		}
@@ -258,7 +299,7 @@ bt_old_field(const old_manifest *om, const qp_record *r, int i)
 /* One product's manifest, read in row order. */
 typedef struct part {
 	qp_data *d;
-	long c[NMCOLS];
+	long c[QP_MANIFEST_NCOLS];
 	qp_record rec;
 	long row;  /* of rec, or LONG_MAX at the end */
 	const char *product;
@@ -293,11 +334,11 @@ bt_manifest_join(const char *path, const char *const *parts,
 			continue; /* that product had no rows */
 		if ((pv[i].d = qp_data_open(parts[i], err)) == NULL)
 			goto done;
-		for (size_t k = 0; k < NMCOLS; k++)
+		for (size_t k = 0; k < QP_MANIFEST_NCOLS; k++)
 			if ((pv[i].c[k] = qp_data_col_index(pv[i].d,
-			    manifest_cols[k])) < 0) {
+			    qp_manifest_cols[k])) < 0) {
 				qp_fail(err, "%s: no column '%s'", parts[i],
-				    manifest_cols[k]);
+				    qp_manifest_cols[k]);
 				goto done;
 			}
 		part_next(&pv[i]);
@@ -306,9 +347,9 @@ bt_manifest_join(const char *path, const char *const *parts,
 		goto done;
 	/* The columns of every manifest, then the product: a reader that
 	 * looks columns up by name (resume, merge) reads it as one. */
-	for (size_t k = 0; k < NMCOLS; k++)
-		bt_csv_field(&line, manifest_cols[k], false);
-	bt_csv_field(&line, "product", true);
+	for (size_t k = 0; k < QP_MANIFEST_NCOLS; k++)
+		qp_manifest_field(&line, qp_manifest_cols[k], false);
+	qp_manifest_field(&line, "product", true);
 	qp_outfile_write(&of, line.data, line.len);
 	for (;;) {
 		size_t best = n;
@@ -321,10 +362,10 @@ bt_manifest_join(const char *path, const char *const *parts,
 		if (best == n)
 			break;
 		qp_buf_reset(&line);
-		for (size_t k = 0; k < NMCOLS; k++)
-			bt_csv_field(&line, pv[best].rec.fields[pv[best].c[k]],
-			    false);
-		bt_csv_field(&line, pv[best].product, true);
+		for (size_t k = 0; k < QP_MANIFEST_NCOLS; k++)
+			qp_manifest_field(&line,
+			    pv[best].rec.fields[pv[best].c[k]], false);
+		qp_manifest_field(&line, pv[best].product, true);
 		qp_outfile_write(&of, line.data, line.len);
 		part_next(&pv[best]);
 	}

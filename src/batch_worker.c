@@ -597,7 +597,7 @@ bt_run_files(batch *b, qp_error *err)
 		goto done;
 	}
 	/* Phase B. */
-	if (!bt_manifest_open(&r.m, b->manifest_path, err))
+	if (!bt_manifest_open(&r.m, b, err))
 		goto done;
 	for (int i = 0; i < r.c.n; i++)
 		r.c.owed[i] = (size_t)i; /* phase B sends every row again */

@@ -30,6 +30,7 @@ typedef struct qp_cmd {
 int qp_cmd_render(int argc, char **argv);
 int qp_cmd_qr(int argc, char **argv);
 int qp_cmd_batch(int argc, char **argv);
+int qp_cmd_merge(int argc, char **argv);
 int qp_cmd_check(int argc, char **argv);
 int qp_cmd_serve(int argc, char **argv);
 int qp_cmd_audit(int argc, char **argv);

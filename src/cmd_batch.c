@@ -2,6 +2,7 @@
  * cmd_batch.c - "qrposter batch": a CSV of locations in, posters out.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -561,6 +562,17 @@ qp_cmd_batch(int argc, char **argv)
 		qp_cli_error("%s", err.msg);
 		goto done;
 	}
+	/*
+	 * A batch makes and frees the same buffers page after page; Cairo
+	 * opens a zlib stream (a quarter of a megabyte, cleared) for every
+	 * PDF stream. glibc gave that memory back to the system at each free
+	 * and faulted it in anew at each page: 8,300 page faults and a tenth
+	 * of a 540-page combined run's CPU time. Keeping up to 32 MB free
+	 * (the peak is the same; the peak-memory target is 32 MB) makes it
+	 * 1,700. glibc only (Debian's C library).
+	 */
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
 	if (products || o.combine || o.pattern) {
 		int got = products ? load_products(products, &ps, &err) :
 		    column_products(&o, tpath, tmpl_arg, &ps, &err);

@@ -5,7 +5,7 @@
  * its box; if it cannot fit at the minimum that is an error naming the
  * block. Text is never clipped and never runs off the page.
  */
-#include "layout.h"
+#include "layout_int.h"
 
 #include "image.h"
 
@@ -78,19 +78,6 @@ fault_push(qp_diag_list *out, const fault *f, const qp_block *b)
 	qp_diag_push(out, f->code, &in);
 }
 
-/*
- * The last fitted text of each block. Batches lay out the same headline,
- * hotline and labels on every row; shaping them again (shrink-to-fit lays
- * a text out up to ten times) was three quarters of a batch's time. A
- * text is reused only if every input of text_item() is the same, and the
- * layout is shared by reference (pages never modify their layouts).
- */
-typedef struct fit_memo {
-	char *block;
-	char *key;
-	qp_item item;
-} fit_memo;
-
 struct qp_layout_ctx {
 	unsigned long fonts_gen; /* qp_fonts_generation() it was made at */
 	PangoFontMap *fontmap;
@@ -99,8 +86,7 @@ struct qp_layout_ctx {
 	/* Families already checked against fontconfig. */
 	char **known;
 	size_t nknown;
-	fit_memo *memo;
-	size_t nmemo;
+	qp_fit_memo *memo; /* fitted texts (layout_fit.c) */
 	/* Sizes and symbols found elsewhere for the next page, and how
 	 * many of each it has taken (qp_layout_ctx_known). */
 	qp_layout_known *given;
@@ -114,6 +100,7 @@ qp_layout_ctx_new(void)
 	cairo_font_options_t *fo = cairo_font_options_create();
 	FcConfig *fc;
 
+	ctx->memo = qp_fit_memo_new();
 	/*
 	 * A private font map per context (so worker threads never share
 	 * one), 72 units per inch so a Pango point is a PDF point, and no
@@ -198,13 +185,7 @@ qp_layout_ctx_free(qp_layout_ctx *ctx)
 	for (size_t i = 0; i < ctx->nknown; i++)
 		free(ctx->known[i]);
 	free(ctx->known);
-	for (size_t i = 0; i < ctx->nmemo; i++) {
-		free(ctx->memo[i].block);
-		free(ctx->memo[i].key);
-		if (ctx->memo[i].item.layout)
-			g_object_unref(ctx->memo[i].item.layout);
-	}
-	free(ctx->memo);
+	qp_fit_memo_free(ctx->memo);
 	g_object_unref(ctx->pango);
 	g_object_unref(ctx->pango_rtl);
 	g_object_unref(ctx->fontmap);
@@ -444,51 +425,6 @@ done:
 	return missing;
 }
 
-typedef struct fit {
-	double w, h;
-	bool wrap;
-} fit;
-
-/* Lay out at size; true if the text's extents lie inside w x h. */
-static bool
-fits_at(PangoLayout *layout, PangoFontDescription *d, double size,
-    const fit *f, PangoRectangle *ext)
-{
-	pango_font_description_set_absolute_size(d, size * PANGO_SCALE);
-	pango_layout_set_font_description(layout, d);
-	pango_layout_get_extents(layout, NULL, ext);
-	/* A hundredth of a point of slack for rounding in Pango units. */
-	return ext->x >= -PANGO_SCALE / 100 &&
-	    ext->x + ext->width <= (f->w + 0.01) * PANGO_SCALE &&
-	    ext->height <= (f->h + 0.01) * PANGO_SCALE;
-}
-
-/*
- * Shrink to fit: the largest size in [min, max] (to 1/8 pt) at which the
- * layout fits. Returns the size, or 0 if it does not fit at min.
- */
-static double
-shrink_to_fit(PangoLayout *layout, PangoFontDescription *d, double max,
-    double min, const fit *f)
-{
-	PangoRectangle ext;
-	double lo = min, hi = max;
-
-	if (fits_at(layout, d, max, f, &ext))
-		return max;
-	if (!fits_at(layout, d, min, f, &ext))
-		return 0;
-	while (hi - lo > 0.125) {
-		double mid = (lo + hi) / 2;
-		if (fits_at(layout, d, mid, f, &ext))
-			lo = mid;
-		else
-			hi = mid;
-	}
-	fits_at(layout, d, lo, f, &ext);
-	return lo;
-}
-
 static PangoAlignment
 pango_align(qp_halign a)
 {
@@ -504,13 +440,13 @@ static bool
 fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
     bool markup, const char *font, const char *lang, bool rtl, double max,
     double min, qp_halign align, qp_valign valign, double spacing, bool wrap,
-    double x, double y, double w, double h, double known, qp_item *it,
-    fault *err)
+    double x, double y, double w, double h, double known, double guess,
+    qp_item *it, fault *err)
 {
 	PangoLayout *layout;
 	PangoFontDescription *d;
 	PangoRectangle ext;
-	fit f = {w, h, wrap};
+	qp_fit_box f = {w, h, wrap};
 	double size;
 	gunichar miss;
 	char *fams = NULL;
@@ -562,15 +498,16 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 		char *fam, *more;
 
 		pango_font_description_set_family(d, fams);
-		/* A size found by the same fit elsewhere needs one layout,
-		 * not a dozen; it is the size the fit would find here. */
+		/* A size found by the same fit elsewhere (a worker of a
+		 * combined batch) needs one layout, not a dozen; it is the
+		 * size the fit would find here. */
 		if (tries == 0 && known > 0 &&
-		    fits_at(layout, d, known, &f, &ext))
+		    qp_fit_at(layout, d, known, &f, &ext))
 			size = known;
 		else
-			size = shrink_to_fit(layout, d, max, min, &f);
+			size = qp_fit_shrink(layout, d, max, min, &f, guess);
 		if (size == 0) {
-			fits_at(layout, d, min, &f, &ext);
+			qp_fit_at(layout, d, min, &f, &ext);
 			fault_set(err, QP_D_TEXT_OVERFLOW, NULL, NULL);
 			err->n[0] = w;
 			err->n[1] = h;
@@ -639,10 +576,9 @@ fail:
 }
 
 /*
- * A batch lays out the same constant blocks (headline, hotline...) on
- * every page: remember each block's last fitted text per context and
- * reuse it when every input is the same. The key holds every parameter
- * of fit_text(); the output is byte-identical with or without the memo.
+ * A fitted text item: from the memo when this block was fitted with the
+ * very same inputs lately, else fitted, starting from the size the block
+ * was last fitted at (layout_fit.c says why).
  */
 static bool
 text_item(qp_layout_ctx *ctx, const char *block, const char *text,
@@ -650,45 +586,19 @@ text_item(qp_layout_ctx *ctx, const char *block, const char *text,
     double min, qp_halign align, qp_valign valign, double spacing, bool wrap,
     double x, double y, double w, double h, qp_item *it, fault *err)
 {
-	fit_memo *memo = NULL;
+	/* Taken first, memo or not: the known sizes follow the page's
+	 * text items one by one. */
 	double known = known_size(ctx);
-	char *key;
+	qp_fit_key k = {text, font, lang, markup, rtl, wrap, (int)align,
+	    (int)valign, max, min, spacing, x, y, w, h};
 
-	key = qp_xasprintf("%d|%d|%s|%s|%a|%a|%d|%d|%a|%d|%a|%a|%a|%a|%s",
-	    markup, rtl, font, lang ? lang : "", max, min, (int)align,
-	    (int)valign, spacing, wrap, x, y, w, h, text);
-	for (size_t i = 0; i < ctx->nmemo; i++)
-		if (strcmp(ctx->memo[i].block, block) == 0) {
-			memo = &ctx->memo[i];
-			break;
-		}
-	/* After a failed fit the key is NULL: that never matches. */
-	if (memo && memo->key && strcmp(memo->key, key) == 0) {
-		free(key);
-		*it = memo->item;
-		g_object_ref(it->layout);
+	if (qp_fit_memo_get(ctx->memo, block, &k, it))
 		return true;
-	}
-	if (memo == NULL) {
-		ctx->memo = qp_xrealloc(ctx->memo, (ctx->nmemo + 1) *
-		    sizeof *ctx->memo);
-		memo = &ctx->memo[ctx->nmemo++];
-		memset(memo, 0, sizeof *memo);
-		memo->block = qp_xstrdup(block);
-	}
-	free(memo->key);
-	memo->key = NULL;
-	if (memo->item.layout)
-		g_object_unref(memo->item.layout);
-	memo->item.layout = NULL;
 	if (!fit_text(ctx, block, text, markup, font, lang, rtl, max, min,
-	    align, valign, spacing, wrap, x, y, w, h, known, it, err)) {
-		free(key);
+	    align, valign, spacing, wrap, x, y, w, h, known,
+	    qp_fit_memo_last(ctx->memo, block), it, err))
 		return false;
-	}
-	memo->key = key;
-	memo->item = *it;
-	g_object_ref(it->layout);
+	qp_fit_memo_put(ctx->memo, block, &k, it);
 	return true;
 }
 

@@ -16,6 +16,8 @@ static const qp_cmd cmds[] = {
 	{"render", "render one poster to PDF, PNG or SVG", qp_cmd_render},
 	{"qr", "write a bare QR code to PDF, PNG or SVG", qp_cmd_qr},
 	{"batch", "posters for every row of a CSV, with a manifest", qp_cmd_batch},
+	{"merge", "shards of a print run back into one PDF and manifest",
+	    qp_cmd_merge},
 	{"check", "preflight: report what would fail on the wall", qp_cmd_check},
 	{"serve", "open the poster editor in a web browser", qp_cmd_serve},
 	{"audit", "check installers' photos against a print run", qp_cmd_audit},

@@ -7,6 +7,7 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <errno.h>
+#include <libdeflate.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <png.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "pdfbox.h"
 #include "print.h"
@@ -341,12 +343,30 @@ typedef struct text_cache {
 	const qp_block *block;
 	char *key;
 	cairo_surface_t *rec; /* made the second time the key is seen */
+	/*
+	 * The item the key was made from, its layout referenced: layout
+	 * keeps a block's fitted text and hands out the very same layout
+	 * while the text stays the same (layout_fit.c), so the same layout
+	 * at the same place in the same colour is the same key without
+	 * writing the key out (a tenth of the drawing time per page).
+	 */
+	PangoLayout *layout;
+	double x, y, size;
+	qp_color color;
 } text_cache;
 
 typedef struct text_caches {
 	text_cache *v;
 	size_t n;
 } text_caches;
+
+static bool
+color_same(const qp_color *a, const qp_color *b)
+{
+	return a->r == b->r && a->g == b->g && a->b == b->b && a->a == b->a &&
+	    a->cmyk == b->cmyk && a->c == b->c && a->m == b->m &&
+	    a->y == b->y && a->k == b->k;
+}
 
 static char *
 text_key(const qp_item *it)
@@ -396,18 +416,28 @@ draw_text_cached(cairo_t *cr, const qp_page *page, const qp_item *it,
 		memset(c, 0, sizeof *c);
 		c->block = it->block;
 	}
-	key = text_key(it);
-	if (c->key == NULL || strcmp(c->key, key) != 0) {
-		/* New text for this block: draw it, remember it. */
-		free(c->key);
-		c->key = key;
-		if (c->rec)
-			cairo_surface_destroy(c->rec);
-		c->rec = NULL;
-		draw_text(cr, it, dc);
-		return;
+	if (c->layout != it->layout || c->x != it->x || c->y != it->y ||
+	    c->size != it->font_size || !color_same(&c->color, &it->color)) {
+		key = text_key(it);
+		if (c->layout)
+			g_object_unref(c->layout);
+		c->layout = g_object_ref(it->layout);
+		c->x = it->x;
+		c->y = it->y;
+		c->size = it->font_size;
+		c->color = it->color;
+		if (c->key == NULL || strcmp(c->key, key) != 0) {
+			/* New text for this block: draw it, remember it. */
+			free(c->key);
+			c->key = key;
+			if (c->rec)
+				cairo_surface_destroy(c->rec);
+			c->rec = NULL;
+			draw_text(cr, it, dc);
+			return;
+		}
+		free(key);
 	}
-	free(key);
 	if (c->rec == NULL) {
 		/* Bounded by the page (text never leaves it). */
 		cairo_rectangle_t ext = {0, 0, page->w, page->h};
@@ -432,6 +462,8 @@ text_caches_free(text_caches *tc)
 		free(tc->v[i].key);
 		if (tc->v[i].rec)
 			cairo_surface_destroy(tc->v[i].rec);
+		if (tc->v[i].layout)
+			g_object_unref(tc->v[i].layout);
 	}
 	free(tc->v);
 	tc->v = NULL;
@@ -857,10 +889,64 @@ png_flush_fn(png_structp png)
 	(void)png;
 }
 
+/* One filtered PNG row (filter byte, then 1 or 3 bytes a pixel) of the
+ * RGB24 row cur, filter Up against prev (NULL for the first row). */
+static void
+png_up_row(unsigned char *out, const uint32_t *cur, const uint32_t *prev,
+    int w, bool grey)
+{
+	*out++ = 2; /* Up */
+	if (prev && memcmp(cur, prev, (size_t)w * 4) == 0) {
+		/* Most rows of a poster repeat the one above: all zeros. */
+		memset(out, 0, (size_t)w * (grey ? 1 : 3));
+		return;
+	}
+	for (int x = 0; x < w; x++) {
+		uint32_t a = cur[x], b = prev ? prev[x] : 0;
+		if (grey) {
+			out[x] = (unsigned char)((a & 0xff) - (b & 0xff));
+			continue;
+		}
+		out[3 * x] = (unsigned char)((a >> 16) - (b >> 16));
+		out[3 * x + 1] = (unsigned char)((a >> 8) - (b >> 8));
+		out[3 * x + 2] = (unsigned char)(a - b);
+	}
+}
+
+/* The compressed data so far, as one IDAT chunk. */
+#define IDAT_BUF (256 * 1024)
+
 /*
- * Write an RGB24 image through libpng: grey (one byte a pixel) when every
+ * Write an RGB24 image as a PNG: grey (one byte a pixel) when every
  * pixel is grey, which most posters on white are not but QR-only files
  * are; RGB otherwise. The pHYs chunk carries the DPI.
+ *
+ * libpng writes the signature, the header chunks and the chunk framing;
+ * the image data is filtered and compressed here, straight from Cairo's
+ * pixels into zlib. At 300 DPI the encoding is nearly all of a page's
+ * time (the drawing is a few per cent), and libpng's row pipeline (a
+ * copy of each row into its own buffer, its filter pass, a deflate call
+ * per row) cost as much again as deflate itself. Measured (callgrind,
+ * Letter restroom poster, instructions per page): libpng rows 813 M, of
+ * which deflate 565 M; this way 340 M. The choices are the ones measured
+ * before on the same poster (8 pages, CPU seconds, bytes):
+ *   Sub|Up adaptive, level 3   1.00 s  2.39 MB
+ *   Up only, level 1           0.73 s  2.47 MB   <- kept
+ *   Up only, level 1, Z_RLE    0.75 s  2.95 MB
+ *   Sub only, level 1, Z_RLE   0.82 s  4.01 MB
+ *   None, level 1              0.66 s  2.79 MB
+ * Up suits horizontal bands and text lines repeated down the page: a row
+ * like the one above (98 % of a poster's filtered bytes are zero) is
+ * found with one memcmp. zlib's memLevel 5 rather than its default 8: a
+ * hash table that stays in cache; deflate CPU seconds a page (restroom
+ * letter, station tabloid, bilingual letter; the files 1 % smaller too):
+ *   memLevel 8   0.054  0.146  0.077
+ *   memLevel 5   0.043  0.078  0.048   <- this
+ *   memLevel 3   0.044  0.084  0.057
+ * libdeflate was measured too: smaller files (196 KB against 284 KB a
+ * page) but slower than zlib at level 1 (0.094 s). A palette would
+ * feed deflate a third of the bytes, but antialiased posters have 480
+ * to 970 colours, more than a palette holds.
  */
 static bool
 write_png(cairo_surface_t *img, double dpi, qp_outfile *of, qp_error *err)
@@ -872,9 +958,15 @@ write_png(cairo_surface_t *img, double dpi, qp_outfile *of, qp_error *err)
 	bool grey = true;
 	png_structp png = NULL;
 	png_infop info = NULL;
-	unsigned char *row = NULL;
 	png_sink sink = {of};
 	uint32_t ppm = (uint32_t)floor(dpi / 0.0254 + 0.5);
+	/* On the heap: what setjmp's error path needs must not be a local
+	 * changed after setjmp. */
+	z_stream *zs = qp_xcalloc(1, sizeof *zs);
+	size_t rowlen;
+	unsigned char *row, *buf;
+	uint32_t adler = 1;
+	bool zinit = false;
 
 	for (int y = 0; y < h && grey; y++) {
 		const uint32_t *p = (const uint32_t *)(const void *)
@@ -888,14 +980,30 @@ write_png(cairo_surface_t *img, double dpi, qp_outfile *of, qp_error *err)
 			}
 		}
 	}
+	rowlen = 1 + (size_t)w * (grey ? 1 : 3);
+	row = qp_xmalloc(rowlen);
+	buf = qp_xmalloc(IDAT_BUF);
 	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	if (png == NULL)
-		return qp_fail(err, "cannot start libpng");
-	info = png_create_info_struct(png);
-	row = qp_xmalloc((size_t)w * 3);
-	if (info == NULL || setjmp(png_jmpbuf(png))) {
+	if (png)
+		info = png_create_info_struct(png);
+	zinit = deflateInit2(zs, 1, Z_DEFLATED, -15, 5, Z_DEFAULT_STRATEGY) ==
+	    Z_OK;
+	if (png == NULL || info == NULL || !zinit) {
+		if (zinit)
+			deflateEnd(zs);
 		png_destroy_write_struct(&png, &info);
+		free(zs);
 		free(row);
+		free(buf);
+		return qp_fail(err, "cannot start the PNG encoder (out of "
+		    "memory?)");
+	}
+	if (setjmp(png_jmpbuf(png))) {
+		deflateEnd(zs);
+		png_destroy_write_struct(&png, &info);
+		free(zs);
+		free(row);
+		free(buf);
 		return qp_fail(err, "cannot write '%s': %s", of->path,
 		    of->write_failed ? strerror(of->saved_errno) :
 		    "PNG encoding failed");
@@ -906,39 +1014,57 @@ write_png(cairo_surface_t *img, double dpi, qp_outfile *of, qp_error *err)
 	    PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
 	    PNG_FILTER_TYPE_DEFAULT);
 	png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
-	/*
-	 * Posters are large flat areas, and at 300 DPI deflate is most of
-	 * the cost of a page (perf: zlib ~45%, of which adler32 a fifth).
-	 * Measured on a Letter poster (8 pages, CPU seconds, bytes):
-	 *   Sub|Up adaptive, level 3   1.00 s  2.39 MB
-	 *   Up only, level 1           0.73 s  2.47 MB   <- this
-	 *   Up only, level 1, Z_RLE    0.75 s  2.95 MB
-	 *   Sub only, level 1, Z_RLE   0.82 s  4.01 MB
-	 *   None, level 1              0.66 s  2.79 MB
-	 * One fixed filter spares libpng its per-row trial of each; Up
-	 * suits horizontal bands and text lines repeated down the page.
-	 */
-	png_set_compression_level(png, 1);
-	png_set_filter(png, 0, PNG_FILTER_UP);
 	png_write_info(png, info);
-	for (int y = 0; y < h; y++) {
-		const uint32_t *p = (const uint32_t *)(const void *)
-		    (data + (size_t)y * stride);
-		if (grey) {
-			for (int x = 0; x < w; x++)
-				row[x] = (unsigned char)(p[x] & 0xff);
-		} else {
-			for (int x = 0; x < w; x++) {
-				row[3 * x] = (unsigned char)(p[x] >> 16);
-				row[3 * x + 1] = (unsigned char)(p[x] >> 8);
-				row[3 * x + 2] = (unsigned char)p[x];
-			}
+	/*
+	 * A zlib stream made of a raw deflate stream: the header here
+	 * (deflate, 32 KB window, fastest level), the Adler-32 trailer from
+	 * libdeflate's vectorised adler32, which is a fifth of zlib's time
+	 * when zlib computes it (22 % of deflate's instructions, callgrind).
+	 */
+	buf[0] = 0x78;
+	buf[1] = 0x01;
+	zs->next_out = buf + 2;
+	zs->avail_out = IDAT_BUF - 2 - 4;
+	for (int y = 0; y <= h; y++) {
+		int flush = y == h ? Z_FINISH : Z_NO_FLUSH;
+		int zr;
+
+		if (y < h) {
+			const uint32_t *cur = (const uint32_t *)(const void *)
+			    (data + (size_t)y * stride);
+			png_up_row(row, cur, y ? (const uint32_t *)(const void *)
+			    (data + (size_t)(y - 1) * stride) : NULL, w, grey);
+			zs->next_in = row;
+			zs->avail_in = (uInt)rowlen;
+			adler = libdeflate_adler32(adler, row, rowlen);
 		}
-		png_write_row(png, row);
+		do {
+			zr = deflate(zs, flush);
+			if (zr == Z_STREAM_ERROR)
+				png_error(png, "deflate failed");
+			if (zs->avail_out == 0 || zr == Z_STREAM_END) {
+				size_t n = (size_t)(zs->next_out - buf);
+				if (zr == Z_STREAM_END) {
+					/* The zlib trailer: Adler-32, big-endian
+					 * (the buffer keeps room for it). */
+					for (int k = 0; k < 4; k++)
+						buf[n++] = (unsigned char)(adler >>
+						    (24 - 8 * k));
+				}
+				png_write_chunk(png, (png_const_bytep)"IDAT", buf,
+				    n);
+				zs->next_out = buf;
+				zs->avail_out = IDAT_BUF - 4;
+			}
+		} while (zs->avail_in > 0 || (flush == Z_FINISH &&
+		    zr != Z_STREAM_END));
 	}
-	png_write_end(png, info);
+	png_write_chunk(png, (png_const_bytep)"IEND", NULL, 0);
+	deflateEnd(zs);
 	png_destroy_write_struct(&png, &info);
+	free(zs);
 	free(row);
+	free(buf);
 	return true;
 }
 

@@ -422,7 +422,9 @@ read_manifest(const char *path, mrow **rows)
 
 	if (d == NULL)
 		fail_msg("%s", err.msg);
-	assert_int_equal(qp_data_ncols(d), 9);
+	assert_int_equal(qp_data_ncols(d), QP_MANIFEST_NCOLS);
+	assert_string_equal(qp_data_col(d, 9), "shard");
+	assert_string_equal(qp_data_col(d, 10), "run_sha256");
 	assert_string_equal(qp_data_col(d, 0), "row");
 	assert_string_equal(qp_data_col(d, 6), "sha256");
 	*rows = NULL;

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "batch.h"
 #include "data.h"
 #include "helpers.h"
 
@@ -310,8 +311,18 @@ test_manifest_compatible(void **state)
 	assert_non_null(b);
 	ha = strcspn(a, "\n");
 	hb = strcspn(b, "\n");
-	assert_string_equal(qp_xstrndup(a, ha), "row,line,code,file,page,"
-	    "payload,sha256,status,inputs_sha256");
+	{
+		/* batch.h's columns, in their order. */
+		qp_buf want;
+		char *got = qp_xstrndup(a, ha);
+		qp_buf_init(&want);
+		for (size_t i = 0; i < QP_MANIFEST_NCOLS; i++)
+			qp_buf_printf(&want, "%s%s", i ? "," : "",
+			    qp_manifest_cols[i]);
+		assert_string_equal(got, want.data);
+		qp_buf_free(&want);
+		free(got);
+	}
 	assert_int_equal(hb, ha + strlen(",product"));
 	assert_memory_equal(a, b, ha);
 	assert_memory_equal(b + ha, ",product", 8);
@@ -405,6 +416,23 @@ test_shards(void **state)
 		free(name);
 	}
 	assert_int_equal(seen, 2 * n);
+	/* A product's shards are an ordinary sharded run: merge puts them
+	 * back into that product's print run. */
+	{
+		char *s1 = th_path(dir, "s-restroom-letter-1-of-2.pdf");
+		char *s2 = th_path(dir, "s-restroom-letter-2-of-2.pdf");
+		char *whole = th_path(dir, "whole.pdf");
+		th_run r;
+
+		th_qrposter(&r, "merge", "-o", whole, s1, s2, NULL);
+		if (r.status != 0)
+			fail_msg("merge: %s", r.err);
+		th_run_free(&r);
+		assert_int_equal(pdf_pages(whole), (int)n);
+		free(s1);
+		free(s2);
+		free(whole);
+	}
 	for (size_t i = 0; i < n; i++)
 		free(codes[i]);
 	free(codes);
@@ -655,7 +683,8 @@ main(void)
 	    "the same command again redoes nothing");
 	rc = th_suite_run(&s, "product set over the station list", big_setup,
 	    big_teardown);
-	th_suite_add(&t, test_shards, NULL, NULL, NULL, "two shards");
+	th_suite_add(&t, test_shards, NULL, NULL, NULL,
+	    "two shards, and a product merged back");
 	th_suite_add(&t, test_files_per_row, NULL, NULL, NULL,
 	    "files per row");
 	th_suite_add(&t, test_job_file, NULL, NULL, NULL,

@@ -1,0 +1,47 @@
+/*
+ * pdfrun.h - a print run's combined PDF drawn in parts and joined.
+ *
+ * Cairo's PDF surface keeps something for every page until the document
+ * is finished (measured: about 190 bytes a page for the QR images and
+ * 250 for Cairo's link tags, so 67 MB at 100,000 pages), pdfbox's
+ * libqpdf pass that adds the links and print boxes holds the whole
+ * document (23 KB a page: 235 MB at 10,000 pages), and Cairo writes
+ * every dictionary uncompressed. So the run is drawn as a series of
+ * documents of QP_PDF_RUN_PART pages each (hidden files beside the
+ * output), which pdfjoin then joins, streaming, into the one file, its
+ * objects packed into compressed object streams: memory stays that of
+ * one part, and the file is about half the size. The parts break at
+ * fixed page counts, so the bytes depend on the pages alone, not on -j.
+ * Each part embeds its own font subsets and shared text forms (about
+ * 17 KB); 250 pages a part keeps the libqpdf pass near the memory of
+ * the rest of the program (33 MB peak; 1,000 a part: 49 MB, 914 bytes
+ * a page instead of 982).
+ *
+ * A print file (--print: PDF/X through Ghostscript) is drawn whole, as
+ * before: parts would each carry an output intent and ICC profile, and
+ * PDF/X-3 allows no object streams.
+ *
+ * The interface is qp_pdf_doc's (render.h), which it wraps.
+ */
+#ifndef QP_PDFRUN_H
+#define QP_PDFRUN_H
+
+#include "render.h"
+
+/* Pages (or sheets) per part. */
+#define QP_PDF_RUN_PART 250
+
+typedef struct qp_pdf_run qp_pdf_run;
+
+qp_pdf_run *qp_pdf_run_open(const char *path, const qp_render_opts *o,
+    qp_error *err);
+bool qp_pdf_run_add(qp_pdf_run *run, const qp_page *page, qp_error *err);
+bool qp_pdf_run_add_sheet(qp_pdf_run *run, const qp_impose *im,
+    const qp_page *const *pages, size_t n, qp_error *err);
+/* Finish the last part, join the parts into path (atomically), remove
+ * them. On failure nothing is left behind. */
+bool qp_pdf_run_close(qp_pdf_run *run, qp_error *err);
+/* Give up: every part and temporary file is removed. NULL is fine. */
+void qp_pdf_run_abort(qp_pdf_run *run);
+
+#endif
