@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "datadir.h"
 #include "helpers.h"
@@ -550,6 +551,12 @@ int
 main(void)
 {
 	th_suite s = {0};
+	char cwd[4096];
+
+	/* Run from the top of the source tree: its templates/laws. */
+	if (getenv("QRPOSTER_DATADIR") == NULL &&
+	    getcwd(cwd, sizeof cwd) != NULL)
+		setenv("QRPOSTER_DATADIR", cwd, 1);
 
 	for (size_t i = 0; i < sizeof packs / sizeof packs[0]; i++)
 		th_suite_add(&s, test_pack_loads, NULL, NULL, packs[i],
