@@ -384,7 +384,7 @@ test_shards(void **state)
 
 	(void)state;
 	for (int k = 1; k <= 2; k++) {
-		char sh[8], *mpath, *name;
+		char sh[24], *mpath, *name;
 		mf m;
 		th_run r;
 
