@@ -513,6 +513,34 @@ test_bytes_per_page(void **state)
 	free(nl);
 }
 
+/* A print file (PDF/X-3 through Ghostscript) is written whole, as
+ * Ghostscript makes it: PDF 1.3, no object streams (which PDF/X-3 does
+ * not allow), not parts joined. */
+static void
+test_print_file_whole(void **state)
+{
+	fixture *f = *state;
+	const char *script = "head -n 4 locations.csv > few.csv\n"
+	    "qrposter batch -q --print cmyk -d few.csv --combine print.pdf\n";
+	char *pdf = th_path(f->dir, "print.pdf"), *ver, *data;
+	size_t len;
+	th_run r;
+
+	if (run_script(f->dir, script, &r) != 0)
+		fail_msg("%s", r.err);
+	th_run_free(&r);
+	assert_int_equal(pdf_pages(pdf), 3);
+	ver = th_pdfinfo_field(pdf, "PDF version");
+	assert_non_null(ver);
+	assert_string_equal(ver, "1.3");
+	data = th_read_file(pdf, &len);
+	assert_non_null(data);
+	assert_false(th_memmem(data, len, "/ObjStm"));
+	free(data);
+	free(ver);
+	free(pdf);
+}
+
 /* ---- resumed shards -------------------------------------------------- */
 
 /* A shard run again finds its work done, rewrites the same manifest
@@ -877,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_single_run_takes_merged),
 		cmocka_unit_test(test_bytes_per_page),
+		cmocka_unit_test(test_print_file_whole),
 		cmocka_unit_test(test_resumed_shard),
 		cmocka_unit_test(test_refuse_mixed_inputs),
 		cmocka_unit_test(test_refuse_missing_shard),

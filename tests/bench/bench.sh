@@ -14,7 +14,8 @@
 #      (default 1000 10000 100000; target 32 MB and flat), and of
 #      --bleed and --marks at each N of $BENCH_BLEED_N (default 1000
 #      10000: at 100,000 pages --bleed needs gigabytes until the
-#      rewrite is streamed; give BENCH_BLEED_N=100000 to measure it).
+#      rewrite is streamed; give BENCH_BLEED_N=100000 to measure it), and
+#      --no-links at the same sizes (the memory of Cairo's PDF alone).
 #   3. 300-DPI PNG: pages/s of one worker against Cairo's own PNG writer
 #      (ref.c png; target 4x), and of two.
 #
@@ -170,6 +171,10 @@ for N in $SIZES; do
 	set -- $(measure 1 "$QRPOSTER" batch -q --force -j 1 -d "$csv" --combine "$OUT/run.pdf")
 	mem "$N rows, -j 1" "$N" "$@"
 	case " $BLEED_SIZES " in *" $N "*)
+		# Without links Cairo's PDF is the whole story: the link
+		# annotations are written by a libqpdf pass over the file.
+		set -- $(measure 1 "$QRPOSTER" batch -q --force -j 1 --no-links -d "$csv" --combine "$OUT/run.pdf")
+		mem "$N rows, -j 1 --no-links" "$N" "$@"
 		set -- $(measure 1 "$QRPOSTER" batch -q --force -j 1 --bleed 0.125in -d "$csv" --combine "$OUT/run.pdf")
 		mem "$N rows, -j 1 --bleed 0.125in" "$N" "$@"
 		set -- $(measure 1 "$QRPOSTER" batch -q --force -j 1 --marks -d "$csv" --combine "$OUT/run.pdf")
