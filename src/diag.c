@@ -173,7 +173,17 @@ make_msg(qp_diag *d)
 		    "%.0f", n[0], n[1]);
 		break;
 	case QP_D_VALUE_MISSING:
-		if (d->column && d->nvars)
+		/* s0 s1: a default that applies only when s1 ("hotline is
+		 * 1-888-373-7888") */
+		if (d->s[1]) {
+			if (d->block)
+				lead(d, &b);
+			qp_buf_printf(&b, "%s '%s' has no value, and the "
+			    "template's default ('%s') is only for when %s",
+			    d->column ? "column" : "variable", d->column ?
+			    d->column : d->nvars ? d->vars[0] : "?", str(d, 0),
+			    str(d, 1));
+		} else if (d->column && d->nvars)
 			qp_buf_printf(&b, "column '%s' is empty and the template "
 			    "has no default for it", d->column);
 		else {
@@ -185,6 +195,30 @@ make_msg(qp_diag *d)
 			    "template has no default for it", d->nvars ?
 			    d->vars[0] : "?");
 		}
+		break;
+	case QP_D_VALUE_EMPTY: /* s0 the default, or NULL */
+		lead(d, &b);
+		qp_buf_adds(&b, "it may not be empty: the template marks it "
+		    "required");
+		if (d->s[0])
+			qp_buf_printf(&b, " (leave it out for the default, %s)",
+			    str(d, 0));
+		break;
+	case QP_D_COLUMN_TWICE: /* s0 s1 the two columns */
+		qp_buf_printf(&b, "columns '%s' and '%s' both name variable '%s'; "
+		    "keep one, or name it exactly", str(d, 0), str(d, 1),
+		    d->nvars ? d->vars[0] : "?");
+		break;
+	case QP_D_NATIONAL_WORDING: /* s0 the words, s1 the number */
+		lead(d, &b);
+		qp_buf_printf(&b, "the template's own text says '%s', which is "
+		    "the National Human Trafficking Hotline's, but the number "
+		    "is %s: give the block a when: on the hotline, or word it "
+		    "through a variable", str(d, 0), str(d, 1));
+		break;
+	case QP_D_PROFILE_UNUSED: /* s0 the key, s1 the template */
+		qp_buf_printf(&b, "the profile's '%s' is not used by %s; it is "
+		    "ignored", str(d, 0), str(d, 1));
 		break;
 	case QP_D_VALUE_CHOICE: /* s0 the value, s1 the choices */
 		if (d->block)

@@ -27,6 +27,8 @@
  *   107  set-syntax            error  -s without KEY=VALUE
  *   108  column-missing        error  the CSV lacks a column the poster needs
  *   109  column-unused         warn.  a CSV column is not a variable
+ *   110  value-empty           error  a required variable is given ""
+ *   111  column-twice          error  two CSV columns name one variable
  *   Links and payloads
  *   201  link-not-http         error  a link is not an absolute http(s) URL
  *   202  link-host             error  a URL's host is not plain ASCII
@@ -67,6 +69,10 @@
  *   703  link-domain           error  not on the policy's domains
  *   704  caption-no-domain     error  the page does not show the link's domain
  *   705  number-near-official  error  a number one or two digits off an official one
+ *   Wording and profiles
+ *   801  national-wording      warn.  fixed text names the national hotline
+ *                                     and the number is another
+ *   802  profile-unused        warn.  a profile's key the template does not use
  */
 #ifndef QP_DIAG_H
 #define QP_DIAG_H
@@ -84,6 +90,8 @@
 	X(SET_SYNTAX, 107, "set-syntax", ERROR) \
 	X(COLUMN_MISSING, 108, "column-missing", ERROR) \
 	X(COLUMN_UNUSED, 109, "column-unused", WARNING) \
+	X(VALUE_EMPTY, 110, "value-empty", ERROR) \
+	X(COLUMN_TWICE, 111, "column-twice", ERROR) \
 	X(LINK_NOT_HTTP, 201, "link-not-http", ERROR) \
 	X(LINK_HOST, 202, "link-host", ERROR) \
 	X(QR_PAYLOAD_EMPTY, 203, "qr-payload-empty", ERROR) \
@@ -117,7 +125,9 @@
 	X(LINK_SHORTENER, 702, "link-shortener", ERROR) \
 	X(LINK_DOMAIN, 703, "link-domain", ERROR) \
 	X(CAPTION_NO_DOMAIN, 704, "caption-no-domain", ERROR) \
-	X(NUMBER_NEAR_OFFICIAL, 705, "number-near-official", ERROR)
+	X(NUMBER_NEAR_OFFICIAL, 705, "number-near-official", ERROR) \
+	X(NATIONAL_WORDING, 801, "national-wording", WARNING) \
+	X(PROFILE_UNUSED, 802, "profile-unused", WARNING)
 
 typedef enum qp_code {
 	QP_D_NONE = 0,

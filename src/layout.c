@@ -1078,6 +1078,9 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 		qp_item it = {0};
 		bool ok = true;
 
+		/* A block whose when: does not hold is not on this poster. */
+		if (!qp_block_active(t, b, values))
+			continue;
 		it.block = b;
 		switch (b->kind) {
 		case QP_BLOCK_RECT:

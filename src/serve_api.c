@@ -74,6 +74,16 @@ list_templates(qp_server *s, size_t *n)
 	return v;
 }
 
+/* "hotline is 1-888-373-7888" for a default's when:. */
+static void
+cond_words(const qp_template *t, const qp_cond *c, qp_buf *out)
+{
+	for (size_t i = 0; i < c->n; i++)
+		qp_buf_printf(out, "%s%s is %s%s", i ? " and " : "",
+		    t->var_names[c->terms[i].var], c->terms[i].negate ? "not " :
+		    "", *c->terms[i].value ? c->terms[i].value : "empty");
+}
+
 static void
 template_json(qp_buf *b, const char *name, const qp_template *t,
     bool with_vars)
@@ -106,8 +116,22 @@ template_json(qp_buf *b, const char *name, const qp_template *t,
 				}
 				qp_buf_addc(b, ']');
 			}
+			/* A default that goes with another value: the
+			 * editor says when it applies. */
+			qp_buf_adds(b, ",\"default_when\":");
+			if (v->when.n) {
+				qp_buf w;
+
+				qp_buf_init(&w);
+				cond_words(t, &v->when, &w);
+				srv_json_str(b, w.data);
+				qp_buf_free(&w);
+			} else
+				qp_buf_adds(b, "null");
+			/* required: it may not be left empty (no default,
+			 * or the template says so). */
 			qp_buf_printf(b, ",\"required\":%s}",
-			    v->def ? "false" : "true");
+			    v->def && !v->required ? "false" : "true");
 		}
 		qp_buf_adds(b, "]");
 	}
@@ -268,6 +292,10 @@ static const struct {
 	{QP_D_COLUMN_MISSING, "The CSV lacks a column this poster needs."},
 	{QP_D_COLUMN_UNUSED, "A column of the CSV is not used by this "
 	    "poster."},
+	{QP_D_VALUE_EMPTY, "This may not be empty. Type it, or press "
+	    "\"Use standard\"."},
+	{QP_D_COLUMN_TWICE, "Two columns of the CSV are headed for the same "
+	    "box; keep one of them."},
 	{QP_D_LINK_NOT_HTTP, "This must be a full web address, starting "
 	    "with https:// and the site's name."},
 	{QP_D_LINK_HOST, "The web address's site name has letters phones "
@@ -336,6 +364,11 @@ static const struct {
 	{QP_D_OFF_PAGE, "Part of the poster runs off the edge of the page."},
 	{QP_D_OUTSIDE_SAFE_AREA, "Part of the poster sits in the margin the "
 	    "printer may cut off."},
+	{QP_D_NATIONAL_WORDING, "This poster's own text names the National "
+	    "Human Trafficking Hotline, but the number is another: a caller "
+	    "would be told the wrong hotline (a problem of the template)."},
+	{QP_D_PROFILE_UNUSED, "This poster has no place for one of the "
+	    "settings; it is left out."},
 };
 
 /* The plain words for finding d (buf holds them when they are made). */
@@ -347,6 +380,13 @@ plain_words(const qp_diag *d, char *buf, size_t bufsz)
 		    "the character U+%04lX, so it would print as an empty box. "
 		    "Remove it, or use a template with a font for that "
 		    "language.", (unsigned long)d->n[0]);
+		return buf;
+	}
+	/* A default that goes only with another value (the national
+	 * hotline's name with its number). */
+	if (d->code == QP_D_VALUE_MISSING && d->s[1]) {
+		snprintf(buf, bufsz, "Fill this in: the standard text is only "
+		    "for when %s.", d->s[1]);
 		return buf;
 	}
 	/* A caption that does not fit is the web address under the code. */
@@ -522,6 +562,37 @@ bad:
 	return NULL;
 }
 
+/*
+ * ,"defaults":{NAME: value or null}: each variable's default with the
+ * form's values, so a box the user has not touched can show what the
+ * poster will say (a default with a when: comes and goes with the
+ * value it depends on).
+ */
+static void
+defaults_json(qp_buf *b, const job *j)
+{
+	const qp_template *t = j->t;
+	qp_diag_list dl;
+	qp_values v;
+
+	if (t == NULL || j->bind == NULL)
+		return;
+	qp_values_init(&v, t);
+	qp_diag_list_init(&dl);
+	qp_binding_bind(j->bind, NULL, &v, &dl);
+	qp_buf_adds(b, ",\"defaults\":{");
+	for (size_t i = 0; i < t->nvars; i++) {
+		if (i)
+			qp_buf_addc(b, ',');
+		srv_json_str(b, t->var_names[i]);
+		qp_buf_addc(b, ':');
+		srv_json_str(b, qp_var_default(t, i, v.v));
+	}
+	qp_buf_addc(b, '}');
+	qp_diag_list_clear(&dl);
+	qp_values_free(&v);
+}
+
 static void
 problems_json(qp_buf *b, const job *j)
 {
@@ -548,6 +619,7 @@ problems_json(qp_buf *b, const job *j)
 		qp_buf_adds(b, "}");
 	}
 	qp_buf_adds(b, "]");
+	defaults_json(b, j);
 }
 
 static bool

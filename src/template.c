@@ -44,7 +44,7 @@ static bool
 parse_variables(parser *p, yaml_node_t *n)
 {
 	static const char *const keys[] = {"default", "description",
-	    "choices"};
+	    "choices", "when", "required"};
 	qp_template *t = p->t;
 	yaml_node_pair_t *a;
 	size_t i = 0, count;
@@ -96,8 +96,11 @@ parse_variables(parser *p, yaml_node_t *n)
 				var->def = qp_xstrdup(d);
 			if (desc)
 				var->desc = qp_xstrdup(desc);
-			if (!parse_choices(p, v, var))
+			if (!tp_get_bool(p, v, "required", &var->required) ||
+			    !parse_choices(p, v, var))
 				return false;
+			/* when: is read once every variable exists
+			 * (tp_check_var_conds). */
 		}
 	}
 	return true;
@@ -189,7 +192,7 @@ parse_size(parser *p, yaml_node_t *blk, const char *key, double def_max,
 static bool
 parse_rect(parser *p, yaml_node_t *n, qp_block *b)
 {
-	static const char *const keys[] = {"type", "id", "box", "fill",
+	static const char *const keys[] = {"type", "id", "when", "box", "fill",
 	    "stroke", "stroke_width"};
 	qp_rect_spec *r = &b->u.rect;
 
@@ -211,7 +214,7 @@ static const char *const valign_names[] = {"top", "middle", "bottom"};
 static bool
 parse_text(parser *p, yaml_node_t *n, qp_block *b)
 {
-	static const char *const keys[] = {"type", "id", "box", "text",
+	static const char *const keys[] = {"type", "id", "when", "box", "text",
 	    "font", "size", "color", "align", "valign", "line_spacing",
 	    "wrap", "lang"};
 	qp_text_spec *x = &b->u.text;
@@ -311,8 +314,8 @@ parse_qr_logo(parser *p, yaml_node_t *n, qp_block *b)
 static bool
 parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 {
-	static const char *const keys[] = {"type", "id", "box", "data", "ecc",
-	    "scan_distance", "min_module", "quiet_zone", "color",
+	static const char *const keys[] = {"type", "id", "when", "box", "data",
+	    "ecc", "scan_distance", "min_module", "quiet_zone", "color",
 	    "background", "link", "caption", "caption_font", "caption_size",
 	    "caption_color", "logo", "logo_size"};
 	/* Indices are qr.h's levels; "auto" is QP_QR_ECC_AUTO. */
@@ -380,8 +383,8 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 static bool
 parse_image(parser *p, yaml_node_t *n, qp_block *b)
 {
-	static const char *const keys[] = {"type", "id", "box", "file", "fit",
-	    "align", "valign", "opacity"};
+	static const char *const keys[] = {"type", "id", "when", "box", "file",
+	    "fit", "align", "valign", "opacity"};
 	static const char *const fits[] = {"contain", "cover", "stretch"};
 	qp_image_spec *im = &b->u.image;
 	const char *file, *op;
@@ -464,6 +467,8 @@ parse_blocks(parser *p, yaml_node_t *n)
 			    "rect, text, qr or image)", type);
 		}
 		b->kind = (qp_block_kind)k;
+		if (!tp_parse_when(p, bn, &b->when))
+			return false;
 		switch (b->kind) {
 		case QP_BLOCK_RECT: ok = parse_rect(p, bn, b); break;
 		case QP_BLOCK_TEXT: ok = parse_text(p, bn, b); break;
@@ -564,7 +569,8 @@ parse_root(parser *p, yaml_node_t *root)
 		return false;
 	if (!tp_parse_policy(p, tp_get(p, root, "policy")))
 		return false;
-	if (!tp_parse_languages(p, root))
+	if (!tp_parse_languages(p, root) ||
+	    !tp_check_var_conds(p, tp_get(p, root, "variables")))
 		return false;
 	if (!tp_get_l10n(p, root, "title", "template", false, true,
 	    &t->title_l10n, &t->title) ||
@@ -726,6 +732,7 @@ qp_template_free(qp_template *t)
 	for (size_t i = 0; i < t->nblocks; i++) {
 		qp_block *b = &t->blocks[i];
 		free(b->id);
+		tp_free_cond(&b->when);
 		switch (b->kind) {
 		case QP_BLOCK_TEXT:
 			tp_free_l10n(t, b->u.text.l10n);
@@ -756,6 +763,7 @@ qp_template_free(qp_template *t)
 		for (size_t j = 0; j < t->vars[i].nchoices; j++)
 			free(t->vars[i].choices[j]);
 		free(t->vars[i].choices);
+		tp_free_cond(&t->vars[i].when);
 	}
 	free(t->vars);
 	free(t->var_names);

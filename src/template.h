@@ -111,11 +111,30 @@ typedef struct qp_image_spec {
 	double opacity;        /* 0..1 */
 } qp_image_spec;
 
+/*
+ * A condition (`when:`, template_when.c): every term must hold. A term
+ * holds when the variable's value is the same as value (compared as
+ * phone numbers when both are: 1-888-373-7888 is (888) 373-7888), or,
+ * with negate, when it is not; no value counts as "". No terms: it
+ * always holds.
+ */
+typedef struct qp_cond_term {
+	size_t var;
+	char *value;
+	bool negate;
+} qp_cond_term;
+
+typedef struct qp_cond {
+	qp_cond_term *terms;
+	size_t n;
+} qp_cond;
+
 typedef struct qp_block {
 	qp_block_kind kind;
 	char *id;    /* name for messages: the block's id or "blocks[3]" */
 	int line, col;
 	qp_box box;
+	qp_cond when; /* drawn only when it holds */
 	union {
 		qp_rect_spec rect;
 		qp_text_spec text;
@@ -130,6 +149,8 @@ typedef struct qp_var {
 	char *desc; /* help text, or NULL */
 	char **choices; /* allowed values, or NULL: any */
 	size_t nchoices;
+	qp_cond when;   /* the default applies only when it holds */
+	bool required;  /* an empty value is refused (value-empty) */
 } qp_var;
 
 /*
@@ -209,6 +230,35 @@ bool qp_template_var_used(const qp_template *t, size_t var);
 /* Add to used[] the variables one block uses in any language: a text
  * block's text, a QR block's payload, or its caption when caption. */
 void qp_block_uses(const qp_template *t, const qp_block *b, bool caption,
+    bool *used);
+
+/*
+ * Conditions (template_when.c). values[] holds t->nvars strings (NULL:
+ * no value).
+ */
+bool qp_cond_holds(const qp_template *t, const qp_cond *c,
+    const char *const *values);
+/* True if block b is drawn with these values (its when: holds). */
+bool qp_block_active(const qp_template *t, const qp_block *b,
+    const char *const *values);
+/* Variable i's default with these values: NULL when it has none, or
+ * when its when: does not hold. */
+const char *qp_var_default(const qp_template *t, size_t i,
+    const char *const *values);
+/* True if a and b (NULL: "") are the same value: the same text, or the
+ * same phone number written two ways (digits compared, letters on a
+ * phone's keypad, a leading 1 for the US ignored). */
+bool qp_same_value(const char *a, const char *b);
+/* True if s reads as a phone number (digits and -+.() spaces, letters
+ * of a vanity number, at least 5 keys and 3 digits). */
+bool qp_is_phone(const char *s);
+/*
+ * The variables this poster uses with these values: those the blocks
+ * drawn (their when: holds), the title and the subject refer to; with
+ * values NULL, those every poster uses (blocks without when:). What a
+ * variable with no value must not be used by (value-missing).
+ */
+void qp_template_uses_now(const qp_template *t, const char *const *values,
     bool *used);
 
 /* Check a variable's value against its choices; false with err set. */

@@ -9,6 +9,7 @@
  *   template_yaml.c  typed access to YAML nodes, errors at line:column
  *   template_lang.c  languages, per-language strings, which variables
  *                    a template uses
+ *   template_when.c  conditions (when:) on blocks and on defaults
  *   template_page.c  paper sizes and the page
  *   template_policy.c the link and number policy (policy:)
  */
@@ -57,6 +58,10 @@ void tp_free_l10n(const qp_template *t, qp_tstr **v);
 bool tp_get_l10n(parser *p, yaml_node_t *map, const char *key, const char *what, bool required, bool per_lang, qp_tstr ***out, qp_tstr **first);
 bool tp_valid_tag(const char *s);
 bool tp_parse_languages(parser *p, yaml_node_t *root);
+/* template_when.c */
+bool tp_parse_when(parser *p, yaml_node_t *map, qp_cond *out);
+bool tp_check_var_conds(parser *p, yaml_node_t *vars);
+void tp_free_cond(qp_cond *c);
 /* template_page.c */
 bool tp_parse_page(parser *p, yaml_node_t *n);
 /* template_policy.c: n may be NULL (no policy: key) */

@@ -93,6 +93,13 @@ block_uses(const qp_template *t, const qp_block *b, int part, bool *used,
 	}
 }
 
+static void
+mark_cond(const qp_cond *c, bool *used)
+{
+	for (size_t i = 0; i < c->n; i++)
+		used[c->terms[i].var] = true;
+}
+
 void
 qp_template_uses(const qp_template *t, bool *used, bool *links)
 {
@@ -103,8 +110,34 @@ qp_template_uses(const qp_template *t, bool *used, bool *links)
 		memset(links, 0, t->nvars * sizeof *links);
 	mark_l10n(t, t->title_l10n, used, &page_lang, links);
 	mark_l10n(t, t->subject_l10n, used, &page_lang, links);
-	for (size_t i = 0; i < t->nblocks; i++)
+	for (size_t i = 0; i < t->nblocks; i++) {
 		block_uses(t, &t->blocks[i], -1, used, links, &page_lang);
+		/* What a block is drawn on changes the poster too. */
+		mark_cond(&t->blocks[i].when, used);
+	}
+	for (size_t i = 0; i < t->nvars; i++)
+		if (used[i])
+			mark_cond(&t->vars[i].when, used);
+	if (t->lang_var >= 0 && page_lang)
+		used[t->lang_var] = true;
+}
+
+void
+qp_template_uses_now(const qp_template *t, const char *const *values,
+    bool *used)
+{
+	bool page_lang = false;
+
+	memset(used, 0, t->nvars * sizeof *used);
+	mark_l10n(t, t->title_l10n, used, &page_lang, NULL);
+	mark_l10n(t, t->subject_l10n, used, &page_lang, NULL);
+	for (size_t i = 0; i < t->nblocks; i++) {
+		const qp_block *b = &t->blocks[i];
+
+		if (values ? !qp_block_active(t, b, values) : b->when.n > 0)
+			continue;
+		block_uses(t, b, -1, used, NULL, &page_lang);
+	}
 	if (t->lang_var >= 0 && page_lang)
 		used[t->lang_var] = true;
 }

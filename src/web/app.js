@@ -11,7 +11,11 @@ const $ = (id) => document.getElementById(id);
 const state = {
   templates: [],
   tmpl: null,       // the chosen template's details
-  values: {},       // what the user typed, kept across poster kinds
+  values: {},       // what each box holds, kept across poster kinds
+  touched: {},      // boxes the user (or opened settings) filled in: only
+                    // these are sent; the rest follow the template's
+                    // defaults, which may depend on another box
+  defaults: {},     // each box's default for the values as they stand
   timer: null,
   inflight: null,   // AbortController of the running preview
   seq: 0,
@@ -114,6 +118,7 @@ function buildFields(t) {
     const wrap = el('div', { class: 'field' });
     const lab = el('label', { for: id }, label);
     if (v.required) lab.append(' ', el('span', { class: 'required-mark' }, '(required)'));
+    const std = () => (v.name in state.defaults ? state.defaults[v.name] : v.default);
     wrap.append(lab);
     const common = {
       id, name: 'var.' + v.name,
@@ -121,12 +126,12 @@ function buildFields(t) {
       'aria-required': v.required ? 'true' : null,
       'data-var': v.name,
     };
-    if (!(v.name in state.values)) state.values[v.name] = v.default || '';
+    if (!(v.name in state.values) || !state.touched[v.name]) state.values[v.name] = std() || '';
     let input;
     if (v.choices && v.choices.length) {
       // A variable with a fixed set of values is a menu, not free text.
       input = el('select', common);
-      if (v.required) input.append(el('option', { value: '' }, 'Choose…'));
+      if (v.default === null) input.append(el('option', { value: '' }, 'Choose…'));
       for (const c of v.choices) input.append(el('option', { value: c }, choiceLabel(v, c)));
       if (!v.choices.includes(state.values[v.name])) state.values[v.name] = v.default || '';
     } else {
@@ -141,31 +146,39 @@ function buildFields(t) {
       reset = el('button', { type: 'button', class: 'reset',
         'aria-label': `Use standard ${label.toLowerCase()}` }, 'Use standard');
       reset.addEventListener('click', () => {
-        input.value = v.default;
-        onInput(v.name, input.value, reset, v.default);
+        input.value = std() || '';
+        onInput(v.name, input.value, reset);
+        state.touched[v.name] = false;
+        reset.hidden = true;
         input.focus();
       });
-      reset.hidden = input.value === v.default;
+      reset.hidden = !state.touched[v.name];
       row.append(reset);
     }
     wrap.append(row);
     const hints = [];
     if (hint) hints.push(hint + '.');
-    if (v.default !== null) hints.push(`Standard: ${v.default || '(empty)'}`);
+    if (v.default !== null) {
+      hints.push(v.default_when
+        ? `Standard when ${v.default_when}: ${v.default || '(empty)'}; otherwise none.`
+        : `Standard: ${v.default || '(empty)'}`);
+    }
     if (v.required && EXAMPLES[v.name]) hints.push(`For example: ${v.name === 'code' ? 'NYP-R1' : 'New York Penn Station, restroom 1'}`);
     wrap.append(el('p', { class: 'hint', id: `${id}-hint` }, hints.join(' ')));
     wrap.append(el('p', { class: 'field-error', id: `${id}-error` }));
     input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input',
-      () => onInput(v.name, input.value, reset, v.default));
-    (v.required ? loc : txt).append(wrap);
+      () => onInput(v.name, input.value, reset));
+    // Boxes with no standard value are where the poster goes.
+    (v.default === null ? loc : txt).append(wrap);
   }
   $('location-fields').hidden = loc.childElementCount === 0;
   $('text-fields').hidden = txt.childElementCount === 0;
 }
 
-function onInput(name, value, reset, def) {
+function onInput(name, value, reset) {
   state.values[name] = value;
-  if (reset) reset.hidden = value === def;
+  state.touched[name] = true;
+  if (reset) reset.hidden = false;
   setFieldError(name, '');
   if ($('download-status').classList.contains('bad')) setStatus('download-status', '');
   schedulePreview(DEBOUNCE_MS);
@@ -184,19 +197,23 @@ function clearFieldErrors() {
   for (const v of state.tmpl ? state.tmpl.variables : []) setFieldError(v.name, '');
 }
 
-// The form as sent to the server. For the preview, empty required boxes
-// get an example so the poster can be seen before it is complete.
+// The form as sent to the server: the boxes with no standard value, and
+// those the user filled in (an emptied one too: the server says whether
+// it may be empty). The others are left to the template, whose defaults
+// may depend on another box (the national hotline's name goes with its
+// number). For the preview, empty boxes with no standard value get an
+// example so the poster can be seen before it is complete.
 function formBody(extra, forPreview) {
   const p = new URLSearchParams();
   p.set('template', state.tmpl.name);
   const missing = [];
   for (const v of state.tmpl.variables) {
     let val = state.values[v.name] ?? '';
-    if (v.required && val.trim() === '') {
+    if (v.default === null && val.trim() === '') {
       missing.push(v);
       if (forPreview) val = EXAMPLES[v.name] || v.name.toUpperCase();
     }
-    p.set('var.' + v.name, val);
+    if (v.default === null || state.touched[v.name]) p.set('var.' + v.name, val);
   }
   for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
   return { body: p, missing };
@@ -229,6 +246,7 @@ async function updatePreview() {
   if (seq !== state.seq) return;   // a newer preview is on its way
   state.inflight = null;
   clearFieldErrors();
+  if (data.defaults) showDefaults(data.defaults);
   if (r.ok && data.ok) {
     img.src = data.image;
     img.width = data.width;
@@ -247,6 +265,18 @@ async function updatePreview() {
     showChecks(data.problems || [], missing);
   } else {
     setStatus('preview-status', data.error || `The server answered ${r.status}.`, true);
+  }
+}
+
+// A box the user has not filled in shows the default as it stands now.
+function showDefaults(defaults) {
+  state.defaults = defaults;
+  for (const v of state.tmpl.variables) {
+    if (state.touched[v.name] || v.default === null) continue;
+    const input = $('f-' + v.name);
+    const val = defaults[v.name] ?? '';
+    state.values[v.name] = val;
+    if (input && input.value !== val) input.value = val;
   }
 }
 
@@ -360,7 +390,7 @@ async function startBatch() {
   p.set('template', state.tmpl.name);
   for (const v of state.tmpl.variables) {
     const val = state.values[v.name];
-    if (!v.required && val !== undefined && val !== (v.default || '')) p.set('var.' + v.name, val);
+    if (v.default !== null && state.touched[v.name] && val !== undefined) p.set('var.' + v.name, val);
   }
   $('batch-errors').textContent = '';
   $('batch-links').hidden = true;

@@ -24,6 +24,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STEP_MS = 20000;
 
 const NEW_HOTLINE = '1-800-555-0199';
+const NEW_HOTLINE_NAME = 'Example Transit Safety Line';
 const CODE = 'NYP-R1 West/é';
 const NAME = 'New York Penn Station, restroom 1';
 
@@ -197,9 +198,19 @@ async function main() {
       check(before.startsWith('data:image/png;base64,'), 'preview is a PNG');
     });
 
+    await step('another number asks for its hotline\'s name and drops the national text number', async () => {
+      await page.fill('#f-hotline', NEW_HOTLINE);
+      await page.waitForFunction(() => document.getElementById('f-hotline_name-error').textContent.length > 0,
+        null, { timeout: STEP_MS });
+      check(await page.getAttribute('#f-hotline_name', 'aria-invalid') === 'true', 'the name box is not marked');
+      check(await page.inputValue('#f-hotline_name') === '', 'the national name is still in the box');
+      check(await page.inputValue('#f-text_number') === '', 'the national text number is still in the box');
+      await axeCheck(page, 'hotline name missing');
+    });
+
     await step('changing the hotline number changes the preview', async () => {
       const v = await previewVersion(page);
-      await page.fill('#f-hotline', NEW_HOTLINE);
+      await page.fill('#f-hotline_name', NEW_HOTLINE_NAME);
       await waitPreviewAfter(page, v);
       const after = await page.getAttribute('#preview', 'src');
       check(after !== before, 'preview image did not change');
@@ -227,6 +238,8 @@ async function main() {
       check(readFileSync(pdf).subarray(0, 5).toString() === '%PDF-', 'not a PDF');
       const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
       check(text.includes(NEW_HOTLINE), 'new hotline number not in the PDF text');
+      check(text.includes(NEW_HOTLINE_NAME), 'the hotline\'s name is not in the PDF text');
+      check(!/National Human Trafficking|233733|200 languages/.test(text), 'national wording under another number');
       check(text.includes(NAME), 'location name not in the PDF text');
       execFileSync('pdftoppm', ['-r', '100', '-png', '-singlefile', pdf, join(out, 'poster')]);
       const qr = execFileSync('zbarimg', ['-q', '--raw', join(out, 'poster.png')],
