@@ -231,6 +231,20 @@ setup(batch *b, qp_error *err)
 		return false;
 	qp_outfile_protect(o->template_path, "the template");
 	b->bind = qp_binding_new(t);
+	if (o->profile) {
+		qp_diag_list dl;
+		bool ok;
+
+		qp_diag_list_init(&dl);
+		ok = qp_profile_logo(o->profile, t, err) &&
+		    qp_binding_profile(b->bind, o->profile, &dl, err);
+		for (size_t i = 0; ok && i < dl.n; i++)
+			bt_note(b, "%s: warning: %s", o->profile->path,
+			    dl.v[i].msg);
+		qp_diag_list_clear(&dl);
+		if (!ok)
+			return false;
+	}
 	for (size_t i = 0; i < o->nsets; i++)
 		if (!qp_binding_set_err(b->bind, o->sets[i], err))
 			return false;

@@ -15,12 +15,15 @@
 #ifndef QP_BATCH_H
 #define QP_BATCH_H
 
+#include "profile.h"
 #include "render.h"
 #include "stop.h"
 
 typedef struct qp_batch_opts {
 	const char *template_path; /* a template file */
 	const char *data;          /* CSV file, or "-" for standard input */
+	const qp_profile *profile; /* values for every row under the CSV's
+	                            * and sets (its logo too), or NULL */
 	const char *const *sets;   /* "KEY=VALUE" for every row */
 	size_t nsets;
 	const char *pattern; /* per-row output, e.g. "output/{{code}}.pdf" */

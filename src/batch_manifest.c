@@ -68,6 +68,18 @@ bt_make_signature(batch *b, qp_error *err)
 		snprintf(buf, sizeof buf, "print cmyk %s\n", psum);
 		g_checksum_update(c, (const guchar *)buf, strlen(buf));
 	}
+	if (o->profile && o->profile->logo) {
+		/* The profile's logo is drawn on every poster; its other
+		 * values are each row's (bt_row_key). */
+		char lsum[65];
+
+		if (!bt_sha256_file(o->profile->logo, lsum, err)) {
+			g_checksum_free(c);
+			return false;
+		}
+		snprintf(buf, sizeof buf, "logo %s\n", lsum);
+		g_checksum_update(c, (const guchar *)buf, strlen(buf));
+	}
 	hex_digest(c, b->sig);
 	g_checksum_free(c);
 	return true;

@@ -82,6 +82,15 @@ void qp_sets_free(qp_sets *s);
 bool qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s);
 
 /*
+ * --profile FILE (profile.h): read it, put its logo in t's place for one
+ * and give b its values (under the CSV and -s). A mistake is printed as
+ * "qrposter: FILE:LINE:COL: ..." and false returned (exit 1); the keys t
+ * does not use are profile-unused warnings added to warn.
+ */
+bool qp_cli_profile(const char *path, qp_template *t, qp_binding *b,
+    qp_diag_list *warn);
+
+/*
  * Print findings to stderr, one line each: "qrposter: WHERE: error: MSG"
  * (or "warning: "), with what to type added where the finding is about
  * a value (a variable with no value: the hint qp_cli_fail gives for

@@ -34,6 +34,7 @@ enum {
 	OPT_NO_LINKS,
 	OPT_PRINT,
 	OPT_ICC,
+	OPT_PROFILE,
 };
 
 /* The run's stop request: a signal handler can reach only a static. */
@@ -81,6 +82,10 @@ batch_usage(FILE *fp)
 	    "  -s, --set K=V        give variable K the value V on every row "
 	    "(overrides\n"
 	    "                       a column of that name)\n"
+	    "      --profile FILE   the agency's profile: hotline, its name, "
+	    "text number,\n"
+	    "                       reporting URL, logo (a column or -s "
+	    "overrides it)\n"
 	    "      --bleed LEN      background past the trim, e.g. 0.125in or "
 	    "3mm\n"
 	    "      --marks          crop marks outside the bleed\n"
@@ -252,6 +257,7 @@ qp_cmd_batch(int argc, char **argv)
 		{"no-links", no_argument, NULL, OPT_NO_LINKS},
 		{"print", required_argument, NULL, OPT_PRINT},
 		{"icc", required_argument, NULL, OPT_ICC},
+		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -262,7 +268,8 @@ qp_cmd_batch(int argc, char **argv)
 	qp_sets sets = {0};
 	const char *tmpl_arg = "restroom-letter", *sheet = "letter";
 	char *tpath = NULL, *owned_icc = NULL;
-	const char *print_mode = NULL, *icc = NULL;
+	const char *print_mode = NULL, *icc = NULL, *profile_path = NULL;
+	qp_profile *profile = NULL;
 	qp_print_opts po = {0};
 	ui u = {0};
 	qp_error err;
@@ -325,6 +332,7 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_NO_LINKS: o.no_links = true; break;
 		case OPT_PRINT: print_mode = optarg; break;
 		case OPT_ICC: icc = optarg; break;
+		case OPT_PROFILE: profile_path = optarg; break;
 		case 'q': u.quiet = true; break;
 		case 'h':
 			batch_usage(stdout);
@@ -393,6 +401,12 @@ qp_cmd_batch(int argc, char **argv)
 		goto done;
 	}
 	o.template_path = tpath;
+	if (profile_path &&
+	    (profile = qp_profile_load(profile_path, &err)) == NULL) {
+		qp_cli_puts("qrposter: ", err.msg);
+		goto done;
+	}
+	o.profile = profile;
 	o.sets = sets.v;
 	o.nsets = sets.n;
 	u.bar = !u.quiet && isatty(STDERR_FILENO);
@@ -462,6 +476,7 @@ done:
 	free(u.listed);
 	free(tpath);
 	free(owned_icc);
+	qp_profile_free(profile);
 	qp_sets_free(&sets);
 	return rc;
 }

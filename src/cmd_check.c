@@ -20,7 +20,7 @@ static void
 check_usage(FILE *fp)
 {
 	fputs("usage: qrposter check -t TEMPLATE [-d LOCATIONS.csv] "
-	    "[-s KEY=VALUE]...\n\n"
+	    "[--profile FILE] [-s KEY=VALUE]...\n\n"
 	    "Lay out every poster without writing any and report, per row "
 	    "and block,\n"
 	    "everything that would fail on the wall: text that does not fit "
@@ -41,6 +41,9 @@ check_usage(FILE *fp)
 	    "variables\n"
 	    "  -s, --set K=V      give variable K the value V for every row\n"
 	    "                     (it overrides a CSV column of that name)\n"
+	    "      --profile FILE the agency's profile (under the CSV and -s); "
+	    "a key\n"
+	    "                     the template does not use is a warning\n"
 	    "      --bleed LEN    the posters will be printed with this bleed "
 	    "and\n"
 	    "                     trimmed: nothing may cross the template's "
@@ -146,10 +149,11 @@ qp_cmd_check(int argc, char **argv)
 		{"data", required_argument, NULL, 'd'},
 		{"set", required_argument, NULL, 's'},
 		{"bleed", required_argument, NULL, 'B'},
+		{"profile", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *tmpl_arg = NULL, *data = NULL;
+	const char *tmpl_arg = NULL, *data = NULL, *profile = NULL;
 	qp_sets sets = {0};
 	qp_template *t = NULL;
 	qp_data *csv = NULL;
@@ -164,6 +168,7 @@ qp_cmd_check(int argc, char **argv)
 		case 't': tmpl_arg = optarg; break;
 		case 'd': data = optarg; break;
 		case 's': qp_sets_add(&sets, optarg); break;
+		case 'P': profile = optarg; break;
 		case 'B':
 			if (!qp_cli_length("--bleed", optarg, &r.opts.bleed))
 				goto done;
@@ -193,6 +198,16 @@ qp_cmd_check(int argc, char **argv)
 		goto done;
 	}
 	r.b = qp_binding_new(t);
+	if (profile) {
+		qp_diag_list dl;
+
+		qp_diag_list_init(&dl);
+		if (!qp_cli_profile(profile, t, r.b, &dl)) {
+			qp_diag_list_clear(&dl);
+			goto done;
+		}
+		print_findings(&r, profile, &dl);
+	}
 	if (!qp_cli_bind_sets("check", r.b, &sets)) {
 		rc = QP_EXIT_USAGE;
 		goto done;

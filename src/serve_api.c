@@ -593,8 +593,9 @@ defaults_json(qp_buf *b, const job *j)
 	qp_values_free(&v);
 }
 
+/* "problems":[...] of a job's problem list. */
 static void
-problems_json(qp_buf *b, const job *j)
+problems_json_list(qp_buf *b, const job *j)
 {
 	qp_buf_adds(b, "\"problems\":[");
 	for (size_t i = 0; i < j->nproblems; i++) {
@@ -619,6 +620,12 @@ problems_json(qp_buf *b, const job *j)
 		qp_buf_adds(b, "}");
 	}
 	qp_buf_adds(b, "]");
+}
+
+static void
+problems_json(qp_buf *b, const job *j)
+{
+	problems_json_list(b, j);
 	defaults_json(b, j);
 }
 
@@ -772,4 +779,101 @@ srv_api_poster(qp_server *s, struct MHD_Connection *c, const req *r)
 	qp_buf_free(&name);
 	srv_release(s, j);
 	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* Opening a profile (the editor's "Open settings"). */
+
+/*
+ * POST /api/profile?template=NAME[&name=FILE], the profile's YAML as the
+ * body: read it as --profile reads a file (profile.h) and answer what it
+ * gives this template's boxes:
+ *   {"ok":true,"values":{VAR: value},"profile":{KEY: value},"problems":[..]}
+ * values are the ones this template uses; profile is every key (the
+ * editor writes the others back when it saves); problems are
+ * profile-unused warnings. A mistake is 422 with the "FILE:LINE:COL: ..."
+ * message, and its finding beside the field when it is about a value.
+ * A logo is not read here (the editor has no file system of its own to
+ * find it in); it is kept and handed back.
+ */
+enum MHD_Result
+srv_api_profile(qp_server *s, struct MHD_Connection *c, const req *r)
+{
+	const char *tname = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "template");
+	const char *fname = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "name");
+	qp_template *t;
+	qp_profile *p;
+	qp_binding *b;
+	qp_diag_list dl;
+	unsigned status;
+	qp_error err;
+	qp_buf out, name;
+	job *j;
+	bool ok;
+
+	if (tname == NULL)
+		return srv_send_error(c, 400, "add ?template=NAME to the address");
+	if ((t = srv_load_template(s, tname, &status, &err)) == NULL)
+		return srv_send_error(c, status, "%s", err.msg);
+	/* The file's name is only for messages: its last part, in plain
+	 * text. */
+	qp_buf_init(&name);
+	if (fname && strrchr(fname, '/'))
+		fname = strrchr(fname, '/') + 1;
+	if (fname == NULL || *fname == '\0' || srv_value_problem(fname) ||
+	    strlen(fname) > 120)
+		fname = "the settings";
+	qp_buf_adds(&name, fname);
+	if ((p = qp_profile_parse(name.data, r->body.data ? r->body.data : "",
+	    r->body.len, &err)) == NULL) {
+		qp_buf_free(&name);
+		qp_template_free(t);
+		return srv_send_error(c, 422, "%s", err.msg);
+	}
+	/* A job holds the template, the binding and the problems, and
+	 * frees them. */
+	j = qp_xcalloc(1, sizeof *j);
+	qp_buf_init(&j->png);
+	j->t = t;
+	j->bind = b = qp_binding_new(t);
+	qp_diag_list_init(&dl);
+	ok = qp_binding_profile(b, p, &dl, &err);
+	add_findings(j, &dl);
+	qp_buf_init(&out);
+	qp_buf_printf(&out, "{\"ok\":%s,\"error\":", ok ? "true" : "false");
+	srv_json_str(&out, ok ? NULL : err.msg);
+	qp_buf_adds(&out, ",\"values\":{");
+	for (size_t i = 0, n = 0; i < p->n; i++) {
+		long v = qp_template_var(t, p->v[i].name);
+
+		if (v < 0 || !qp_binding_used(b, (size_t)v))
+			continue;
+		if (n++)
+			qp_buf_addc(&out, ',');
+		srv_json_str(&out, p->v[i].name);
+		qp_buf_addc(&out, ':');
+		srv_json_str(&out, p->v[i].value);
+	}
+	qp_buf_adds(&out, "},\"profile\":{");
+	for (size_t i = 0; i < p->n; i++) {
+		if (i)
+			qp_buf_addc(&out, ',');
+		srv_json_str(&out, p->v[i].name);
+		qp_buf_addc(&out, ':');
+		srv_json_str(&out, p->v[i].value);
+	}
+	if (p->logo_text) {
+		qp_buf_adds(&out, p->n ? ",\"logo\":" : "\"logo\":");
+		srv_json_str(&out, p->logo_text);
+	}
+	qp_buf_adds(&out, "},");
+	problems_json_list(&out, j);
+	qp_buf_adds(&out, "}\n");
+	qp_diag_list_clear(&dl);
+	srv_job_free(j);
+	qp_profile_free(p);
+	qp_buf_free(&name);
+	return srv_send_json(c, ok ? 200 : 422, &out);
 }

@@ -5,6 +5,8 @@
 //   POST /api/poster             form -> the PDF or PNG file
 //   POST /api/batch?template=... a CSV -> a print run; GET /api/batch/ID
 //                                for its progress, then its PDF and manifest
+//   POST /api/profile?template=  a saved settings file (an agency profile,
+//                                YAML) -> the values it gives the boxes
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -16,6 +18,10 @@ const state = {
                     // these are sent; the rest follow the template's
                     // defaults, which may depend on another box
   defaults: {},     // each box's default for the values as they stand
+  fromProfile: {},  // boxes holding an opened settings file's value, not
+                    // changed since: a print run puts them under the CSV
+  profile: {},      // the opened settings, every key (saved back as read)
+  profileName: 'agency-settings.yaml',
   timer: null,
   inflight: null,   // AbortController of the running preview
   seq: 0,
@@ -149,6 +155,7 @@ function buildFields(t) {
         input.value = std() || '';
         onInput(v.name, input.value, reset);
         state.touched[v.name] = false;
+        delete state.profile[v.name];
         reset.hidden = true;
         input.focus();
       });
@@ -178,6 +185,7 @@ function buildFields(t) {
 function onInput(name, value, reset) {
   state.values[name] = value;
   state.touched[name] = true;
+  state.fromProfile[name] = false;
   if (reset) reset.hidden = false;
   setFieldError(name, '');
   if ($('download-status').classList.contains('bad')) setStatus('download-status', '');
@@ -388,9 +396,12 @@ async function startBatch() {
   }
   const p = new URLSearchParams();
   p.set('template', state.tmpl.name);
+  // As batch --profile does: the CSV's column wins over the opened
+  // settings, a box typed here wins over the CSV.
   for (const v of state.tmpl.variables) {
     const val = state.values[v.name];
-    if (v.default !== null && state.touched[v.name] && val !== undefined) p.set('var.' + v.name, val);
+    if (v.default === null || !state.touched[v.name] || val === undefined) continue;
+    p.set((state.fromProfile[v.name] ? 'profile.' : 'var.') + v.name, val);
   }
   $('batch-errors').textContent = '';
   $('batch-links').hidden = true;
@@ -451,6 +462,90 @@ async function startBatch() {
   $('batch-start').disabled = false;
 }
 
+// ---- settings (agency profiles) -------------------------------------------
+
+// The keys of a profile (src/profile.h), in the order they are written.
+const PROFILE_KEYS = ['agency', 'hotline_name', 'hotline', 'text_number',
+  'text_keyword', 'report_url', 'hotline_languages', 'logo'];
+
+// A YAML scalar: a JSON string is a YAML double-quoted one.
+const yamlStr = (s) => JSON.stringify(String(s));
+
+// The profile the boxes make: the ones filled in here (the location's
+// boxes are not settings), over the keys of the settings opened, which
+// are kept even when this poster has no box for them.
+function settingsYaml() {
+  const top = {};
+  const values = {};
+  for (const [k, v] of Object.entries(state.profile)) {
+    if (PROFILE_KEYS.includes(k)) top[k] = v; else values[k] = v;
+  }
+  for (const v of state.tmpl.variables) {
+    if (v.default === null || !state.touched[v.name]) continue;
+    const val = state.values[v.name] ?? '';
+    const to = PROFILE_KEYS.includes(v.name) ? top : values;
+    if (val === '') delete to[v.name]; else to[v.name] = val;
+  }
+  const lines = ['# qrposter agency profile (templates/README.md), saved by the poster editor',
+    'profile: 1'];
+  for (const k of PROFILE_KEYS) if (k in top) lines.push(`${k}: ${yamlStr(top[k])}`);
+  const rest = Object.keys(values);
+  if (rest.length) {
+    lines.push('values:');
+    for (const k of rest) lines.push(`  ${k}: ${yamlStr(values[k])}`);
+  }
+  return { text: lines.join('\n') + '\n', count: Object.keys(top).length + rest.length };
+}
+
+function saveSettings() {
+  if (!state.tmpl) return;
+  const { text, count } = settingsYaml();
+  if (count === 0) {
+    setStatus('settings-status', 'Nothing to save yet: every box holds its standard value.', true);
+    return;
+  }
+  saveBlob(new Blob([text], { type: 'text/yaml' }), state.profileName);
+  setStatus('settings-status', `Saved ${count} setting${count === 1 ? '' : 's'} as ${state.profileName}.`);
+}
+
+async function openSettings(file) {
+  if (!file || !state.tmpl) return;
+  const q = new URLSearchParams({ template: state.tmpl.name, name: file.name });
+  let r, data;
+  try {
+    r = await fetch('/api/profile?' + q, { method: 'POST', body: await file.text() });
+    data = await r.json().catch(() => ({}));
+  } catch (e) {
+    setStatus('settings-status', 'The editor cannot reach qrposter. Is it still running?', true);
+    return;
+  }
+  clearFieldErrors();
+  if (!r.ok || !data.ok) {
+    setStatus('settings-status', `These settings cannot be used: ${data.error || r.statusText}`, true);
+    for (const p of data.problems || []) for (const f of p.fields) setFieldError(f, p.message);
+    return;
+  }
+  state.profile = data.profile || {};
+  state.profileName = file.name;
+  let n = 0;
+  for (const [k, v] of Object.entries(data.values || {})) {
+    const input = $('f-' + k);
+    state.values[k] = v;
+    state.touched[k] = true;
+    state.fromProfile[k] = true;
+    if (input) {
+      input.value = v;
+      const reset = input.parentElement.querySelector('.reset');
+      if (reset) reset.hidden = false;
+    }
+    n++;
+  }
+  const unused = (data.problems || []).filter((p) => p.code === 'profile-unused').length;
+  setStatus('settings-status', `Opened ${file.name}: ${n} box${n === 1 ? '' : 'es'} filled in` +
+    (unused ? `; ${unused} setting${unused === 1 ? ' is' : 's are'} not used by this poster.` : '.'));
+  schedulePreview(0);
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   $('template').addEventListener('change', (e) => {
     chooseTemplate(e.target.value).catch((err) => setStatus('preview-status', err.message, true));
@@ -458,6 +553,10 @@ document.addEventListener('DOMContentLoaded', () => {
   $('download-pdf').addEventListener('click', () => download('pdf'));
   $('download-png').addEventListener('click', () => download('png'));
   $('batch-start').addEventListener('click', () => startBatch());
+  $('settings-save').addEventListener('click', () => saveSettings());
+  $('settings-file').addEventListener('change', (e) => {
+    openSettings(e.target.files[0]).finally(() => { e.target.value = ''; });
+  });
   // Enter in a box refreshes the preview at once rather than submitting.
   $('poster-form').addEventListener('submit', (e) => { e.preventDefault(); schedulePreview(0); });
   loadTemplates().catch((err) => setStatus('preview-status', err.message, true));
