@@ -436,7 +436,8 @@ qp_binding_columns(qp_binding *b, const qp_data *d, qp_diag_list *out)
 			for (size_t k = 0; k < b->ncols; k++) {
 				if (taken[k])
 					continue;
-				normal_words(b->cols[k], strlen(b->cols[k]), &hn);
+				normal_words(b->cols[k], strlen(b->cols[k]),
+				    &hn);
 				if (!names_var(t, i, b->cols[k], hn.data, level,
 				    &tmp))
 					continue;
@@ -447,7 +448,8 @@ qp_binding_columns(qp_binding *b, const qp_data *d, qp_diag_list *out)
 					    .var = t->var_names[i]};
 					in.s[0] = b->cols[found];
 					in.s[1] = b->cols[k];
-					qp_diag_push(out, QP_D_COLUMN_TWICE, &in);
+					qp_diag_push(out, QP_D_COLUMN_TWICE,
+					    &in);
 					continue;
 				}
 				found = (long)k;
@@ -525,7 +527,8 @@ qp_binding_profile(qp_binding *b, const qp_profile *p, qp_diag_list *out,
 				qp_fail(err, "%s:%d:%d: %s", p->path, e->line,
 				    e->col, out->v[from].msg);
 			else if (ok)
-				qp_fail(err, "%s: %s", p->path, out->v[from].msg);
+				qp_fail(err, "%s: %s", p->path,
+				    out->v[from].msg);
 			ok = false;
 			continue;
 		}
@@ -636,6 +639,15 @@ qp_binding_bind(const qp_binding *b, const qp_record *rec, qp_values *v,
 		}
 		qp_diag_push(out, QP_D_VALUE_MISSING, &in);
 		qp_buf_free(&why);
+	}
+	/* A value given for what this poster does not draw: the blocks that
+	 * would print it are for other values (the hotline's name goes
+	 * with any number but the national one). */
+	for (size_t i = 0; i < t->nvars; i++) {
+		qp_diag_in in = {.var = t->var_names[i]};
+
+		if (v->given[i] && !now[i] && b->used[i] && !b->extra[i])
+			qp_diag_push(out, QP_D_VALUE_UNUSED, &in);
 	}
 	free(now);
 	return out->nerrors == nerr;

@@ -204,9 +204,15 @@ make_msg(qp_diag *d)
 			qp_buf_printf(&b, " (leave it out for the default, %s)",
 			    str(d, 0));
 		break;
+	case QP_D_VALUE_UNUSED:
+		lead(d, &b);
+		qp_buf_adds(&b, "given, but this poster does not print it with "
+		    "these values (the blocks that would have a when: that "
+		    "does not hold); it is ignored");
+		break;
 	case QP_D_COLUMN_TWICE: /* s0 s1 the two columns */
-		qp_buf_printf(&b, "columns '%s' and '%s' both name variable '%s'; "
-		    "keep one, or name it exactly", str(d, 0), str(d, 1),
+		qp_buf_printf(&b, "columns '%s' and '%s' both name variable "
+		    "'%s'; keep one, or name it exactly", str(d, 0), str(d, 1),
 		    d->nvars ? d->vars[0] : "?");
 		break;
 	case QP_D_NATIONAL_WORDING: /* s0 the words, s1 the number */

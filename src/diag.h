@@ -29,6 +29,8 @@
  *   109  column-unused         warn.  a CSV column is not a variable
  *   110  value-empty           error  a required variable is given ""
  *   111  column-twice          error  two CSV columns name one variable
+ *   112  value-unused          warn.  a value given for what the poster
+ *                                     does not draw (a when: does not hold)
  *   Links and payloads
  *   201  link-not-http         error  a link is not an absolute http(s) URL
  *   202  link-host             error  a URL's host is not plain ASCII
@@ -92,6 +94,7 @@
 	X(COLUMN_UNUSED, 109, "column-unused", WARNING) \
 	X(VALUE_EMPTY, 110, "value-empty", ERROR) \
 	X(COLUMN_TWICE, 111, "column-twice", ERROR) \
+	X(VALUE_UNUSED, 112, "value-unused", WARNING) \
 	X(LINK_NOT_HTTP, 201, "link-not-http", ERROR) \
 	X(LINK_HOST, 202, "link-host", ERROR) \
 	X(QR_PAYLOAD_EMPTY, 203, "qr-payload-empty", ERROR) \

@@ -50,8 +50,8 @@ name_variables(const qp_template *t, const char *const *values,
 			for (size_t j = 0; j < t->nvars; j++) {
 				if (!used[j])
 					continue;
-				if (d->code == QP_D_GLYPH_MISSING &&
-				    !has_char(values[j], (unsigned long)d->n[0]))
+				if (d->code == QP_D_GLYPH_MISSING && !has_char(
+				    values[j], (unsigned long)d->n[0]))
 					continue;
 				qp_diag_add_var(d, t->var_names[j]);
 			}

@@ -178,8 +178,8 @@ read_values(reader *r, qp_profile *p)
 		}
 		if (k.type != YAML_SCALAR_EVENT ||
 		    !var_name_ok((const char *)k.data.scalar.value)) {
-			rerr(r, &k.start_mark, "values: each key is a variable's "
-			    "name (letters, digits and '_')");
+			rerr(r, &k.start_mark, "values: each key is a "
+			    "variable's name (letters, digits and '_')");
 			yaml_event_delete(&k);
 			return false;
 		}
@@ -226,6 +226,73 @@ set_logo(qp_profile *p, const char *file, const yaml_mark_t *m)
 	p->logo_col = (int)m->column + 1;
 }
 
+/* The value v of the top mapping's key (k its key event). */
+static bool
+read_value(reader *r, qp_profile *p, const yaml_event_t *k,
+    const yaml_event_t *v)
+{
+	const char *key = (const char *)k->data.scalar.value, *val;
+	qp_profile_entry *e;
+
+	if (strcmp(key, "values") == 0) {
+		if (v->type != YAML_MAPPING_START_EVENT)
+			return rerr(r, &v->start_mark, "values is a mapping of "
+			    "variable to value, e.g. values: {lang2: vi}");
+		return read_values(r, p);
+	}
+	if (!scalar_value(r, v, key))
+		return false;
+	val = (const char *)v->data.scalar.value;
+	if (strcmp(key, "profile") == 0) {
+		if (strcmp(val, "1") != 0)
+			return rerr(r, &v->start_mark, "this is a version %s "
+			    "profile; this qrposter reads version 1", val);
+		return true;
+	}
+	if (strcmp(key, "logo") == 0) {
+		if (*val == '\0')
+			return rerr(r, &v->start_mark, "logo: name a picture "
+			    "file (PNG, JPEG or SVG)");
+		set_logo(p, val, &v->start_mark);
+		return true;
+	}
+	/* values: may have set it already */
+	if (qp_profile_get(p, key))
+		return rerr(r, &k->start_mark, "'%s' is given twice", key);
+	e = set(p, key, val);
+	e->line = (int)v->start_mark.line + 1;
+	e->col = (int)v->start_mark.column + 1;
+	return true;
+}
+
+/* The key k of the top mapping: one of file_keys, once. */
+static bool
+known_key(reader *r, const yaml_event_t *k, bool *seen)
+{
+	const char *key = (const char *)k->data.scalar.value, *near;
+	size_t i;
+
+	if (k->type != YAML_SCALAR_EVENT)
+		return rerr(r, &k->start_mark, "keys in a profile are plain "
+		    "names, e.g. hotline");
+	for (i = 0; i < NFILE_KEYS; i++)
+		if (strcmp(key, file_keys[i]) == 0)
+			break;
+	if (i == NFILE_KEYS) {
+		near = qp_nearest(key, file_keys, NFILE_KEYS);
+		if (near)
+			return rerr(r, &k->start_mark, "unknown key '%s' in "
+			    "the profile (did you mean '%s'?)", key, near);
+		return rerr(r, &k->start_mark, "unknown key '%s' in the "
+		    "profile (a variable of one template goes under values:)",
+		    key);
+	}
+	if (seen[i])
+		return rerr(r, &k->start_mark, "'%s' appears twice", key);
+	seen[i] = true;
+	return true;
+}
+
 /* The top mapping's pairs, after its MAPPING_START. */
 static bool
 read_map(reader *r, qp_profile *p)
@@ -234,9 +301,7 @@ read_map(reader *r, qp_profile *p)
 	yaml_event_t k, v;
 
 	for (;;) {
-		const char *key;
-		size_t i;
-		bool ok = true;
+		bool ok;
 
 		if (!next(r, &k))
 			return false;
@@ -244,68 +309,11 @@ read_map(reader *r, qp_profile *p)
 			yaml_event_delete(&k);
 			return true;
 		}
-		if (k.type != YAML_SCALAR_EVENT) {
-			rerr(r, &k.start_mark, "keys in a profile are plain "
-			    "names, e.g. hotline");
+		if (!known_key(r, &k, seen) || !next(r, &v)) {
 			yaml_event_delete(&k);
 			return false;
 		}
-		key = (const char *)k.data.scalar.value;
-		for (i = 0; i < NFILE_KEYS; i++)
-			if (strcmp(key, file_keys[i]) == 0)
-				break;
-		if (i == NFILE_KEYS) {
-			const char *near = qp_nearest(key, file_keys, NFILE_KEYS);
-			rerr(r, &k.start_mark, "unknown key '%s' in the profile%s"
-			    "%s%s", key, near ? " (did you mean '" : " (a "
-			    "variable of one template goes under values:)",
-			    near ? near : "", near ? "'?)" : "");
-			yaml_event_delete(&k);
-			return false;
-		}
-		if (seen[i]) {
-			rerr(r, &k.start_mark, "'%s' appears twice", key);
-			yaml_event_delete(&k);
-			return false;
-		}
-		seen[i] = true;
-		if (!next(r, &v)) {
-			yaml_event_delete(&k);
-			return false;
-		}
-		if (strcmp(key, "values") == 0) {
-			if (v.type != YAML_MAPPING_START_EVENT)
-				ok = rerr(r, &v.start_mark, "values is a mapping "
-				    "of variable to value, e.g. values: {lang2: "
-				    "vi}");
-			else
-				ok = read_values(r, p);
-		} else if (!scalar_value(r, &v, key))
-			ok = false;
-		else if (strcmp(key, "profile") == 0) {
-			if (strcmp((const char *)v.data.scalar.value, "1") != 0)
-				ok = rerr(r, &v.start_mark, "this is a version "
-				    "%s profile; this qrposter reads version 1",
-				    (const char *)v.data.scalar.value);
-		} else if (strcmp(key, "logo") == 0) {
-			if (v.data.scalar.length == 0)
-				ok = rerr(r, &v.start_mark, "logo: name a picture "
-				    "file (PNG, JPEG or SVG)");
-			else
-				set_logo(p, (const char *)v.data.scalar.value,
-				    &v.start_mark);
-		} else {
-			qp_profile_entry *e;
-
-			if (qp_profile_get(p, key)) {
-				ok = rerr(r, &k.start_mark, "'%s' is given twice",
-				    key);
-			} else {
-				e = set(p, key, (const char *)v.data.scalar.value);
-				e->line = (int)v.start_mark.line + 1;
-				e->col = (int)v.start_mark.column + 1;
-			}
-		}
+		ok = read_value(r, p, &k, &v);
 		yaml_event_delete(&k);
 		yaml_event_delete(&v);
 		if (!ok)
@@ -324,8 +332,8 @@ qp_profile_parse(const char *path, const char *text, size_t len,
 	size_t bad;
 
 	if (len > QP_PROFILE_MAX_BYTES) {
-		qp_fail(err, "%s: the profile is %zu bytes; the limit is %d", path,
-		    len, QP_PROFILE_MAX_BYTES);
+		qp_fail(err, "%s: the profile is %zu bytes; the limit is %d",
+		    path, len, QP_PROFILE_MAX_BYTES);
 		return NULL;
 	}
 	if (!qp_utf8_valid(text, len, &bad) || memchr(text, '\0', len)) {
@@ -346,15 +354,16 @@ qp_profile_parse(const char *path, const char *text, size_t len,
 			break;
 		if (ev.type == YAML_STREAM_START_EVENT ||
 		    (ev.type == YAML_DOCUMENT_START_EVENT && !started)) {
-			started = started || ev.type == YAML_DOCUMENT_START_EVENT;
+			if (ev.type == YAML_DOCUMENT_START_EVENT)
+				started = true;
 			yaml_event_delete(&ev);
 			continue;
 		}
 		if (ev.type == YAML_STREAM_END_EVENT) {
 			if (!ok)
-				qp_fail(err, "%s: the profile is empty; it is a "
-				    "mapping such as 'hotline: 1-555-010-0199'",
-				    path);
+				qp_fail(err, "%s: the profile is empty; it is "
+				    "a mapping such as 'hotline: "
+				    "1-555-010-0199'", path);
 			yaml_event_delete(&ev);
 			break;
 		}
@@ -366,8 +375,8 @@ qp_profile_parse(const char *path, const char *text, size_t len,
 			ok = false;
 			rerr(&r, &ev.start_mark, ev.type ==
 			    YAML_DOCUMENT_START_EVENT ? "a profile is one YAML "
-			    "document" : "a profile is a mapping of key: value, "
-			    "such as 'hotline: 1-555-010-0199'");
+			    "document" : "a profile is a mapping of key: "
+			    "value, such as 'hotline: 1-555-010-0199'");
 			yaml_event_delete(&ev);
 			break;
 		}
@@ -428,10 +437,12 @@ qp_profile_logo(const qp_profile *p, qp_template *t, qp_error *err)
 		return true;
 	for (size_t i = 0; i < t->nblocks; i++) {
 		qp_block *b = &t->blocks[i];
+		bool slot = b->kind == QP_BLOCK_IMAGE ?
+		    strcmp(b->id, "logo") == 0 : b->kind == QP_BLOCK_QR &&
+		    b->u.qr.logo != NULL;
 		qp_image *img;
 
-		if (!(b->kind == QP_BLOCK_IMAGE && strcmp(b->id, "logo") == 0) &&
-		    !(b->kind == QP_BLOCK_QR && b->u.qr.logo))
+		if (!slot)
 			continue;
 		if ((img = qp_image_load(p->logo, err)) == NULL) {
 			if (p->logo_line)

@@ -97,6 +97,10 @@ template_json(qp_buf *b, const char *name, const qp_template *t,
 	qp_buf_printf(b, ",\"width_in\":%.2f,\"height_in\":%.2f",
 	    t->page_w / QP_PT_PER_IN, t->page_h / QP_PT_PER_IN);
 	if (with_vars) {
+		bool *always = qp_xcalloc(t->nvars + 1, sizeof *always);
+
+		/* What every poster draws (blocks without when:). */
+		qp_template_uses_now(t, NULL, always);
 		qp_buf_adds(b, ",\"variables\":[");
 		for (size_t i = 0; i < t->nvars; i++) {
 			const qp_var *v = &t->vars[i];
@@ -128,12 +132,16 @@ template_json(qp_buf *b, const char *name, const qp_template *t,
 				qp_buf_free(&w);
 			} else
 				qp_buf_adds(b, "null");
-			/* required: it may not be left empty (no default,
-			 * or the template says so). */
-			qp_buf_printf(b, ",\"required\":%s}",
-			    v->def && !v->required ? "false" : "true");
+			/* required: it may not be left empty (the
+			 * template says so, or every poster needs it and
+			 * it has no default); needed: every poster needs a
+			 * value from the form (the location). */
+			qp_buf_printf(b, ",\"required\":%s,\"needed\":%s}",
+			    v->required || (!v->def && always[i]) ? "true" :
+			    "false", !v->def && always[i] ? "true" : "false");
 		}
 		qp_buf_adds(b, "]");
+		free(always);
 	}
 	qp_buf_adds(b, "}");
 }
@@ -296,6 +304,8 @@ static const struct {
 	    "\"Use standard\"."},
 	{QP_D_COLUMN_TWICE, "Two columns of the CSV are headed for the same "
 	    "box; keep one of them."},
+	{QP_D_VALUE_UNUSED, "This poster does not print this box with the "
+	    "other boxes as they are (it goes with another number, say)."},
 	{QP_D_LINK_NOT_HTTP, "This must be a full web address, starting "
 	    "with https:// and the site's name."},
 	{QP_D_LINK_HOST, "The web address's site name has letters phones "
@@ -814,7 +824,8 @@ srv_api_profile(qp_server *s, struct MHD_Connection *c, const req *r)
 	bool ok;
 
 	if (tname == NULL)
-		return srv_send_error(c, 400, "add ?template=NAME to the address");
+		return srv_send_error(c, 400, "add ?template=NAME to the "
+		    "address");
 	if ((t = srv_load_template(s, tname, &status, &err)) == NULL)
 		return srv_send_error(c, status, "%s", err.msg);
 	/* The file's name is only for messages: its last part, in plain

@@ -59,8 +59,8 @@ parse_term(parser *p, yaml_node_t *k, yaml_node_t *v, qp_cond *out)
 		if (!tp_check_map(p, v, "when", keys, NKEYS(keys)))
 			return false;
 		if ((nv = tp_get(p, v, "not")) == NULL)
-			return tp_perr(p, v, 0, "when: '%s: {not: VALUE}' needs "
-			    "its value", name);
+			return tp_perr(p, v, 0, "when: '%s: {not: VALUE}' "
+			    "needs its value", name);
 		v = nv;
 		negate = true;
 	}

@@ -104,7 +104,8 @@ test_precedence(void **state)
 	text = th_pdftotext(pdf);
 	assert_non_null(text);
 	if (*c->want) {
-		char *line = qp_xasprintf("%s · Location: Union Station", c->want);
+		char *line = qp_xasprintf("%s · Location: Union Station",
+		    c->want);
 		if (strstr(text, line) == NULL)
 			fail_msg("want '%s' in:\n%s", line, text);
 		free(line);
@@ -363,7 +364,8 @@ static void
 test_url(void **state)
 {
 	const ucase *c = *state;
-	char *dir = th_tmpdir_new(), *ptext, *prof, *out = th_path(dir, "p.pdf");
+	char *dir = th_tmpdir_new(), *ptext, *prof;
+	char *out = th_path(dir, "p.pdf");
 	char *enc = pct(CODE), *want, **codes;
 	th_run r;
 

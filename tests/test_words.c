@@ -65,8 +65,9 @@ render_text(const char *dir, const poster *p, bool state_number)
 
 	if (state_number)
 		th_qrposter(&r, "render", "-t", p->tmpl, "-s", "code=TPA-R1",
-		    "-s", "name=Tampa Union Station", "-s", "hotline=" FL_NUMBER,
-		    "-s", "hotline_name=" FL_NAME, "-s", extra, "-o", out, NULL);
+		    "-s", "name=Tampa Union Station", "-s",
+		    "hotline=" FL_NUMBER, "-s", "hotline_name=" FL_NAME, "-s",
+		    extra, "-o", out, NULL);
 	else
 		th_qrposter(&r, "render", "-t", p->tmpl, "-s", "code=TPA-R1",
 		    "-s", "name=Tampa Union Station", "-s", extra, "-o", out,
@@ -91,8 +92,8 @@ test_state_number(void **state)
 	assert_non_null(strstr(text, FL_NAME));
 	for (size_t i = 0; i < NNATIONAL; i++)
 		if (strstr(text, national[i]))
-			fail_msg("%s: the Florida poster says '%s':\n%s", p->tmpl,
-			    national[i], text);
+			fail_msg("%s: the Florida poster says '%s':\n%s",
+			    p->tmpl, national[i], text);
 	free(text);
 	th_tmpdir_remove(dir);
 }
@@ -155,6 +156,30 @@ test_state_number_needs_name(void **state)
 	assert_non_null(strstr(r.err, "'hotline_name'"));
 	assert_non_null(strstr(r.err, "[value-missing]"));
 	assert_false(th_exists(out));
+	th_run_free(&r);
+	free(out);
+	th_tmpdir_remove(dir);
+}
+
+/* ---- the national number never under another name ---------------------- */
+
+static void
+test_national_number_keeps_its_name(void **state)
+{
+	char *dir = th_tmpdir_new(), *out = th_path(dir, "p.pdf"), *text;
+	th_run r;
+
+	(void)state;
+	th_qrposter(&r, "render", "-t", "restroom-letter", "-s", "code=A",
+	    "-s", "name=B", "-s", "hotline_name=" FL_NAME, "-o", out, NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "'hotline_name'"));
+	assert_non_null(strstr(r.err, "[value-unused]"));
+	text = th_pdftotext(out);
+	assert_non_null(strstr(text, "Call the National Human Trafficking "
+	    "Hotline"));
+	assert_null(strstr(text, FL_NAME));
+	free(text);
 	th_run_free(&r);
 	free(out);
 	th_tmpdir_remove(dir);
@@ -371,7 +396,7 @@ int
 main(void)
 {
 	static char names[2 * NPOSTERS][96];
-	struct CMUnitTest t[2 * NPOSTERS + NWCASES + NECASES + 4];
+	struct CMUnitTest t[2 * NPOSTERS + NWCASES + NECASES + 5];
 	size_t n = 0;
 
 	setenv("QRPOSTER_DATADIR", ".", 0);
@@ -398,6 +423,8 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_state_number_needs_name);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_state_text_number);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_national_number_keeps_its_name);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_required_not_empty);
 	return _cmocka_run_group_tests("words", t, n, NULL, NULL);
 }

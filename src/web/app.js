@@ -137,7 +137,7 @@ function buildFields(t) {
     if (v.choices && v.choices.length) {
       // A variable with a fixed set of values is a menu, not free text.
       input = el('select', common);
-      if (v.default === null) input.append(el('option', { value: '' }, 'Choose…'));
+      if (v.needed) input.append(el('option', { value: '' }, 'Choose…'));
       for (const c of v.choices) input.append(el('option', { value: c }, choiceLabel(v, c)));
       if (!v.choices.includes(state.values[v.name])) state.values[v.name] = v.default || '';
     } else {
@@ -170,13 +170,13 @@ function buildFields(t) {
         ? `Standard when ${v.default_when}: ${v.default || '(empty)'}; otherwise none.`
         : `Standard: ${v.default || '(empty)'}`);
     }
-    if (v.required && EXAMPLES[v.name]) hints.push(`For example: ${v.name === 'code' ? 'NYP-R1' : 'New York Penn Station, restroom 1'}`);
+    if (v.needed && EXAMPLES[v.name]) hints.push(`For example: ${v.name === 'code' ? 'NYP-R1' : 'New York Penn Station, restroom 1'}`);
     wrap.append(el('p', { class: 'hint', id: `${id}-hint` }, hints.join(' ')));
     wrap.append(el('p', { class: 'field-error', id: `${id}-error` }));
     input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input',
       () => onInput(v.name, input.value, reset));
-    // Boxes with no standard value are where the poster goes.
-    (v.default === null ? loc : txt).append(wrap);
+    // The boxes every poster needs filled in are where the poster goes.
+    (v.needed ? loc : txt).append(wrap);
   }
   $('location-fields').hidden = loc.childElementCount === 0;
   $('text-fields').hidden = txt.childElementCount === 0;
@@ -189,6 +189,7 @@ function onInput(name, value, reset) {
   if (reset) reset.hidden = false;
   setFieldError(name, '');
   if ($('download-status').classList.contains('bad')) setStatus('download-status', '');
+  if ($('settings-status').classList.contains('bad')) setStatus('settings-status', '');
   schedulePreview(DEBOUNCE_MS);
 }
 
@@ -205,23 +206,23 @@ function clearFieldErrors() {
   for (const v of state.tmpl ? state.tmpl.variables : []) setFieldError(v.name, '');
 }
 
-// The form as sent to the server: the boxes with no standard value, and
-// those the user filled in (an emptied one too: the server says whether
-// it may be empty). The others are left to the template, whose defaults
-// may depend on another box (the national hotline's name goes with its
-// number). For the preview, empty boxes with no standard value get an
-// example so the poster can be seen before it is complete.
+// The form as sent to the server: the boxes every poster needs (the
+// location), and those the user filled in (an emptied one too: the
+// server says whether it may be empty). The others are left to the
+// template, whose defaults may depend on another box (the national text
+// number goes with the national number). For the preview, empty location
+// boxes get an example so the poster can be seen before it is complete.
 function formBody(extra, forPreview) {
   const p = new URLSearchParams();
   p.set('template', state.tmpl.name);
   const missing = [];
   for (const v of state.tmpl.variables) {
     let val = state.values[v.name] ?? '';
-    if (v.default === null && val.trim() === '') {
+    if (v.needed && val.trim() === '') {
       missing.push(v);
       if (forPreview) val = EXAMPLES[v.name] || v.name.toUpperCase();
     }
-    if (v.default === null || state.touched[v.name]) p.set('var.' + v.name, val);
+    if (v.needed || state.touched[v.name]) p.set('var.' + v.name, val);
   }
   for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
   return { body: p, missing };
@@ -280,7 +281,7 @@ async function updatePreview() {
 function showDefaults(defaults) {
   state.defaults = defaults;
   for (const v of state.tmpl.variables) {
-    if (state.touched[v.name] || v.default === null) continue;
+    if (state.touched[v.name] || v.needed) continue;
     const input = $('f-' + v.name);
     const val = defaults[v.name] ?? '';
     state.values[v.name] = val;
@@ -400,7 +401,7 @@ async function startBatch() {
   // settings, a box typed here wins over the CSV.
   for (const v of state.tmpl.variables) {
     const val = state.values[v.name];
-    if (v.default === null || !state.touched[v.name] || val === undefined) continue;
+    if (v.needed || !state.touched[v.name] || val === undefined) continue;
     p.set((state.fromProfile[v.name] ? 'profile.' : 'var.') + v.name, val);
   }
   $('batch-errors').textContent = '';
@@ -481,7 +482,7 @@ function settingsYaml() {
     if (PROFILE_KEYS.includes(k)) top[k] = v; else values[k] = v;
   }
   for (const v of state.tmpl.variables) {
-    if (v.default === null || !state.touched[v.name]) continue;
+    if (v.needed || !state.touched[v.name]) continue;
     const val = state.values[v.name] ?? '';
     const to = PROFILE_KEYS.includes(v.name) ? top : values;
     if (val === '') delete to[v.name]; else to[v.name] = val;
