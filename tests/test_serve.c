@@ -662,6 +662,46 @@ test_urldecode(void **state)
 	qp_buf_free(&b);
 }
 
+/* The editor's "Open settings": a profile's values for a template's
+ * boxes, and its mistakes at their line and column. */
+static void
+test_open_profile(void **state)
+{
+	resp r;
+
+	(void)state;
+	assert_true(post(srv.port, "/api/profile?template=restroom-letter&"
+	    "name=agency.yaml", "agency: Example DOT\n"
+	    "hotline: 1-202-555-0147\nlogo: logo.svg\n", &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"values\":{\"agency\":\"Example "
+	    "DOT\",\"hotline\":\"1-202-555-0147\"}"));
+	/* Kept for saving back, and said to be of no use here. */
+	assert_non_null(strstr(r.body, "\"logo\":\"logo.svg\""));
+	assert_non_null(strstr(r.body, "\"code\":\"profile-unused\""));
+	resp_free(&r);
+	/* An unknown key: where it is, in the file's own name. */
+	assert_true(post(srv.port, "/api/profile?template=restroom-letter&"
+	    "name=agency.yaml", "agency: X\nhotlin: 1\n", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "agency.yaml:2:1: unknown key 'hotlin'"));
+	resp_free(&r);
+	/* A value the value rule refuses: at its box and its line. */
+	assert_true(post(srv.port, "/api/profile?template=restroom-letter&"
+	    "name=../../etc/a.yaml", "report_url: javascript:alert(1)\n",
+	    &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "a.yaml:1:13:"));
+	assert_null(strstr(r.body, "etc/"));
+	assert_non_null(strstr(r.body, "\"code\":\"link-not-http\""));
+	assert_non_null(strstr(r.body, "\"fields\":[\"report_url\"]"));
+	resp_free(&r);
+	/* No template, or a GET. */
+	assert_true(post(srv.port, "/api/profile", "agency: X\n", &r));
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+}
+
 static bool
 post_csv(unsigned port, const char *query, const char *csv, size_t len,
     resp *r)
@@ -772,6 +812,11 @@ test_batch_print_run(void **state)
 	assert_non_null(strstr(r.body, "NYP-R1"));
 	assert_non_null(strstr(r.body, "WAS C2"));
 	assert_non_null(strstr(r.body, "CHI/3"));
+	/* The file column names the PDF as it is downloaded beside it, not
+	 * by the server's temporary path. */
+	assert_non_null(strstr(r.body, ",restroom-letter-print-run.pdf,"));
+	assert_null(strstr(r.body, "/print-run.pdf"));
+	assert_null(strstr(r.body, "/tmp"));
 	resp_free(&r);
 
 	snprintf(path, sizeof path, "/api/batch/%s/other", idbuf);
@@ -870,6 +915,7 @@ main(void)
 		cmocka_unit_test(test_template_names_are_never_paths),
 		cmocka_unit_test(test_preview),
 		cmocka_unit_test(test_bad_values_name_their_field),
+		cmocka_unit_test(test_open_profile),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_oversized_requests),
 		cmocka_unit_test(test_poster_pdf_and_png),
