@@ -104,4 +104,8 @@ bool qp_batch_parse_impose(const char *s, int *cols, int *rows,
 /* Parse "K/N" (1 <= K <= N). */
 bool qp_batch_parse_shard(const char *s, long *k, long *n, qp_error *err);
 
+/* The SHA-256 of the file at path, in hexadecimal (what the manifest
+ * records and merge compares). */
+bool qp_file_sha256(const char *path, char out[65], qp_error *err);
+
 #endif

@@ -264,7 +264,7 @@ combined_done(batch *b, qp_error *err)
 
 	if (b->o->force || access(b->combine_path, R_OK) != 0)
 		return false;
-	if (!bt_sha256_file(b->combine_path, sha, err))
+	if (!qp_file_sha256(b->combine_path, sha, err))
 		return false;
 	if ((d = bt_open_data(b, err)) == NULL)
 		return false;
@@ -501,7 +501,7 @@ bt_run_combined(batch *b, qp_error *err)
 		if (!qp_pdf_run_close(dd, err))
 			goto done;
 	}
-	if (!bt_sha256_file(b->combine_path, sha, err) ||
+	if (!qp_file_sha256(b->combine_path, sha, err) ||
 	    !bt_manifest_close(&m, sha, err))
 		goto done;
 	b->st->pages = sheets;

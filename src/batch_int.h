@@ -132,7 +132,6 @@ bool bt_row_prepare(const batch *b, const qp_record *rec, size_t pos, row *r, qp
 /* err = "FILE:LINE: " and the summary of a row's findings (diag.h). */
 void bt_row_fail(const batch *b, size_t line, const qp_diag_list *dl, qp_error *err);
 /* batch_manifest.c */
-bool bt_sha256_file(const char *path, char out[65], qp_error *err);
 bool bt_make_signature(batch *b, qp_error *err);
 bool bt_make_run_id(batch *b, qp_error *err);
 void bt_row_key(const batch *b, row *r);

@@ -15,7 +15,7 @@ hex_digest(GChecksum *c, char out[65])
 }
 
 bool
-bt_sha256_file(const char *path, char out[65], qp_error *err)
+qp_file_sha256(const char *path, char out[65], qp_error *err)
 {
 	GChecksum *c;
 	FILE *fp = fopen(path, "rb");
@@ -47,7 +47,7 @@ bt_make_signature(batch *b, qp_error *err)
 	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
 	char tsum[65], buf[512];
 
-	if (!bt_sha256_file(b->t->path, tsum, err)) {
+	if (!qp_file_sha256(b->t->path, tsum, err)) {
 		g_checksum_free(c);
 		return false;
 	}
@@ -61,7 +61,7 @@ bt_make_signature(batch *b, qp_error *err)
 		/* A print file depends on the press profile's bytes. */
 		char psum[65];
 
-		if (!bt_sha256_file(o->render.print->icc_path, psum, err)) {
+		if (!qp_file_sha256(o->render.print->icc_path, psum, err)) {
 			g_checksum_free(c);
 			return false;
 		}
@@ -82,7 +82,7 @@ bt_make_run_id(batch *b, qp_error *err)
 	GChecksum *c;
 	char dsum[65];
 
-	if (!bt_sha256_file(b->data_path, dsum, err)) {
+	if (!qp_file_sha256(b->data_path, dsum, err)) {
 		qp_error_prefix(err, "%s", b->data_name);
 		return false;
 	}

@@ -205,7 +205,7 @@ already_done(const batch *b, old_manifest *om, const row *r, char sha[65])
 	    strcmp(bt_old_field(om, old, 8), r->key) != 0 ||
 	    strcmp(bt_old_field(om, old, 3), r->file) != 0)
 		return false;
-	if (!bt_sha256_file(r->file, sha, &err))
+	if (!qp_file_sha256(r->file, sha, &err))
 		return false;
 	return strcmp(sha, bt_old_field(om, old, 6)) == 0;
 }
@@ -277,7 +277,7 @@ worker_main(batch *b, int id, int fd)
 				bool ok = make_parent_dirs(rw.file, b->fixed_dir, &err) &&
 				    qp_render_file_r(page, rw.file, b->fmt,
 				    &b->o->render, w.raster, &err) &&
-				    bt_sha256_file(rw.file, sha, &err);
+				    qp_file_sha256(rw.file, sha, &err);
 				if (!ok)
 					qp_error_prefix(&err, "%s:%zu",
 					    b->data_name, rw.line);

@@ -72,32 +72,6 @@ qp_merge_run_name(const char *pdf)
 	return qp_xasprintf("%.*s.pdf", (int)(i - 1), pdf);
 }
 
-/* The SHA-256 of a file, in hexadecimal. */
-static bool
-sha256_file(const char *path, char out[65], qp_error *err)
-{
-	GChecksum *c;
-	FILE *fp = fopen(path, "rb");
-	unsigned char buf[65536];
-	size_t n;
-	bool ok;
-
-	if (fp == NULL)
-		return qp_fail(err, "cannot read '%s': %s", path,
-		    strerror(errno));
-	c = g_checksum_new(G_CHECKSUM_SHA256);
-	while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-		g_checksum_update(c, buf, n);
-	ok = !ferror(fp);
-	fclose(fp);
-	if (ok)
-		snprintf(out, 65, "%s", g_checksum_get_string(c));
-	else
-		qp_fail(err, "cannot read '%s'", path);
-	g_checksum_free(c);
-	return ok;
-}
-
 static bool
 is_hex64(const char *s)
 {
@@ -496,7 +470,7 @@ qp_merge_run(const qp_merge_opts *o, qp_merge_stats *st, qp_error *err)
 		goto done;
 	for (size_t i = 0; i < ns; i++) {
 		char have[65];
-		if (!sha256_file(sh[i].pdf, have, err))
+		if (!qp_file_sha256(sh[i].pdf, have, err))
 			goto done;
 		if (strcmp(have, sh[i].sha) != 0) {
 			qp_fail(err, "'%s' does not match its manifest '%s': the "
