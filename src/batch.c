@@ -36,6 +36,22 @@ bt_stopping(const batch *b)
 	return qp_stop_why(b->h->stop) != 0;
 }
 
+bool
+bt_row_in_run(const batch *b, const qp_record *rec)
+{
+	const qp_batch_opts *o = b->o;
+	const char *cell;
+
+	if ((long)(rec->index % (size_t)o->shard_n) != o->shard_k - 1)
+		return false;
+	if (b->select_col < 0)
+		return true;
+	cell = rec->fields[b->select_col];
+	if (*cell == '\0')
+		return o->select_empty;
+	return strcmp(cell, o->select_value) == 0;
+}
+
 /*
  * The test suite's way to stop a run at a known point, so that what it
  * checks does not depend on timing (tests/test_stop.c). Inert unless both
@@ -231,6 +247,20 @@ setup(batch *b, qp_error *err)
 		return false;
 	qp_outfile_protect(o->template_path, "the template");
 	b->bind = qp_binding_new(t);
+	if (o->profile) {
+		qp_diag_list dl;
+		bool ok;
+
+		qp_diag_list_init(&dl);
+		ok = qp_profile_logo(o->profile, t, err) &&
+		    qp_binding_profile(b->bind, o->profile, &dl, err);
+		for (size_t i = 0; ok && i < dl.n; i++)
+			bt_note(b, "%s: warning: %s", o->profile->path,
+			    dl.v[i].msg);
+		qp_diag_list_clear(&dl);
+		if (!ok)
+			return false;
+	}
 	for (size_t i = 0; i < o->nsets; i++)
 		if (!qp_binding_set_err(b->bind, o->sets[i], err))
 			return false;
@@ -306,6 +336,13 @@ setup(batch *b, qp_error *err)
 		return false;
 	if ((d = bt_open_data(b, err)) == NULL)
 		return false;
+	if (o->select_column &&
+	    (b->select_col = qp_data_col_index(d, o->select_column)) < 0) {
+		qp_fail(err, "%s:1: no column '%s' to pick the rows of '%s' by",
+		    b->data_name, o->select_column, o->select_value);
+		bt_close_data(d);
+		return false;
+	}
 	{
 		qp_diag_list dl;
 		const qp_diag *e;
@@ -322,14 +359,18 @@ setup(batch *b, qp_error *err)
 			return false;
 		}
 		for (size_t i = 0; i < dl.n; i++)
-			bt_note(b, "%s:1: warning: %s", b->data_name,
-			    dl.v[i].msg);
+			/* The column that picks the rows is no variable. */
+			if (!(dl.v[i].code == QP_D_COLUMN_UNUSED &&
+			    o->select_column && dl.v[i].column &&
+			    strcmp(dl.v[i].column, o->select_column) == 0))
+				bt_note(b, "%s:1: warning: %s", b->data_name,
+				    dl.v[i].msg);
 		qp_diag_list_clear(&dl);
 	}
 	/* Count the shard's rows; this also finds any CSV syntax error
 	 * before a single file is written. */
 	while (!bt_stopping(b) && (r = qp_data_next(d, &rec, err)) == 1)
-		if ((long)(rec.index % (size_t)o->shard_n) == o->shard_k - 1)
+		if (bt_row_in_run(b, &rec))
 			b->total++;
 	bt_close_data(d);
 	if (r < 0)
@@ -460,6 +501,7 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 	b.h = h;
 	b.st = st;
 	b.spool_fd = -1;
+	b.select_col = -1;
 	if ((o->pattern == NULL) == (o->combine == NULL))
 		return qp_fail(err, "a batch writes either a file per row (an "
 		    "output pattern) or one combined PDF, not both or neither");
@@ -478,6 +520,12 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 	b.jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
 	if ((size_t)b.jobs > b.total)
 		b.jobs = b.total ? (int)b.total : 1;
+	if (b.total == 0 && o->select_column) {
+		/* One template of several has no rows (in this shard):
+		 * nothing to make, and nothing wrong. */
+		ok = true;
+		goto done;
+	}
 	if (b.total == 0) {
 		qp_fail(err, "%s: no rows%s", b.data_name, o->shard_n > 1 ?
 		    " in this shard" : "");

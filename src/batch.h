@@ -15,12 +15,17 @@
 #ifndef QP_BATCH_H
 #define QP_BATCH_H
 
+#include "profile.h"
 #include "render.h"
 #include "stop.h"
+
+struct qp_law;
 
 typedef struct qp_batch_opts {
 	const char *template_path; /* a template file */
 	const char *data;          /* CSV file, or "-" for standard input */
+	const qp_profile *profile; /* values for every row under the CSV's
+	                            * and sets (its logo too), or NULL */
 	const char *const *sets;   /* "KEY=VALUE" for every row */
 	size_t nsets;
 	const char *pattern; /* per-row output, e.g. "output/{{code}}.pdf" */
@@ -35,6 +40,16 @@ typedef struct qp_batch_opts {
 	bool check;      /* lay out every row before writing anything */
 	bool verify;     /* decode every QR code back and compare */
 	bool no_links;   /* no clickable link on the QR codes (print runs) */
+	const struct qp_law *const *laws; /* posting laws every row must
+	                                   * meet (law.h), or none */
+	size_t nlaws;
+	/* Only the rows whose cell in column select_column is select_value
+	 * (an empty cell too when select_empty): one template's rows of a
+	 * CSV whose "template" column picks each row's (qp_batch_products).
+	 * NULL: every row. Row numbers stay the CSV's. */
+	const char *select_column;
+	const char *select_value;
+	bool select_empty;
 } qp_batch_opts;
 
 typedef struct qp_batch_hooks {
@@ -73,6 +88,72 @@ typedef struct qp_batch_stats {
  */
 bool qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
     qp_batch_stats *stats, qp_error *err);
+
+/*
+ * Product sets: several products (templates) for every location in one
+ * run (batch_products.c). Each product is a batch of its own (its own
+ * print-run PDF, or files per row; its own manifest, which resume and
+ * shards use as for any batch), and the run's manifest joins theirs in
+ * row order with a last column "product".
+ */
+typedef struct qp_product {
+	char *name;         /* in file names and the manifest: "stall-sticker" */
+	char *template_arg; /* a template file, or a bundled name */
+	char *select;       /* only the rows whose template column says this
+	                     * (a CSV "template" column), or NULL: every row */
+	bool select_empty;  /* an empty cell counts as this product too */
+	/* What the job file sets for this product alone (else the run's). */
+	bool has_impose, has_bleed, has_marks;
+	qp_impose impose;
+	double bleed;
+	bool marks;
+} qp_product;
+
+typedef struct qp_product_set {
+	qp_product *v;
+	size_t n;
+} qp_product_set;
+
+/* "restroom-letter,stall-sticker,car-card": every row gets each. */
+bool qp_products_from_list(const char *list, qp_product_set *ps,
+    qp_error *err);
+/*
+ * A job file (YAML, described in templates/README.md):
+ *   products:
+ *     - template: restroom-letter
+ *     - {template: wallet-card, impose: 2x5, sheet: letter, bleed: 0.125in}
+ * Mistakes name file:line:column.
+ */
+bool qp_products_load(const char *path, qp_product_set *ps, qp_error *err);
+/*
+ * The products a CSV's "template" column asks for: each value (in the
+ * order they first appear) is a product for its rows, and an empty cell
+ * means fallback. Returns 1 with ps filled, 0 when the CSV has no such
+ * column, -1 on an error.
+ */
+int qp_products_from_column(const char *data, const char *fallback,
+    qp_product_set *ps, qp_error *err);
+void qp_products_free(qp_product_set *ps);
+
+/* What each product of a set did. */
+typedef struct qp_products_stats {
+	qp_batch_stats *each; /* ps->n of them */
+	char manifest[4096];  /* the run's manifest, or "" */
+	bool interrupted;
+} qp_products_stats;
+
+/*
+ * Run every product of ps with the options of base (its template_path
+ * unused): with base->combine "run.pdf", product P goes to "run-P.pdf";
+ * with base->pattern, the pattern must hold "{{product}}" (it becomes
+ * P). Stops at the first product that fails (err says which); a stop
+ * request ends the set after the product in hand. st->each is allocated
+ * (free it). The run's manifest: base->manifest, else "run.manifest.csv"
+ * or the pattern's "manifest.csv" (each product's: "run-P.manifest.csv",
+ * "manifest-P.csv"), with shards' "-K-of-N".
+ */
+bool qp_batch_products(const qp_batch_opts *base, const qp_product_set *ps,
+    const qp_batch_hooks *h, qp_products_stats *st, qp_error *err);
 
 /*
  * Make a variable's value safe as part of a file name: no '/', '\' or

@@ -103,8 +103,7 @@ combined_worker(batch *b, int id, int fd)
 		row rw;
 		qp_page *page = NULL;
 
-		if ((long)(rec.index % (size_t)b->o->shard_n) !=
-		    b->o->shard_k - 1)
+		if (!bt_row_in_run(b, &rec))
 			continue;
 		if (pos++ % (size_t)b->jobs != (size_t)id)
 			continue;
@@ -274,8 +273,7 @@ combined_done(batch *b, qp_error *err)
 		row rw;
 		const qp_record *old;
 
-		if ((long)(rec.index % (size_t)b->o->shard_n) !=
-		    b->o->shard_k - 1)
+		if (!bt_row_in_run(b, &rec))
 			continue;
 		if (!bt_row_prepare(b, &rec, n++, &rw, err)) {
 			bt_row_free(&rw, b->nqr);
@@ -374,7 +372,7 @@ bt_run_combined(batch *b, qp_error *err)
 			b->st->interrupted = true;
 			break;
 		}
-		if ((long)(rec.index % (size_t)o->shard_n) != o->shard_k - 1)
+		if (!bt_row_in_run(b, &rec))
 			continue;
 		pos++;
 		bt_test_pause(b, "main", "combine", pos);

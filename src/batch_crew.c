@@ -387,8 +387,7 @@ row_at(const batch *b, size_t pos, row_info *ri)
 	while (d && !found && qp_data_next(d, &rec, &err) == 1) {
 		row rw;
 
-		if ((long)(rec.index % (size_t)b->o->shard_n) !=
-		    b->o->shard_k - 1 || n++ != pos)
+		if (!bt_row_in_run(b, &rec) || n++ != pos)
 			continue;
 		if ((found = bt_row_prepare(b, &rec, pos, &rw, &err))) {
 			ri->line = rw.line;

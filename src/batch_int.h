@@ -55,6 +55,7 @@ typedef struct batch {
 	char shard[48];        /* "K/N" */
 	char *manifest_path;
 	char *combine_path;
+	long select_col;       /* the select_column's index, or -1 */
 	size_t total;          /* rows in the shard */
 	int jobs;
 	/* The test suite's pause points (bt_test_pause), or NULL. */
@@ -121,6 +122,9 @@ typedef void (*bt_crew_keep)(void *arg, int worker, const qp_buf *msg);
 
 /* batch.c */
 bool bt_stopping(const batch *b);
+/* True if record rec is one of this run's: in its shard, and selected
+ * (qp_batch_opts.select_column). */
+bool bt_row_in_run(const batch *b, const qp_record *rec);
 void bt_test_pause(const batch *b, const char *role, const char *phase,
     size_t n);
 void bt_note(const batch *b, const char *fmt, ...)
@@ -132,6 +136,13 @@ bool bt_row_prepare(const batch *b, const qp_record *rec, size_t pos, row *r, qp
 /* err = "FILE:LINE: " and the summary of a row's findings (diag.h). */
 void bt_row_fail(const batch *b, size_t line, const qp_diag_list *dl, qp_error *err);
 /* batch_manifest.c */
+/*
+ * Write path: the rows of the product manifests parts[0..n) (NULL: a
+ * product without rows) merged in row order, each with its product's
+ * name in a last column "product".
+ */
+bool bt_manifest_join(const char *path, const char *const *parts,
+    const char *const *products, size_t n, qp_error *err);
 bool bt_make_signature(batch *b, qp_error *err);
 bool bt_make_run_id(batch *b, qp_error *err);
 void bt_row_key(const batch *b, row *r);

@@ -68,6 +68,18 @@ bt_make_signature(batch *b, qp_error *err)
 		snprintf(buf, sizeof buf, "print cmyk %s\n", psum);
 		g_checksum_update(c, (const guchar *)buf, strlen(buf));
 	}
+	if (o->profile && o->profile->logo) {
+		/* The profile's logo is drawn on every poster; its other
+		 * values are each row's (bt_row_key). */
+		char lsum[65];
+
+		if (!qp_file_sha256(o->profile->logo, lsum, err)) {
+			g_checksum_free(c);
+			return false;
+		}
+		snprintf(buf, sizeof buf, "logo %s\n", lsum);
+		g_checksum_update(c, (const guchar *)buf, strlen(buf));
+	}
 	hex_digest(c, b->sig);
 	g_checksum_free(c);
 	return true;
@@ -292,4 +304,88 @@ const char *
 bt_old_field(const old_manifest *om, const qp_record *r, int i)
 {
 	return r->fields[om->c[i]];
+}
+
+/* ---- a product set's manifest ---------------------------------------- */
+
+/* One product's manifest, read in row order. */
+typedef struct part {
+	qp_data *d;
+	long c[QP_MANIFEST_NCOLS];
+	qp_record rec;
+	long row;  /* of rec, or LONG_MAX at the end */
+	const char *product;
+} part;
+
+static void
+part_next(part *p)
+{
+	qp_error err;
+
+	p->row = LONG_MAX;
+	if (p->d == NULL || qp_data_next(p->d, &p->rec, &err) != 1)
+		return;
+	if (!qp_parse_int(p->rec.fields[p->c[0]], 1, LONG_MAX - 1, &p->row))
+		p->row = LONG_MAX;
+}
+
+bool
+bt_manifest_join(const char *path, const char *const *parts,
+    const char *const *products, size_t n, qp_error *err)
+{
+	part *pv = qp_xcalloc(n + 1, sizeof *pv);
+	qp_outfile of;
+	qp_buf line;
+	bool ok = false;
+
+	qp_buf_init(&line);
+	for (size_t i = 0; i < n; i++) {
+		pv[i].product = products[i];
+		pv[i].row = LONG_MAX;
+		if (parts[i] == NULL)
+			continue; /* that product had no rows */
+		if ((pv[i].d = qp_data_open(parts[i], err)) == NULL)
+			goto done;
+		for (size_t k = 0; k < QP_MANIFEST_NCOLS; k++)
+			if ((pv[i].c[k] = qp_data_col_index(pv[i].d,
+			    qp_manifest_cols[k])) < 0) {
+				qp_fail(err, "%s: no column '%s'", parts[i],
+				    qp_manifest_cols[k]);
+				goto done;
+			}
+		part_next(&pv[i]);
+	}
+	if (!qp_outfile_open(&of, path, err))
+		goto done;
+	/* The columns of every manifest, then the product: a reader that
+	 * looks columns up by name (resume, merge) reads it as one. */
+	for (size_t k = 0; k < QP_MANIFEST_NCOLS; k++)
+		qp_manifest_field(&line, qp_manifest_cols[k], false);
+	qp_manifest_field(&line, "product", true);
+	qp_outfile_write(&of, line.data, line.len);
+	for (;;) {
+		size_t best = n;
+
+		/* By row, and within a row in the products' order. */
+		for (size_t i = 0; i < n; i++)
+			if (pv[i].row != LONG_MAX &&
+			    (best == n || pv[i].row < pv[best].row))
+				best = i;
+		if (best == n)
+			break;
+		qp_buf_reset(&line);
+		for (size_t k = 0; k < QP_MANIFEST_NCOLS; k++)
+			qp_manifest_field(&line,
+			    pv[best].rec.fields[pv[best].c[k]], false);
+		qp_manifest_field(&line, pv[best].product, true);
+		qp_outfile_write(&of, line.data, line.len);
+		part_next(&pv[best]);
+	}
+	ok = qp_outfile_commit(&of, err);
+done:
+	for (size_t i = 0; i < n; i++)
+		qp_data_close(pv[i].d);
+	free(pv);
+	qp_buf_free(&line);
+	return ok;
 }

@@ -162,7 +162,8 @@ qp_page *
 bt_row_layout(worker *w, const row *r, bool verify, qp_error *err)
 {
 	const batch *b = w->b;
-	qp_check_opts co = {.bleed = b->o->render.bleed};
+	qp_check_opts co = {.bleed = b->o->render.bleed,
+	    .laws = b->o->laws, .nlaws = b->o->nlaws};
 	qp_diag_list dl;
 	qp_page *page;
 
@@ -242,8 +243,7 @@ worker_main(batch *b, int id, int fd)
 			char sha[65] = "";
 			qp_page *page;
 
-			if ((long)(rec.index % (size_t)b->o->shard_n) !=
-			    b->o->shard_k - 1)
+			if (!bt_row_in_run(b, &rec))
 				continue;
 			if (pos++ % (size_t)b->jobs != (size_t)id)
 				continue;

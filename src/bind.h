@@ -10,14 +10,20 @@
  *   - at most QP_VALUE_MAX bytes (value-too-long);
  *   - a variable that is the base of a link ({{report_url|with:loc=code}},
  *     vars.h) holds an absolute http(s) URL (link-not-http);
- *   - a variable with choices holds one of them (value-choice).
+ *   - a variable with choices holds one of them (value-choice);
+ *   - a variable the template marks required: holds something: an
+ *     empty -s, form field, CSV cell or profile value is refused
+ *     (value-empty) rather than read as "the default".
  *
  * The "given" rule, the same for render, check, batch and serve: a value
- * is given when -s (or a web form field) or the row's cell holds a
- * non-empty text. An empty one is not given: the variable keeps its
- * default, or, with none, has no value. -s overrides the row; the row
- * overrides the default. A variable the poster uses ("variables this
- * template uses", template.h) that ends with no value is value-missing.
+ * is given when -s (or a web form field), the row's cell or the profile
+ * (profile.h) holds a non-empty text. An empty one is not given: the
+ * variable keeps its default, or, with none, has no value. -s overrides
+ * the row; the row overrides the profile; the profile overrides the
+ * default. A default with a when: (template_when.c) applies only when
+ * its condition holds over the other values. A variable the poster
+ * draws (a block whose when: holds, the title, the subject; template.h
+ * qp_template_uses_now) that ends with no value is value-missing.
  *
  * Strings are borrowed: qp_values point into the template (defaults),
  * the binding (-s, form fields) and the record (CSV cells), so a row's
@@ -28,6 +34,7 @@
 
 #include "data.h"
 #include "diag.h"
+#include "profile.h"
 #include "template.h"
 
 /* Bytes a value may hold: far more than a poster can print. */
@@ -85,12 +92,30 @@ bool qp_binding_set_err(qp_binding *b, const char *kv, qp_error *err);
 bool qp_binding_is_set(const qp_binding *b, size_t i);
 
 /*
+ * The values a profile gives every poster (profile.h), under the CSV
+ * row and -s. A key the template does not use is a profile-unused
+ * warning in out; a value the value rule refuses is its finding in out
+ * and an error in err ("FILE:LINE:COL: ..."), and false is returned.
+ * p may be NULL.
+ */
+bool qp_binding_profile(qp_binding *b, const qp_profile *p,
+    qp_diag_list *out, qp_error *err);
+
+/*
  * The CSV's header: each column that names a variable gives its value,
- * row by row. A used variable with no default, no -s and no column is
- * column-missing (an error); a column that is no variable is
+ * row by row. A column names a variable by its name, by its name with
+ * case, '_', '-' and spaces ignored ("Code", "Text Number"), by its
+ * label (the description's first phrase: "Location Name"), or by words
+ * of its description that no other variable's has ("Phone"), in that
+ * order of preference. A variable every poster draws with no default,
+ * -s, profile value or column is column-missing (an error that lists
+ * the columns found); two columns naming one variable alike are
+ * column-twice (an error); a column that is no variable is
  * column-unused (a warning). Returns false if an error was added.
  */
 bool qp_binding_columns(qp_binding *b, const qp_data *d, qp_diag_list *out);
+/* The CSV column giving variable i (qp_binding_columns), or -1. */
+long qp_binding_column(const qp_binding *b, size_t i);
 
 /*
  * The values of one poster: defaults, then rec's cells (rec may be NULL:

@@ -463,3 +463,88 @@ qp_check_page(const qp_template *t, const qp_page *page,
 	qp_policy_check_page(t, page, out);
 	return out->nerrors == before;
 }
+
+/* ---- wording that names the national hotline -------------------------- */
+
+/*
+ * Words that belong to the National Human Trafficking Hotline: its name
+ * (English, and the translations the bundled templates carry), its
+ * number and text number, and what it alone promises. Its reporting
+ * page is not among them: a state's poster may send reports there.
+ * Matched without regard to ASCII case.
+ */
+static const char *const national_words[] = {
+	"National Human Trafficking", "NHTRC", "Línea Nacional Contra la Trata",
+	"الخط الساخن الوطني", "全國人口走私舉報熱線", "Đường dây nóng Quốc gia",
+	"Pambansang Hotline", "전국 인신매매", "888-373-7888", "8883737888",
+	"233733", "233-733", "200 languages",
+	"160 languages", "funded by the Federal government",
+};
+
+/* s contains w, ASCII case ignored. */
+static const char *
+find_ci(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (; *s; s++) {
+		size_t i = 0;
+
+		while (i < n && s[i] && ((unsigned char)s[i] < 0x80 ?
+		    (s[i] | 0x20) == (w[i] | 0x20) || s[i] == w[i] :
+		    s[i] == w[i]))
+			i++;
+		if (i == n)
+			return s;
+	}
+	return NULL;
+}
+
+void
+qp_check_wording(const qp_template *t, const qp_page *page,
+    const char *const *values, const bool *given, qp_diag_list *out)
+{
+	long hv = qp_template_var(t, "hotline");
+	bool *used;
+
+	if (hv < 0 || values[hv] == NULL ||
+	    qp_same_value(values[hv], QP_NATIONAL_HOTLINE))
+		return;
+	used = qp_xcalloc(t->nvars + 1, sizeof *used);
+	for (size_t i = 0; i < page->nitems; i++) {
+		const qp_item *it = &page->items[i];
+		const char *text;
+
+		if (it->kind != QP_ITEM_TEXT || it->layout == NULL ||
+		    it->block == NULL)
+			continue;
+		/* Only one finding per block (a caption is its QR block's). */
+		if (i > 0 && page->items[i - 1].block == it->block &&
+		    page->items[i - 1].kind == QP_ITEM_TEXT)
+			continue;
+		text = pango_layout_get_text(it->layout);
+		memset(used, 0, t->nvars * sizeof *used);
+		qp_block_uses(t, it->block, is_caption(it), used);
+		for (size_t w = 0; w < sizeof national_words /
+		    sizeof national_words[0]; w++) {
+			bool from_value = false;
+			qp_diag_in in;
+
+			if (find_ci(text, national_words[w]) == NULL)
+				continue;
+			/* The words must be the template's own (its text or
+			 * a default), not a value someone gave. */
+			for (size_t k = 0; k < t->nvars && !from_value; k++)
+				from_value = used[k] && given[k] && values[k] &&
+				    find_ci(values[k], national_words[w]);
+			if (from_value)
+				continue;
+			in = where(it);
+			in.s[0] = national_words[w];
+			in.s[1] = values[hv];
+			qp_diag_push(out, QP_D_NATIONAL_WORDING, &in);
+			break;
+		}
+	}
+	free(used);
+}

@@ -21,10 +21,18 @@
 #define QP_IMAGE_MIN_PPI 150    /* a PNG/JPEG at print size: error below */
 #define QP_IMAGE_GOOD_PPI 300   /* warning below */
 
-/* How the poster will be printed. */
+struct qp_law;
+
+/* The National Human Trafficking Hotline's number (Polaris, for HHS). */
+#define QP_NATIONAL_HOTLINE "1-888-373-7888"
+
+/* How the poster will be printed, and the laws it must meet. */
 typedef struct qp_check_opts {
 	double bleed; /* points; > 0: the page will be trimmed, so the
 	               * template's margin is a safe area nothing may cross */
+	const struct qp_law *const *laws; /* posting-law packs (law.h) the
+	                                   * poster step checks it against */
+	size_t nlaws;
 } qp_check_opts;
 
 /*
@@ -50,5 +58,17 @@ typedef struct qp_check_opts {
  */
 bool qp_check_page(const qp_template *t, const qp_page *page,
     const qp_check_opts *o, qp_diag_list *out);
+
+/*
+ * The wording follows the number: when the variable 'hotline' holds
+ * another number than QP_NATIONAL_HOTLINE, a text the template draws
+ * whose own words (its text or a default; not a value given[] says was
+ * given) name the national hotline (its name in the languages the
+ * bundled templates carry, its numbers, its site, "200 languages",
+ * "funded by the Federal government") is a national-wording warning.
+ * values[] and given[] as the page was laid out with.
+ */
+void qp_check_wording(const qp_template *t, const qp_page *page,
+    const char *const *values, const bool *given, qp_diag_list *out);
 
 #endif

@@ -6,6 +6,7 @@
 #define QP_CLI_H
 
 #include "bind.h"
+#include "check.h"
 #include "layout.h"
 #include "render.h"
 #include "util.h"
@@ -82,6 +83,15 @@ void qp_sets_free(qp_sets *s);
 bool qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s);
 
 /*
+ * --profile FILE (profile.h): read it, put its logo in t's place for one
+ * and give b its values (under the CSV and -s). A mistake is printed as
+ * "qrposter: FILE:LINE:COL: ..." and false returned (exit 1); the keys t
+ * does not use are profile-unused warnings added to warn.
+ */
+bool qp_cli_profile(const char *path, qp_template *t, qp_binding *b,
+    qp_diag_list *warn);
+
+/*
  * Print findings to stderr, one line each: "qrposter: WHERE: error: MSG"
  * (or "warning: "), with what to type added where the finding is about
  * a value (a variable with no value: the hint qp_cli_fail gives for
@@ -89,6 +99,24 @@ bool qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s);
  */
 void qp_cli_findings(const char *cmd, const char *where,
     const qp_diag_list *l);
+
+/* The posting-law packs --law names (cmd_law.c). */
+struct qp_law;
+typedef struct qp_laws {
+	struct qp_law **v;
+	size_t n;
+} qp_laws;
+
+/* Load the packs of one --law argument (CODE[,CODE...] or files), once
+ * each; false with a message printed (the command exits 2). */
+bool qp_cli_laws_add(qp_laws *l, const char *arg);
+void qp_cli_laws_free(qp_laws *l);
+/* Point co at l's packs, for the poster step. */
+void qp_cli_laws_opts(const qp_laws *l, qp_check_opts *co);
+/* Print a law-stale warning for each pack checked over a year ago, to
+ * stdout as check prints findings, or as "qrposter: warning: ..." lines
+ * on stderr; returns how many. */
+size_t qp_cli_laws_stale(const char *cmd, const qp_laws *l, bool to_stdout);
 
 /*
  * --print MODE (only "cmyk") and --icc FILE (either may be NULL): fill po

@@ -16,6 +16,7 @@
 #include "fonts.h"
 
 #define DEFAULT_PATTERN "output/{{code}}.pdf"
+#define DEFAULT_SET_PATTERN "output/{{code}}-{{product}}.pdf"
 #define MAX_LISTED 1000
 
 enum {
@@ -34,6 +35,9 @@ enum {
 	OPT_NO_LINKS,
 	OPT_PRINT,
 	OPT_ICC,
+	OPT_LAW,
+	OPT_PRODUCTS,
+	OPT_PROFILE,
 };
 
 /* The run's stop request: a signal handler can reach only a static. */
@@ -81,6 +85,10 @@ batch_usage(FILE *fp)
 	    "  -s, --set K=V        give variable K the value V on every row "
 	    "(overrides\n"
 	    "                       a column of that name)\n"
+	    "      --profile FILE   the agency's profile: hotline, its name, "
+	    "text number,\n"
+	    "                       reporting URL, logo (a column or -s "
+	    "overrides it)\n"
 	    "      --bleed LEN      background past the trim, e.g. 0.125in or "
 	    "3mm\n"
 	    "      --marks          crop marks outside the bleed\n"
@@ -104,6 +112,19 @@ batch_usage(FILE *fp)
 	    "needs none; a\n"
 	    "                       combined PDF is smaller and needs less "
 	    "memory)\n"
+	    "      --products LIST  several products for every row, each its "
+	    "own print-run\n"
+	    "                       PDF or files: restroom-letter,stall-sticker,"
+	    "car-card,\n"
+	    "                       or a job file (JOB.yaml) with options per "
+	    "product;\n"
+	    "                       one manifest with a product column. "
+	    "Without it, a\n"
+	    "                       CSV column 'template' picks each row's "
+	    "template\n"
+	    "      --law CODE[,..]  every row must meet these posting laws "
+	    "(templates/LAWS.md);\n"
+	    "                       a row that fails one is a bad row\n"
 	    "      --keep-going     make the good rows despite bad ones (exit "
 	    "status 3)\n"
 	    "      --no-check       do not lay out every row before writing "
@@ -228,6 +249,125 @@ install_signals(qp_error *err)
 	return true;
 }
 
+/* --products: a job file (*.yaml) or a list. 1, or -1 with err. */
+static int
+load_products(const char *arg, qp_product_set *ps, qp_error *err)
+{
+	size_t n = strlen(arg);
+	bool file = (n > 5 && strcmp(arg + n - 5, ".yaml") == 0) ||
+	    (n > 4 && strcmp(arg + n - 4, ".yml") == 0);
+
+	char *path = NULL;
+	bool ok;
+
+	/* A bundled job file by name: templates/products/NAME.yaml. */
+	if (file && strchr(arg, '/') == NULL && access(arg, F_OK) != 0)
+		path = qp_xasprintf("%s/templates/products/%s", qp_datadir(),
+		    arg);
+	ok = file ? qp_products_load(path ? path : arg, ps, err) :
+	    qp_products_from_list(arg, ps, err);
+	free(path);
+	if (!ok) {
+		qp_error_prefix(err, "--products");
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * A CSV column "template" picks each row's template (an empty cell: -t's)
+ * unless the template has a variable of that name. 1 with ps filled, 0
+ * when there is no such column, -1 with err.
+ */
+static int
+column_products(const qp_batch_opts *o, const char *tpath,
+    const char *tmpl_arg, qp_product_set *ps, qp_error *err)
+{
+	qp_error e;
+	qp_template *t;
+	bool var;
+
+	if (strcmp(o->data, "-") == 0)
+		return 0;
+	if ((t = qp_template_load(tpath, &e)) == NULL)
+		return 0; /* the batch says what is wrong with it */
+	var = qp_template_var(t, "template") >= 0;
+	qp_template_free(t);
+	if (var)
+		return 0;
+	return qp_products_from_column(o->data, tmpl_arg, ps, err);
+}
+
+/* A pattern for per-row files of several templates: "-{{product}}"
+ * before the extension, so they do not write each other's files. */
+static const char *
+pattern_with_product(const char *pattern, char **owned)
+{
+	const char *dot = strrchr(pattern, '.');
+	const char *slash = strrchr(pattern, '/');
+
+	if (dot == NULL || (slash && dot < slash))
+		*owned = qp_xasprintf("%s-{{product}}", pattern);
+	else
+		*owned = qp_xasprintf("%.*s-{{product}}%s",
+		    (int)(dot - pattern), pattern, dot);
+	return *owned;
+}
+
+/* Run a product set and report it as one batch: a line per product. */
+static int
+run_set(qp_batch_opts *o, const qp_product_set *ps, qp_batch_hooks *hooks,
+    ui *u)
+{
+	qp_products_stats st;
+	qp_error err;
+	bool ok;
+	size_t failed = 0;
+
+	ok = qp_batch_products(o, ps, hooks, &st, &err);
+	clear_bar(u);
+	for (size_t i = 0; i < u->nlisted; i++)
+		qp_cli_puts("", u->listed[i]);
+	if (u->nmore)
+		fprintf(stderr, "... and %zu more bad rows (see the "
+		    "manifest)\n", u->nmore);
+	if (!ok) {
+		free(st.each);
+		qp_cli_fail("batch", NULL, &err);
+		return qp_stop_why(&stop_req) ? 128 + qp_stop_why(&stop_req) :
+		    qp_cli_status(&err);
+	}
+	for (size_t i = 0; i < ps->n; i++) {
+		const qp_batch_stats *s = &st.each[i];
+
+		failed += s->failed;
+		if (u->quiet)
+			continue;
+		fprintf(stderr, "qrposter: %s: %zu row%s: %zu made, %zu "
+		    "unchanged", ps->v[i].name, s->rows, s->rows == 1 ? "" :
+		    "s", s->written, s->skipped);
+		if (s->failed)
+			fprintf(stderr, ", %zu failed", s->failed);
+		if (o->combine && s->rows)
+			fprintf(stderr, "; %zu page%s", s->pages,
+			    s->pages == 1 ? "" : "s");
+		fputc('\n', stderr);
+	}
+	if (st.interrupted || qp_stop_why(&stop_req)) {
+		int sig = qp_stop_why(&stop_req);
+		qp_cli_error("stopped by signal %d (%s); complete files are "
+		    "kept and listed in %s; run the same command to resume",
+		    sig, strsignal(sig), st.manifest);
+		free(st.each);
+		return 128 + sig;
+	}
+	if (!u->quiet)
+		fprintf(stderr, "qrposter: %zu products in %.1fs; manifest "
+		    "%s\n", ps->n, now() - u->start, st.manifest);
+	free(st.each);
+	return failed ? QP_EXIT_PARTIAL : QP_EXIT_OK;
+}
+
 int
 qp_cmd_batch(int argc, char **argv)
 {
@@ -252,6 +392,9 @@ qp_cmd_batch(int argc, char **argv)
 		{"no-links", no_argument, NULL, OPT_NO_LINKS},
 		{"print", required_argument, NULL, OPT_PRINT},
 		{"icc", required_argument, NULL, OPT_ICC},
+		{"law", required_argument, NULL, OPT_LAW},
+		{"products", required_argument, NULL, OPT_PRODUCTS},
+		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -260,9 +403,15 @@ qp_cmd_batch(int argc, char **argv)
 	qp_batch_stats st;
 	qp_batch_hooks hooks = {0};
 	qp_sets sets = {0};
+	qp_laws laws = {0};
+	qp_product_set ps = {0};
+	const char *products = NULL;
+	char *owned_pattern = NULL;
+	bool tmpl_given = false;
 	const char *tmpl_arg = "restroom-letter", *sheet = "letter";
 	char *tpath = NULL, *owned_icc = NULL;
-	const char *print_mode = NULL, *icc = NULL;
+	const char *print_mode = NULL, *icc = NULL, *profile_path = NULL;
+	qp_profile *profile = NULL;
 	qp_print_opts po = {0};
 	ui u = {0};
 	qp_error err;
@@ -280,7 +429,7 @@ qp_cmd_batch(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":t:d:o:s:j:qh", longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 't': tmpl_arg = optarg; break;
+		case 't': tmpl_arg = optarg; tmpl_given = true; break;
 		case 'd': o.data = optarg; break;
 		case 'o': o.pattern = optarg; break;
 		case 's': qp_sets_add(&sets, optarg); break;
@@ -325,6 +474,12 @@ qp_cmd_batch(int argc, char **argv)
 		case OPT_NO_LINKS: o.no_links = true; break;
 		case OPT_PRINT: print_mode = optarg; break;
 		case OPT_ICC: icc = optarg; break;
+		case OPT_LAW:
+			if (!qp_cli_laws_add(&laws, optarg))
+				goto done;
+			break;
+		case OPT_PRODUCTS: products = optarg; break;
+		case OPT_PROFILE: profile_path = optarg; break;
 		case 'q': u.quiet = true; break;
 		case 'h':
 			batch_usage(stdout);
@@ -349,8 +504,13 @@ qp_cmd_batch(int argc, char **argv)
 		    "not both (run twice for both)");
 		goto done;
 	}
+	if (products && tmpl_given) {
+		qp_cli_error("batch: give either -t TEMPLATE or --products, "
+		    "not both");
+		goto done;
+	}
 	if (o.pattern == NULL && o.combine == NULL) {
-		o.pattern = DEFAULT_PATTERN;
+		o.pattern = products ? DEFAULT_SET_PATTERN : DEFAULT_PATTERN;
 		qp_cli_default_dir("output");
 	}
 	if (o.impose.cols) {
@@ -393,8 +553,17 @@ qp_cmd_batch(int argc, char **argv)
 		goto done;
 	}
 	o.template_path = tpath;
+	if (profile_path &&
+	    (profile = qp_profile_load(profile_path, &err)) == NULL) {
+		qp_cli_puts("qrposter: ", err.msg);
+		goto done;
+	}
+	o.profile = profile;
 	o.sets = sets.v;
 	o.nsets = sets.n;
+	o.laws = (const struct qp_law *const *)laws.v;
+	o.nlaws = laws.n;
+	qp_cli_laws_stale("batch", &laws, false);
 	u.bar = !u.quiet && isatty(STDERR_FILENO);
 	u.keep_going = o.keep_going;
 	u.start = now();
@@ -418,6 +587,22 @@ qp_cmd_batch(int argc, char **argv)
 	 */
 	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	if (products || o.combine || o.pattern) {
+		int got = products ? load_products(products, &ps, &err) :
+		    column_products(&o, tpath, tmpl_arg, &ps, &err);
+		if (got < 0) {
+			qp_cli_error("%s", err.msg);
+			goto done;
+		}
+		if (got > 0) {
+			if (!products && o.pattern && strstr(o.pattern,
+			    "{{product}}") == NULL)
+				o.pattern = pattern_with_product(o.pattern,
+				    &owned_pattern);
+			rc = run_set(&o, &ps, &hooks, &u);
+			goto done;
+		}
+	}
 	ok = qp_batch_run(&o, &hooks, &st, &err);
 	clear_bar(&u);
 	for (size_t i = 0; i < u.nlisted; i++)
@@ -462,6 +647,10 @@ done:
 	free(u.listed);
 	free(tpath);
 	free(owned_icc);
+	free(owned_pattern);
+	qp_profile_free(profile);
 	qp_sets_free(&sets);
+	qp_cli_laws_free(&laws);
+	qp_products_free(&ps);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "data.h"
 #include "datadir.h"
 #include "fonts.h"
+#include "law.h"
 #include "poster.h"
 
 /* More language/choice combinations than this per row: defaults only. */
@@ -20,7 +21,7 @@ static void
 check_usage(FILE *fp)
 {
 	fputs("usage: qrposter check -t TEMPLATE [-d LOCATIONS.csv] "
-	    "[-s KEY=VALUE]...\n\n"
+	    "[--profile FILE] [-s KEY=VALUE]...\n\n"
 	    "Lay out every poster without writing any and report, per row "
 	    "and block,\n"
 	    "everything that would fail on the wall: text that does not fit "
@@ -41,10 +42,20 @@ check_usage(FILE *fp)
 	    "variables\n"
 	    "  -s, --set K=V      give variable K the value V for every row\n"
 	    "                     (it overrides a CSV column of that name)\n"
+	    "      --profile FILE the agency's profile (under the CSV and -s); "
+	    "a key\n"
+	    "                     the template does not use is a warning\n"
 	    "      --bleed LEN    the posters will be printed with this bleed "
 	    "and\n"
 	    "                     trimmed: nothing may cross the template's "
 	    "margin\n"
+	    "      --law CODE[,CODE...]\n"
+	    "                     check every poster against these posting "
+	    "laws\n"
+	    "                     (templates/laws/CODE.yaml, or a pack file): "
+	    "each\n"
+	    "                     rule is listed as met, failed or to check "
+	    "by hand\n"
 	    "  -h, --help         show this help\n", fp);
 }
 
@@ -54,7 +65,81 @@ typedef struct run {
 	qp_binding *b;
 	qp_layout_ctx *ctx;
 	size_t posters, errors, warnings;
+	qp_laws laws;
+	size_t **failed, **warned; /* per law and rule: posters */
+	bool *seen;                /* per rule of one law, scratch */
 } run;
+
+/* Count, per law rule, the posters a finding in dl says it failed on. */
+static void
+tally(run *r, const qp_diag_list *dl)
+{
+	for (size_t k = 0; k < r->laws.n; k++) {
+		const qp_law *law = r->laws.v[k];
+
+		for (int warn = 0; warn < 2; warn++) {
+			memset(r->seen, 0, law->nrules * sizeof *r->seen);
+			for (size_t i = 0; i < dl->n; i++) {
+				const qp_diag *d = &dl->v[i];
+				size_t rule = (size_t)d->n[6];
+
+				if (d->code < QP_D_LAW_PAGE_SIZE ||
+				    d->code > QP_D_LAW_STALE || d->s[3] == NULL ||
+				    strcmp(d->s[3], law->code) != 0 ||
+				    rule < 1 || rule > law->nrules ||
+				    (d->sev == QP_DIAG_WARNING) != (warn == 1))
+					continue;
+				r->seen[rule - 1] = true;
+			}
+			for (size_t i = 0; i < law->nrules; i++)
+				if (r->seen[i])
+					(warn ? r->warned : r->failed)[k][i]++;
+		}
+	}
+}
+
+/* After the findings: every rule of every law, met or not. */
+static void
+law_summary(const run *r)
+{
+	for (size_t k = 0; k < r->laws.n; k++) {
+		const qp_law *law = r->laws.v[k];
+		qp_buf b;
+
+		qp_buf_init(&b);
+		qp_buf_printf(&b, "law %s: %s, %s (compared with its sources "
+		    "on %s); %zu poster%s:\n", law->code, law->jurisdiction,
+		    law->citation, law->checked, r->posters,
+		    r->posters == 1 ? "" : "s");
+		for (size_t i = 0; i < law->nrules; i++) {
+			const qp_law_rule *rule = &law->rules[i];
+			size_t f = r->failed[k][i], w = r->warned[k][i];
+
+			if (rule->kind == QP_LAW_BY_HAND)
+				qp_buf_adds(&b, "  check by hand: ");
+			else if (f)
+				qp_buf_printf(&b, "  FAILED on %zu of %zu: ", f,
+				    r->posters);
+			else if (w)
+				qp_buf_printf(&b, "  warned on %zu of %zu: ", w,
+				    r->posters);
+			else
+				qp_buf_adds(&b, "  met: ");
+			qp_law_rule_describe(rule, &b);
+			if (rule->kind != QP_LAW_BY_HAND)
+				qp_buf_printf(&b, " (%s)", rule->cite);
+			qp_buf_addc(&b, '\n');
+		}
+		{
+			qp_buf vis;
+			qp_buf_init(&vis);
+			qp_visible(b.data, &vis);
+			fputs(vis.data, stdout);
+			qp_buf_free(&vis);
+		}
+		qp_buf_free(&b);
+	}
+}
 
 static void
 print_findings(run *r, const char *label, qp_diag_list *dl)
@@ -73,6 +158,7 @@ print_findings(run *r, const char *label, qp_diag_list *dl)
 	}
 	r->errors += dl->nerrors;
 	r->warnings += dl->nwarnings;
+	tally(r, dl);
 	qp_diag_list_clear(dl);
 }
 
@@ -146,10 +232,12 @@ qp_cmd_check(int argc, char **argv)
 		{"data", required_argument, NULL, 'd'},
 		{"set", required_argument, NULL, 's'},
 		{"bleed", required_argument, NULL, 'B'},
+		{"law", required_argument, NULL, 'L'},
+		{"profile", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *tmpl_arg = NULL, *data = NULL;
+	const char *tmpl_arg = NULL, *data = NULL, *profile = NULL;
 	qp_sets sets = {0};
 	qp_template *t = NULL;
 	qp_data *csv = NULL;
@@ -164,8 +252,13 @@ qp_cmd_check(int argc, char **argv)
 		case 't': tmpl_arg = optarg; break;
 		case 'd': data = optarg; break;
 		case 's': qp_sets_add(&sets, optarg); break;
+		case 'P': profile = optarg; break;
 		case 'B':
 			if (!qp_cli_length("--bleed", optarg, &r.opts.bleed))
+				goto done;
+			break;
+		case 'L':
+			if (!qp_cli_laws_add(&r.laws, optarg))
 				goto done;
 			break;
 		case 'h':
@@ -193,12 +286,37 @@ qp_cmd_check(int argc, char **argv)
 		goto done;
 	}
 	r.b = qp_binding_new(t);
+	if (profile) {
+		qp_diag_list dl;
+
+		qp_diag_list_init(&dl);
+		if (!qp_cli_profile(profile, t, r.b, &dl)) {
+			qp_diag_list_clear(&dl);
+			goto done;
+		}
+		print_findings(&r, profile, &dl);
+	}
 	if (!qp_cli_bind_sets("check", r.b, &sets)) {
 		rc = QP_EXIT_USAGE;
 		goto done;
 	}
 	r.t = t;
 	r.ctx = qp_layout_ctx_new();
+	qp_cli_laws_opts(&r.laws, &r.opts);
+	if (r.laws.n) {
+		size_t most = 1;
+		r.failed = qp_xcalloc(r.laws.n, sizeof *r.failed);
+		r.warned = qp_xcalloc(r.laws.n, sizeof *r.warned);
+		for (size_t k = 0; k < r.laws.n; k++) {
+			size_t n = r.laws.v[k]->nrules;
+			r.failed[k] = qp_xcalloc(n, sizeof **r.failed);
+			r.warned[k] = qp_xcalloc(n, sizeof **r.warned);
+			if (n > most)
+				most = n;
+		}
+		r.seen = qp_xcalloc(most, sizeof *r.seen);
+		r.warnings += qp_cli_laws_stale("check", &r.laws, true);
+	}
 	if (data == NULL)
 		check_one(&r, NULL, t->path);
 	else {
@@ -244,11 +362,20 @@ qp_cmd_check(int argc, char **argv)
 			    qp_data_name(csv));
 	}
 summary:
+	law_summary(&r);
 	printf("checked %zu poster%s: %zu error%s, %zu warning%s\n",
 	    r.posters, r.posters == 1 ? "" : "s", r.errors,
 	    r.errors == 1 ? "" : "s", r.warnings, r.warnings == 1 ? "" : "s");
 	rc = r.errors ? QP_EXIT_ERROR : QP_EXIT_OK;
 done:
+	for (size_t k = 0; r.failed && k < r.laws.n; k++) {
+		free(r.failed[k]);
+		free(r.warned[k]);
+	}
+	free(r.failed);
+	free(r.warned);
+	free(r.seen);
+	qp_cli_laws_free(&r.laws);
 	qp_layout_ctx_free(r.ctx);
 	qp_data_close(csv);
 	qp_binding_free(r.b);

@@ -26,6 +26,8 @@ enum {
 	OPT_QUIET,
 	OPT_PRINT,
 	OPT_ICC,
+	OPT_LAW,
+	OPT_PROFILE,
 };
 
 bool
@@ -69,8 +71,8 @@ qp_cli_print(const char *mode, const char *icc, qp_print_opts *po,
 static void
 render_usage(FILE *fp)
 {
-	fputs("usage: qrposter render [-t TEMPLATE] [-s KEY=VALUE]... "
-	    "[-o OUT] [--dpi N]\n\n"
+	fputs("usage: qrposter render [-t TEMPLATE] [--profile FILE] "
+	    "[-s KEY=VALUE]... [-o OUT] [--dpi N]\n\n"
 	    "Render one poster. The format follows OUT's extension: .pdf, "
 	    ".png or .svg.\n\n"
 	    "  -t, --template T   a template file, or the name of a bundled "
@@ -80,6 +82,9 @@ render_usage(FILE *fp)
 	    "e.g.\n"
 	    "                     -s code=NYP-R1 -s name='New York Penn'\n"
 	    "  -o, --output OUT   output file (default: " DEFAULT_OUTPUT ")\n"
+	    "      --profile FILE the agency's profile: its hotline, name, "
+	    "text number,\n"
+	    "                     reporting URL and logo (-s overrides it)\n"
 	    "      --dpi N        PNG resolution (default 300)\n"
 	    "      --bleed LEN    extend the background LEN past the trim "
 	    "(e.g. 0.125in)\n"
@@ -90,6 +95,10 @@ render_usage(FILE *fp)
 	    "links\n"
 	    "      --icc FILE     the press's CMYK output profile (default:\n"
 	    "                     Ghostscript's default_cmyk.icc)\n"
+	    "      --law CODE[,CODE...]\n"
+	    "                     refuse a poster that fails these posting "
+	    "laws\n"
+	    "                     (templates/LAWS.md)\n"
 	    "  -h, --help         show this help\n", fp);
 }
 
@@ -118,10 +127,13 @@ qp_cmd_render(int argc, char **argv)
 		{"marks", no_argument, NULL, OPT_MARKS},
 		{"print", required_argument, NULL, OPT_PRINT},
 		{"icc", required_argument, NULL, OPT_ICC},
+		{"law", required_argument, NULL, OPT_LAW},
+		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char default_out[] = DEFAULT_OUTPUT;
+	const char *profile = NULL;
 	const char *print_mode = NULL, *icc = NULL;
 	qp_print_opts po = {0};
 	char *owned_icc = NULL;
@@ -133,7 +145,8 @@ qp_cmd_render(int argc, char **argv)
 	qp_page *page = NULL;
 	qp_binding *b = NULL;
 	qp_values values = {0};
-	qp_check_opts co;
+	qp_check_opts co = {0};
+	qp_laws laws = {0};
 	qp_diag_list dl;
 	qp_format fmt;
 	qp_error err;
@@ -157,6 +170,11 @@ qp_cmd_render(int argc, char **argv)
 		case OPT_MARKS: o.marks = true; break;
 		case OPT_PRINT: print_mode = optarg; break;
 		case OPT_ICC: icc = optarg; break;
+		case OPT_LAW:
+			if (!qp_cli_laws_add(&laws, optarg))
+				goto done;
+			break;
+		case OPT_PROFILE: profile = optarg; break;
 		case 'h':
 			render_usage(stdout);
 			rc = QP_EXIT_OK;
@@ -173,6 +191,7 @@ qp_cmd_render(int argc, char **argv)
 	if (out == default_out)
 		qp_cli_default_dir("output");
 	co.bleed = o.bleed;
+	qp_cli_laws_opts(&laws, &co);
 	/* Everything about the output is checked before any work. */
 	if (!qp_format_from_path(out, &fmt, &err) ||
 	    !qp_check_output_dir(out, &err)) {
@@ -196,6 +215,13 @@ qp_cmd_render(int argc, char **argv)
 	}
 	qp_outfile_protect(t->path, "the template");
 	b = qp_binding_new(t);
+	qp_diag_list_init(&dl);
+	if (profile && !qp_cli_profile(profile, t, b, &dl)) {
+		qp_diag_list_clear(&dl);
+		goto done;
+	}
+	qp_cli_findings("render", profile, &dl);
+	qp_diag_list_clear(&dl);
 	if (!qp_cli_bind_sets("render", b, &sets)) {
 		rc = QP_EXIT_USAGE;
 		goto done;
@@ -203,8 +229,8 @@ qp_cmd_render(int argc, char **argv)
 	/* The poster step (poster.h) binds, lays out and runs the
 	 * preflight: its errors stop the poster, its warnings are
 	 * printed. */
+	qp_cli_laws_stale("render", &laws, false);
 	qp_values_init(&values, t);
-	qp_diag_list_init(&dl);
 	ctx = qp_layout_ctx_new();
 	page = qp_poster_make(ctx, b, NULL, &co, &values, &dl);
 	qp_cli_findings("render", t->path, &dl);
@@ -220,6 +246,7 @@ done:
 	qp_template_free(t);
 	qp_sets_free(&sets);
 	free(owned_icc);
+	qp_cli_laws_free(&laws);
 	return rc;
 }
 

@@ -142,6 +142,119 @@ codepoint(qp_buf *b, unsigned long cp)
 		qp_buf_printf(b, "U+%04lX", cp);
 }
 
+/* A length in inches without trailing zeros: "8.5", "11", "3". */
+static void
+inches(qp_buf *b, double v)
+{
+	char tmp[32];
+	size_t n;
+
+	snprintf(tmp, sizeof tmp, "%.2f", v);
+	n = strlen(tmp);
+	while (n > 0 && tmp[n - 1] == '0')
+		tmp[--n] = '\0';
+	if (n > 0 && tmp[n - 1] == '.')
+		tmp[--n] = '\0';
+	qp_buf_adds(b, tmp);
+}
+
+/*
+ * Posting-law findings (law_check.c). s0 is the rule's citation, s3 the
+ * pack's code; the rest per code.
+ */
+static void
+law_msg(const qp_diag *d, qp_code code, qp_buf *b)
+{
+	const double *n = d->n;
+
+	switch (code) {
+	case QP_D_LAW_PAGE_SIZE: /* n0 n1 the page, n2 n3 the minimum (in) */
+		qp_buf_adds(b, "the page is ");
+		inches(b, n[0]);
+		qp_buf_addc(b, 'x');
+		inches(b, n[1]);
+		qp_buf_printf(b, "in; %s requires at least ", str(d, 0));
+		inches(b, n[2]);
+		qp_buf_addc(b, 'x');
+		inches(b, n[3]);
+		qp_buf_adds(b, "in");
+		break;
+	case QP_D_LAW_TYPE_SIZE: /* n0 the smallest size, n1 the minimum */
+		qp_buf_printf(b, "text set at %.1fpt; %s requires at least "
+		    "%.4gpt", n[0], str(d, 0), n[1]);
+		break;
+	case QP_D_LAW_LANGUAGE: /* s1 the language, s2 all the law asks
+	                         * for, n0 letters with no language */
+		qp_buf_printf(b, "%s text is missing; %s requires the poster "
+		    "in %s", str(d, 1), str(d, 0), str(d, 2));
+		if (n[0] > 0)
+			qp_buf_printf(b, " (%.0f letters of text carry no "
+			    "language: give their blocks lang:, or the template "
+			    "languages:)", n[0]);
+		break;
+	case QP_D_LAW_PHRASE: /* s1 the phrase(s) quoted, n0 how many, s2
+	                       * the language it must be in, or NULL */
+		if (n[0] > 1)
+			qp_buf_printf(b, "none of %s is on the poster", str(d, 1));
+		else
+			qp_buf_printf(b, "%s is not on the poster", str(d, 1));
+		if (d->s[2])
+			qp_buf_printf(b, " in %s", str(d, 2));
+		qp_buf_printf(b, "; %s requires %s", str(d, 0), n[0] > 1 ?
+		    "one of them" : "it");
+		break;
+	case QP_D_LAW_PHRASE_STYLE: /* s1 the phrase; n0 1 bold, 2
+	                             * prominent (n1 its size, n2 the
+	                             * largest), 3 size (n1, n2 minimum) */
+		if (n[0] == 1)
+			qp_buf_printf(b, "'%s' is not in bold anywhere on the "
+			    "poster; %s requires it in bold type", str(d, 1),
+			    str(d, 0));
+		else if (n[0] == 2)
+			qp_buf_printf(b, "'%s' is not prominent (at most %.1fpt "
+			    "and not bold, while other text is %.1fpt); %s "
+			    "requires it prominently: set it in bold or as large "
+			    "as any text", str(d, 1), n[1], n[2], str(d, 0));
+		else
+			qp_buf_printf(b, "'%s' is set at %.1fpt at most; %s "
+			    "requires at least %.4gpt", str(d, 1), n[1],
+			    str(d, 0), n[2]);
+		break;
+	case QP_D_LAW_TEXT: /* n0 bytes matched, n1 of; s1 the last words
+	                     * matched, s4 the law's next, s5 the poster's */
+	case QP_D_LAW_TEXT_SIMILAR:
+		qp_buf_printf(b, "the text %s prescribes is not on the "
+		    "poster word for word%s%s", str(d, 0), d->s[2] ? " in " :
+		    "", d->s[2] ? str(d, 2) : "");
+		if (d->s[1])
+			qp_buf_printf(b, ": it follows the law up to \"...%s\", "
+			    "then has \"%s...\" where the law has \"%s...\"",
+			    str(d, 1), str(d, 5), str(d, 4));
+		if (code == QP_D_LAW_TEXT_SIMILAR)
+			qp_buf_adds(b, "; the law allows substantially similar "
+			    "wording, so compare it by hand");
+		break;
+	case QP_D_LAW_TEXT_STYLE: /* n0 1 bold, 3 size (n1, n2 minimum) */
+		if (n[0] == 1)
+			qp_buf_printf(b, "the text %s prescribes is not all in "
+			    "bold; it requires boldfaced type", str(d, 0));
+		else
+			qp_buf_printf(b, "the text %s prescribes is set at "
+			    "%.1fpt at its smallest; it requires at least "
+			    "%.4gpt", str(d, 0), n[1], n[2]);
+		break;
+	case QP_D_LAW_STALE: /* s1 the date, n0 days since */
+		qp_buf_printf(b, "the law pack '%s' (%s) was last compared with "
+		    "its sources on %s, %.0f days ago; check them before "
+		    "printing (templates/LAWS.md)", str(d, 3), str(d, 0),
+		    str(d, 1), n[0]);
+		break;
+	default:
+		qp_buf_adds(b, "a posting-law rule failed");
+		break;
+	}
+}
+
 static void
 make_msg(qp_diag *d)
 {
@@ -173,7 +286,17 @@ make_msg(qp_diag *d)
 		    "%.0f", n[0], n[1]);
 		break;
 	case QP_D_VALUE_MISSING:
-		if (d->column && d->nvars)
+		/* s0 s1: a default that applies only when s1 ("hotline is
+		 * 1-888-373-7888") */
+		if (d->s[1]) {
+			if (d->block)
+				lead(d, &b);
+			qp_buf_printf(&b, "%s '%s' has no value, and the "
+			    "template's default ('%s') is only for when %s",
+			    d->column ? "column" : "variable", d->column ?
+			    d->column : d->nvars ? d->vars[0] : "?", str(d, 0),
+			    str(d, 1));
+		} else if (d->column && d->nvars)
 			qp_buf_printf(&b, "column '%s' is empty and the template "
 			    "has no default for it", d->column);
 		else {
@@ -185,6 +308,36 @@ make_msg(qp_diag *d)
 			    "template has no default for it", d->nvars ?
 			    d->vars[0] : "?");
 		}
+		break;
+	case QP_D_VALUE_EMPTY: /* s0 the default, or NULL */
+		lead(d, &b);
+		qp_buf_adds(&b, "it may not be empty: the template marks it "
+		    "required");
+		if (d->s[0])
+			qp_buf_printf(&b, " (leave it out for the default, %s)",
+			    str(d, 0));
+		break;
+	case QP_D_VALUE_UNUSED:
+		lead(d, &b);
+		qp_buf_adds(&b, "given, but this poster does not print it with "
+		    "these values (the blocks that would have a when: that "
+		    "does not hold); it is ignored");
+		break;
+	case QP_D_COLUMN_TWICE: /* s0 s1 the two columns */
+		qp_buf_printf(&b, "columns '%s' and '%s' both name variable "
+		    "'%s'; keep one, or name it exactly", str(d, 0), str(d, 1),
+		    d->nvars ? d->vars[0] : "?");
+		break;
+	case QP_D_NATIONAL_WORDING: /* s0 the words, s1 the number */
+		lead(d, &b);
+		qp_buf_printf(&b, "the template's own text says '%s', which is "
+		    "the National Human Trafficking Hotline's, but the number "
+		    "is %s: give the block a when: on the hotline, or word it "
+		    "through a variable", str(d, 0), str(d, 1));
+		break;
+	case QP_D_PROFILE_UNUSED: /* s0 the key, s1 the template */
+		qp_buf_printf(&b, "the profile's '%s' is not used by %s; it is "
+		    "ignored", str(d, 0), str(d, 1));
 		break;
 	case QP_D_VALUE_CHOICE: /* s0 the value, s1 the choices */
 		if (d->block)
@@ -429,10 +582,12 @@ make_msg(qp_diag *d)
 		    "string it uses, or its per-language text, lacks '%s')",
 		    str(d, 0), str(d, 0));
 		break;
-	case QP_D_LANG_UNKNOWN: /* s0 language */
+	case QP_D_LANG_UNKNOWN: /* s0 language, s1 the languages or NULL */
 		lead(d, &b);
 		qp_buf_printf(&b, "lang '%s' is not one of the template's "
 		    "languages", str(d, 0));
+		if (d->s[1])
+			qp_buf_printf(&b, " (%s)", d->s[1]);
 		break;
 	case QP_D_OFF_PAGE: /* s0 text/code/caption, s1 side, n0 inches */
 		lead(d, &b);
@@ -444,6 +599,25 @@ make_msg(qp_diag *d)
 		qp_buf_printf(&b, "its %s reaches %.2fin into the %.2fin margin "
 		    "at the %s edge (outside the safe area; with a bleed the "
 		    "trim may cut it)", str(d, 0), n[0], n[1], str(d, 1));
+		break;
+	case QP_D_LAW_PAGE_SIZE:
+	case QP_D_LAW_TYPE_SIZE:
+	case QP_D_LAW_LANGUAGE:
+	case QP_D_LAW_PHRASE:
+	case QP_D_LAW_PHRASE_STYLE:
+	case QP_D_LAW_TEXT:
+	case QP_D_LAW_TEXT_SIMILAR:
+	case QP_D_LAW_TEXT_STYLE:
+	case QP_D_LAW_STALE:
+		lead(d, &b);
+		law_msg(d, d->code, &b);
+		break;
+	case QP_D_LAW_ADVISORY: /* n7 the code of the rule's kind */
+		lead(d, &b);
+		qp_buf_adds(&b, "advisory: ");
+		law_msg(d, (qp_code)(int)n[7], &b);
+		qp_buf_adds(&b, " (the sources disagree on this rule: check "
+		    "them)");
 		break;
 	case QP_D_NONE:
 		lead(d, &b);

@@ -27,6 +27,11 @@
  *   107  set-syntax            error  -s without KEY=VALUE
  *   108  column-missing        error  the CSV lacks a column the poster needs
  *   109  column-unused         warn.  a CSV column is not a variable
+ *   110  value-empty           error  a required variable is given ""
+ *   111  column-twice          error  two CSV columns name one variable
+ *   112  value-unused          warn.  a value given for what the poster
+ *                                     does not draw (a when: does not hold)
+ *   113  profile-unused        warn.  a profile's key the template does not use
  *   Links and payloads
  *   201  link-not-http         error  a link is not an absolute http(s) URL
  *   202  link-host             error  a URL's host is not plain ASCII
@@ -55,6 +60,8 @@
  *   409  font-no-family        error  the block's font names no family
  *   410  text-no-translation   error  no version of a text in the language
  *   411  lang-unknown          error  a language the template does not carry
+ *   412  national-wording      warn.  fixed text names the national hotline
+ *                                     and the number is another
  *   The page
  *   501  off-page              error  ink or a code outside the page
  *   502  outside-safe-area     error  (with a bleed) inside the trimmed margin
@@ -67,6 +74,19 @@
  *   703  link-domain           error  not on the policy's domains
  *   704  caption-no-domain     error  the page does not show the link's domain
  *   705  number-near-official  error  a number one or two digits off an official one
+ *   Posting laws (law.h; with --law)
+ *   801  law-page-size         error  the page is smaller than the law asks
+ *   802  law-type-size         error  text set below the law's type size
+ *   803  law-language          error  no text in a language the law asks for
+ *   804  law-phrase            error  a phrase or number is not on the poster
+ *   805  law-phrase-style      error  it is, but not bold / prominent / large
+ *   806  law-text              error  the prescribed text is not there word
+ *                                     for word
+ *   807  law-text-similar      warn.  the same where the law allows similar
+ *                                     wording
+ *   808  law-text-style        error  the prescribed text not bold / too small
+ *   809  law-advisory          warn.  a rule the sources disagree on failed
+ *   810  law-stale             warn.  a pack last checked over a year ago
  */
 #ifndef QP_DIAG_H
 #define QP_DIAG_H
@@ -84,6 +104,10 @@
 	X(SET_SYNTAX, 107, "set-syntax", ERROR) \
 	X(COLUMN_MISSING, 108, "column-missing", ERROR) \
 	X(COLUMN_UNUSED, 109, "column-unused", WARNING) \
+	X(VALUE_EMPTY, 110, "value-empty", ERROR) \
+	X(COLUMN_TWICE, 111, "column-twice", ERROR) \
+	X(VALUE_UNUSED, 112, "value-unused", WARNING) \
+	X(PROFILE_UNUSED, 113, "profile-unused", WARNING) \
 	X(LINK_NOT_HTTP, 201, "link-not-http", ERROR) \
 	X(LINK_HOST, 202, "link-host", ERROR) \
 	X(QR_PAYLOAD_EMPTY, 203, "qr-payload-empty", ERROR) \
@@ -109,6 +133,7 @@
 	X(FONT_NO_FAMILY, 409, "font-no-family", ERROR) \
 	X(TEXT_NO_TRANSLATION, 410, "text-no-translation", ERROR) \
 	X(LANG_UNKNOWN, 411, "lang-unknown", ERROR) \
+	X(NATIONAL_WORDING, 412, "national-wording", WARNING) \
 	X(OFF_PAGE, 501, "off-page", ERROR) \
 	X(OUTSIDE_SAFE_AREA, 502, "outside-safe-area", ERROR) \
 	X(IMAGE_LOW_PPI, 601, "image-low-ppi", ERROR) \
@@ -117,7 +142,17 @@
 	X(LINK_SHORTENER, 702, "link-shortener", ERROR) \
 	X(LINK_DOMAIN, 703, "link-domain", ERROR) \
 	X(CAPTION_NO_DOMAIN, 704, "caption-no-domain", ERROR) \
-	X(NUMBER_NEAR_OFFICIAL, 705, "number-near-official", ERROR)
+	X(NUMBER_NEAR_OFFICIAL, 705, "number-near-official", ERROR) \
+	X(LAW_PAGE_SIZE, 801, "law-page-size", ERROR) \
+	X(LAW_TYPE_SIZE, 802, "law-type-size", ERROR) \
+	X(LAW_LANGUAGE, 803, "law-language", ERROR) \
+	X(LAW_PHRASE, 804, "law-phrase", ERROR) \
+	X(LAW_PHRASE_STYLE, 805, "law-phrase-style", ERROR) \
+	X(LAW_TEXT, 806, "law-text", ERROR) \
+	X(LAW_TEXT_SIMILAR, 807, "law-text-similar", WARNING) \
+	X(LAW_TEXT_STYLE, 808, "law-text-style", ERROR) \
+	X(LAW_ADVISORY, 809, "law-advisory", WARNING) \
+	X(LAW_STALE, 810, "law-stale", WARNING)
 
 typedef enum qp_code {
 	QP_D_NONE = 0,
@@ -132,7 +167,7 @@ typedef enum qp_severity {
 } qp_severity;
 
 #define QP_DIAG_NUMS 8
-#define QP_DIAG_STRS 4
+#define QP_DIAG_STRS 6
 
 /*
  * What a finding is made from. Which of n[] and s[] a code reads is

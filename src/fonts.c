@@ -220,3 +220,93 @@ qp_font_family_exists(const char *family)
 	FcPatternDestroy(pat);
 	return found;
 }
+
+/* The first family name of a font pattern, or NULL. */
+static const char *
+pattern_family(FcPattern *p)
+{
+	FcChar8 *fam = NULL;
+
+	if (FcPatternGetString(p, FC_FAMILY, 0, &fam) != FcResultMatch)
+		return NULL;
+	return (const char *)fam;
+}
+
+/* True if fontconfig's application set (the fonts qrposter registered)
+ * holds a font of family. */
+static bool
+registered_family(const char *family)
+{
+	FcFontSet *fs = FcConfigGetFonts(NULL, FcSetApplication);
+
+	for (int i = 0; fs && i < fs->nfont; i++) {
+		const char *f = pattern_family(fs->fonts[i]);
+		if (f && strcmp(f, family) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+qp_font_family_ours(const char *family)
+{
+	if (family == NULL)
+		return false;
+	return strncmp(family, "Noto ", 5) == 0 || registered_family(family);
+}
+
+/* Lower is better: see qp_font_family_for. */
+static int
+family_rank(const char *family)
+{
+	if (registered_family(family))
+		return 0;
+	if (strncmp(family, "Noto Sans ", 10) == 0 ||
+	    strcmp(family, "Noto Sans") == 0)
+		return 1;
+	return 2;
+}
+
+static bool
+family_better(const char *a, const char *b)
+{
+	int ra = family_rank(a), rb = family_rank(b);
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (ra != rb)
+		return ra < rb;
+	if (la != lb)
+		return la < lb;
+	return strcmp(a, b) < 0;
+}
+
+char *
+qp_font_family_for(unsigned long c)
+{
+	FcPattern *pat = FcPatternCreate();
+	FcCharSet *cs = FcCharSetCreate();
+	FcObjectSet *os = FcObjectSetBuild(FC_FAMILY, (char *)NULL);
+	FcFontSet *fs;
+	const char *best = NULL;
+	char *out = NULL;
+
+	FcCharSetAddChar(cs, (FcChar32)c);
+	FcPatternAddCharSet(pat, FC_CHARSET, cs);
+	/* Listing with a charset in the pattern keeps the fonts whose
+	 * charset holds it (fc-list ':charset=0645'). */
+	fs = FcFontList(NULL, pat, os);
+	for (int i = 0; fs && i < fs->nfont; i++) {
+		const char *f = pattern_family(fs->fonts[i]);
+		if (f && qp_font_family_ours(f) &&
+		    (best == NULL || family_better(f, best)))
+			best = f;
+	}
+	if (best)
+		out = qp_xstrdup(best);
+	if (fs)
+		FcFontSetDestroy(fs);
+	FcObjectSetDestroy(os);
+	FcCharSetDestroy(cs);
+	FcPatternDestroy(pat);
+	return out;
+}

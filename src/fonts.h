@@ -52,4 +52,20 @@ struct _FcConfig *qp_fonts_config(unsigned long *gen);
 /* True if fontconfig knows a font whose family is exactly family. */
 bool qp_font_family_exists(const char *family);
 
+/*
+ * True if family is one of qrposter's own: registered by qrposter (the
+ * bundled fonts/ and the files templates bring) or a Noto family (the
+ * Debian packages `make deps` installs). Text is only ever drawn with
+ * these or with a font its block names.
+ */
+bool qp_font_family_ours(const char *family);
+
+/*
+ * The family of one of qrposter's own fonts (as above) that has a glyph
+ * for c, or NULL. Deterministic for a given set of installed fonts:
+ * registered fonts first, then "Noto Sans ..." before other Noto
+ * families, then the shorter name, then by name. Returns a malloc'd name.
+ */
+char *qp_font_family_for(unsigned long c);
+
 #endif

@@ -279,21 +279,16 @@ lang_family(const char *tag)
 }
 
 /*
- * A family qrposter may fall back on: one the block names (its font list
- * plus the language's family), or a Noto family (the bundled fonts and
- * the Debian packages `make deps` installs). Any other font that happens
- * to be on this machine (DejaVu has a smiley, for one) would make the
+ * A family qrposter may fall back on: one the block names (its font list,
+ * which layout extends with the bundled script families), or one of
+ * qrposter's own (fonts.h: registered by qrposter, or Noto from the
+ * Debian packages `make deps` installs). Any other font that happens to
+ * be on this machine (DejaVu has a smiley, for one) would make the
  * poster depend on where it was made.
  */
 static bool
-family_allowed(const PangoFontDescription *want, const char *family)
+family_in_list(const char *list, const char *family)
 {
-	const char *list = pango_font_description_get_family(want);
-
-	if (family == NULL)
-		return false;
-	if (strncmp(family, "Noto ", 5) == 0)
-		return true;
 	for (const char *p = list; p && *p;) {
 		size_t n = strcspn(p, ",");
 		const char *b = p, *e = p + n;
@@ -307,6 +302,54 @@ family_allowed(const PangoFontDescription *want, const char *family)
 		p += n + (p[n] == ',');
 	}
 	return false;
+}
+
+static bool
+family_allowed(const PangoFontDescription *want, const char *family)
+{
+	if (family == NULL)
+		return false;
+	return family_in_list(pango_font_description_get_family(want),
+	    family) || qp_font_family_ours(family);
+}
+
+/*
+ * The Noto CJK family for Han characters in text of language lang: the
+ * language's own forms for Chinese, Japanese and Korean, else Simplified
+ * Chinese (any Noto CJK family also covers kana and Hangul).
+ */
+static const char *
+cjk_family(const char *lang)
+{
+	const char *f = lang_family(lang);
+
+	return f && strncmp(f, "Noto Sans CJK", 13) == 0 ? f :
+	    "Noto Sans CJK SC";
+}
+
+/*
+ * The families text of language lang is set in when its block names
+ * families: those, then the language's own (lang_family), then Noto Sans
+ * and every bundled script family, so a name in any script qrposter
+ * carries prints in any block (an Arabic station name in a Spanish
+ * footer) with the same font on every machine. Families that are not
+ * installed (Noto CJK without fonts-noto-cjk) are left out. Malloc'd.
+ */
+static char *
+family_list(qp_layout_ctx *ctx, const char *families, const char *lang)
+{
+	const char *extra[] = {lang_family(lang), "Noto Sans",
+	    "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans Devanagari",
+	    cjk_family(lang)};
+	qp_buf b;
+
+	qp_buf_init(&b);
+	qp_buf_adds(&b, families);
+	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+		if (extra[i] && !family_in_list(b.data, extra[i]) &&
+		    family_known(ctx, extra[i]))
+			qp_buf_printf(&b, ",%s", extra[i]);
+	return qp_buf_steal(&b);
 }
 
 /*
@@ -406,7 +449,7 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 	qp_fit_box f = {w, h, wrap};
 	double size;
 	gunichar miss;
-	const char *fallback;
+	char *fams = NULL;
 
 	(void)block;
 	if (!check_family(ctx, font, err))
@@ -417,8 +460,9 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 	else if (align == QP_ALIGN_END)
 		align = rtl ? QP_ALIGN_LEFT : QP_ALIGN_RIGHT;
 	layout = pango_layout_new(rtl ? ctx->pango_rtl : ctx->pango);
-	if (rtl)
-		pango_layout_set_auto_dir(layout, FALSE);
+	/* The block's direction, not its first letter's: a left-to-right
+	 * footer that starts with an Arabic name stays left-to-right. */
+	pango_layout_set_auto_dir(layout, FALSE);
 	if (markup) {
 		GError *gerr = NULL;
 		if (!pango_parse_markup(text, -1, 0, NULL, NULL, NULL, &gerr)) {
@@ -449,44 +493,60 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 	} else
 		pango_layout_set_width(layout, -1);
 	d = pango_font_description_from_string(font);
-	if ((fallback = lang_family(lang)) != NULL &&
-	    family_known(ctx, fallback)) {
-		char *fams = qp_xasprintf("%s,%s",
-		    pango_font_description_get_family(d), fallback);
+	fams = family_list(ctx, pango_font_description_get_family(d), lang);
+	for (int tries = 0;; tries++) {
+		char *fam, *more;
+
 		pango_font_description_set_family(d, fams);
-		free(fams);
-	}
-	/* A size found by the same fit elsewhere (a worker of a combined
-	 * batch) needs one layout, not a dozen; it is the size the fit
-	 * would find here. */
-	if (known > 0 && qp_fit_at(layout, d, known, &f, &ext))
-		size = known;
-	else
-		size = qp_fit_shrink(layout, d, max, min, &f, guess);
-	if (size == 0) {
-		qp_fit_at(layout, d, min, &f, &ext);
-		fault_set(err, QP_D_TEXT_OVERFLOW, NULL, NULL);
-		err->n[0] = w;
-		err->n[1] = h;
-		err->n[2] = min;
-		err->n[3] = (ext.x + ext.width) / (double)PANGO_SCALE;
-		err->n[4] = ext.height / (double)PANGO_SCALE;
-		goto fail;
-	}
-	if ((miss = first_missing_glyph(layout)) != 0) {
-		fault_set(err, QP_D_GLYPH_MISSING, NULL, NULL);
-		err->n[0] = miss;
-		goto fail;
-	}
-	{
-		char *fam;
-		if ((miss = first_foreign_glyph(layout, d, &fam)) != 0) {
+		/* A size found by the same fit elsewhere (a worker of a
+		 * combined batch) needs one layout, not a dozen; it is the
+		 * size the fit would find here. */
+		if (tries == 0 && known > 0 &&
+		    qp_fit_at(layout, d, known, &f, &ext))
+			size = known;
+		else
+			size = qp_fit_shrink(layout, d, max, min, &f, guess);
+		if (size == 0) {
+			qp_fit_at(layout, d, min, &f, &ext);
+			fault_set(err, QP_D_TEXT_OVERFLOW, NULL, NULL);
+			err->n[0] = w;
+			err->n[1] = h;
+			err->n[2] = min;
+			err->n[3] = (ext.x + ext.width) / (double)PANGO_SCALE;
+			err->n[4] = ext.height / (double)PANGO_SCALE;
+			goto fail;
+		}
+		if ((miss = first_missing_glyph(layout)) != 0) {
+			fault_set(err, QP_D_GLYPH_MISSING, NULL, NULL);
+			err->n[0] = miss;
+			goto fail;
+		}
+		if ((miss = first_foreign_glyph(layout, d, &fam)) == 0)
+			break;
+		/*
+		 * Fontconfig drew a character from a font outside qrposter's
+		 * set. Name one of ours that has it, after the others, and lay
+		 * the text out again; a few rounds cover a name in several
+		 * scripts the list above does not (Thai, Armenian...).
+		 */
+		more = tries < 8 ? qp_font_family_for(miss) : NULL;
+		if (more == NULL || family_in_list(fams, more)) {
 			fault_set(err, QP_D_GLYPH_MISSING, fam, NULL);
 			err->n[0] = miss;
 			g_free(fam);
+			free(more);
 			goto fail;
 		}
+		g_free(fam);
+		{
+			char *longer = qp_xasprintf("%s,%s", fams, more);
+			free(fams);
+			fams = longer;
+		}
+		free(more);
 	}
+	free(fams);
+	fams = NULL;
 	pango_font_description_free(d);
 	pango_layout_get_extents(layout, NULL, &ext);
 	it->kind = QP_ITEM_TEXT;
@@ -509,6 +569,7 @@ fit_text(qp_layout_ctx *ctx, const char *block, const char *text,
 		it->y += h - it->h;
 	return true;
 fail:
+	free(fams);
 	pango_font_description_free(d);
 	g_object_unref(layout);
 	return false;
@@ -567,6 +628,21 @@ starts_rtl(const char *s, bool markup)
 			return true;
 		if (g_unichar_isalpha(c))
 			return false;
+	}
+	return false;
+}
+
+/* True if s holds a letter of a right-to-left script. */
+static bool
+has_rtl(const char *s)
+{
+	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if ((c >= 0x0590 && c <= 0x08FF) || (c >= 0xFB1D && c <= 0xFDFF) ||
+		    (c >= 0xFE70 && c <= 0xFEFF) ||
+		    (c >= 0x10800 && c <= 0x10FFF) ||
+		    (c >= 0x1E800 && c <= 0x1EFFF))
+			return true;
 	}
 	return false;
 }
@@ -912,14 +988,20 @@ expand_l10n(const qp_template *t, qp_tstr *const *v, size_t li,
  * an Arabic sentence keeps its own order and does not pull neighbouring
  * punctuation to the wrong side (Unicode bidi, rule X5c).
  */
+static bool has_rtl(const char *s);
+
 static const char **
-isolate_values(const qp_template *t, const char *const *values)
+isolate_values(const qp_template *t, const char *const *values, bool all)
 {
 	const char **iso = qp_xcalloc(t->nvars + 1, sizeof *iso);
 
-	for (size_t i = 0; i < t->nvars; i++)
-		iso[i] = values[i] ? qp_xasprintf("\u2068%s\u2069",
-		    values[i]) : NULL;
+	for (size_t i = 0; i < t->nvars; i++) {
+		if (values[i] == NULL)
+			continue;
+		iso[i] = all || has_rtl(values[i]) ?
+		    qp_xasprintf("\u2068%s\u2069", values[i]) :
+		    qp_xstrdup(values[i]);
+	}
 	return iso;
 }
 
@@ -931,6 +1013,19 @@ free_values(const qp_template *t, const char **v)
 	for (size_t i = 0; i < t->nvars; i++)
 		free((char *)v[i]);
 	free(v);
+}
+
+/* A language value that matches none of t's: say which there are. */
+static void
+lang_error(const qp_template *t, const char *lang, fault *err)
+{
+	qp_buf list;
+
+	qp_buf_init(&list);
+	for (size_t i = 0; i < t->nlangs; i++)
+		qp_buf_printf(&list, "%s%s", i ? ", " : "", t->langs[i]);
+	fault_set(err, QP_D_LANG_UNKNOWN, lang, list.data);
+	qp_buf_free(&list);
 }
 
 static bool
@@ -957,12 +1052,15 @@ text_block(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		}
 		if (t->nlangs) {
 			long l = qp_template_lang(t, tag.data);
-			if (l < 0) {
-				fault_set(err, QP_D_LANG_UNKNOWN, tag.data,
-				    NULL);
+			if (l < 0 && (l = qp_template_lang_match(t,
+			    tag.data)) < 0) {
+				lang_error(t, tag.data, err);
 				goto done;
 			}
 			li = (size_t)l;
+			/* Tagged as the template writes it (zh-TW: zh-Hant). */
+			qp_buf_reset(&tag);
+			qp_buf_adds(&tag, t->langs[li]);
 		}
 	} else if (t->nlangs)
 		qp_buf_adds(&tag, t->langs[page_li]);
@@ -975,8 +1073,13 @@ text_block(qp_layout_ctx *ctx, const qp_template *t, const qp_block *b,
 		rtl = x->l10n[0] && starts_rtl(qp_tstr_source(x->l10n[0]),
 		    true);
 	}
-	if (rtl)
-		values = iso = isolate_values(t, values);
+	/*
+	 * In a right-to-left text every value is isolated; in a
+	 * left-to-right one, each value holding right-to-left letters (an
+	 * Arabic or Hebrew station name in an English footer), so it reads
+	 * right to left inside and the sentence around it keeps its order.
+	 */
+	values = iso = isolate_values(t, values, rtl);
 	if (!expand_l10n(t, x->l10n, t->nlangs ? li : 0, values,
 	    QP_ESC_MARKUP, &buf, err))
 		goto done;
@@ -1023,6 +1126,7 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
     const char *const *values, qp_diag_list *diags)
 {
 	qp_page *page = qp_xcalloc(1, sizeof *page);
+	const char **canon = NULL;
 	size_t li = 0;
 	qp_error e;
 	fault f;
@@ -1046,6 +1150,11 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 			qp_buf_free(&list);
 			goto fail;
 		}
+	/* A language value as the template writes it: zh-TW is zh-Hant. */
+	canon = qp_xcalloc(t->nvars + 1, sizeof *canon);
+	for (size_t i = 0; i < t->nvars; i++)
+		canon[i] = qp_var_value_canon(t, i, values[i]);
+	values = canon;
 	if (t->lang_var >= 0) {
 		const char *lang = values[t->lang_var];
 		long l;
@@ -1056,8 +1165,9 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 			fault_push(diags, &f, NULL);
 			goto fail;
 		}
-		if ((l = qp_template_lang(t, lang)) < 0) {
-			fault_set(&f, QP_D_LANG_UNKNOWN, lang, NULL);
+		if ((l = qp_template_lang(t, lang)) < 0 &&
+		    (l = qp_template_lang_match(t, lang)) < 0) {
+			lang_error(t, lang, &f);
 			fault_push(diags, &f, NULL);
 			goto fail;
 		}
@@ -1078,6 +1188,9 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 		qp_item it = {0};
 		bool ok = true;
 
+		/* A block whose when: does not hold is not on this poster. */
+		if (!qp_block_active(t, b, values))
+			continue;
 		it.block = b;
 		switch (b->kind) {
 		case QP_BLOCK_RECT:
@@ -1106,8 +1219,10 @@ qp_layout_page_diag(qp_layout_ctx *ctx, const qp_template *t,
 		if (!ok)
 			fault_push(diags, &f, b);
 	}
+	free(canon);
 	return page;
 fail:
+	free(canon);
 	qp_page_free(page);
 	return NULL;
 }

@@ -98,6 +98,45 @@ put_quoted(qp_buf *b, const char *s, size_t n)
 	free(copy);
 }
 
+/*
+ * The families the text's runs are really drawn with, in order of first
+ * use: the block's font, and any fallback layout chose for a script it
+ * lacks (an Arabic name in a Latin block).
+ */
+static void
+dump_fonts(qp_buf *b, PangoLayout *layout)
+{
+	PangoLayoutIter *iter = pango_layout_get_iter(layout);
+	char *seen[16];
+	size_t n = 0;
+
+	qp_buf_adds(b, "  font");
+	do {
+		PangoLayoutRun *run = pango_layout_iter_get_run_readonly(iter);
+		PangoFontDescription *fd;
+		const char *fam;
+		size_t i;
+
+		if (run == NULL || run->item->analysis.font == NULL)
+			continue;
+		fd = pango_font_describe(run->item->analysis.font);
+		fam = pango_font_description_get_family(fd);
+		for (i = 0; i < n && fam; i++)
+			if (strcmp(seen[i], fam) == 0)
+				break;
+		if (fam && i == n && n < 16) {
+			seen[n++] = qp_xstrdup(fam);
+			qp_buf_addc(b, ' ');
+			put_quoted(b, fam, strlen(fam));
+		}
+		pango_font_description_free(fd);
+	} while (pango_layout_iter_next_run(iter));
+	pango_layout_iter_free(iter);
+	for (size_t i = 0; i < n; i++)
+		free(seen[i]);
+	qp_buf_addc(b, '\n');
+}
+
 static void
 dump_text(qp_buf *b, const qp_item *it)
 {
@@ -112,19 +151,8 @@ dump_text(qp_buf *b, const qp_item *it)
 	qp_buf_adds(b, "pt color ");
 	put_color(b, it->color);
 	qp_buf_addc(b, '\n');
-	if (fd) {
-		/* Family, style and weight; the size is the line above. */
-		PangoFontDescription *d = pango_font_description_copy(fd);
-		char *name;
-
-		pango_font_description_unset_fields(d, PANGO_FONT_MASK_SIZE);
-		name = pango_font_description_to_string(d);
-		qp_buf_adds(b, "  font ");
-		put_quoted(b, name, strlen(name));
-		qp_buf_addc(b, '\n');
-		g_free(name);
-		pango_font_description_free(d);
-	}
+	(void)fd;
+	dump_fonts(b, it->layout);
 	pango_layout_get_extents(it->layout, &ink, &logical);
 	qp_buf_adds(b, "  extent ");
 	put_pt(b, logical.width / (double)PANGO_SCALE);

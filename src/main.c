@@ -181,6 +181,31 @@ qp_cli_bind_sets(const char *cmd, qp_binding *b, const qp_sets *s)
 	return true;
 }
 
+bool
+qp_cli_profile(const char *path, qp_template *t, qp_binding *b,
+    qp_diag_list *warn)
+{
+	qp_profile *p;
+	qp_diag_list dl;
+	qp_error err;
+	bool ok;
+
+	if ((p = qp_profile_load(path, &err)) == NULL) {
+		qp_cli_puts("qrposter: ", err.msg);
+		return false;
+	}
+	qp_diag_list_init(&dl);
+	ok = qp_profile_logo(p, t, &err) &&
+	    qp_binding_profile(b, p, &dl, &err);
+	if (!ok)
+		qp_cli_puts("qrposter: ", err.msg);
+	else
+		qp_diag_list_move(warn, &dl); /* only warnings are left */
+	qp_diag_list_clear(&dl);
+	qp_profile_free(p);
+	return ok;
+}
+
 void
 qp_cli_findings(const char *cmd, const char *where, const qp_diag_list *l)
 {

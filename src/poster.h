@@ -22,7 +22,8 @@
 /*
  * Make one poster: bind b's values with rec (NULL: no CSV row) into v
  * (qp_values_init()ed for b's template), lay the page out and check it
- * (o may be NULL: no bleed). Every finding goes to out; a finding about
+ * (o may be NULL: no bleed, no laws), against each of o's posting laws
+ * too (law.h) when every block could be laid out. Every finding goes to out; a finding about
  * a block names the variables that block uses. Returns the page when no
  * error was found (the caller frees it), else NULL. v keeps the bound
  * values either way.

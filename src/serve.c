@@ -398,6 +398,8 @@ body_limit(const char *url)
 		return QP_SERVE_MAX_FORM;
 	if (strcmp(url, "/api/batch") == 0)
 		return QP_SERVE_MAX_CSV;
+	if (strcmp(url, "/api/profile") == 0)
+		return QP_PROFILE_MAX_BYTES;
 	return 0;
 }
 
@@ -439,6 +441,11 @@ route(qp_server *s, struct MHD_Connection *c, const char *url,
 		if (!post)
 			return srv_send_error(c, 405, "use POST for %s", url);
 		return srv_api_batch_start(s, c, r);
+	}
+	if (strcmp(url, "/api/profile") == 0) {
+		if (!post)
+			return srv_send_error(c, 405, "use POST for %s", url);
+		return srv_api_profile(s, c, r);
 	}
 	if (strncmp(url, "/api/batch/", 11) == 0)
 		return srv_api_batch(s, c, url + 11, get, post);

@@ -74,6 +74,16 @@ list_templates(qp_server *s, size_t *n)
 	return v;
 }
 
+/* "hotline is 1-888-373-7888" for a default's when:. */
+static void
+cond_words(const qp_template *t, const qp_cond *c, qp_buf *out)
+{
+	for (size_t i = 0; i < c->n; i++)
+		qp_buf_printf(out, "%s%s is %s%s", i ? " and " : "",
+		    t->var_names[c->terms[i].var], c->terms[i].negate ? "not " :
+		    "", *c->terms[i].value ? c->terms[i].value : "empty");
+}
+
 static void
 template_json(qp_buf *b, const char *name, const qp_template *t,
     bool with_vars)
@@ -87,6 +97,10 @@ template_json(qp_buf *b, const char *name, const qp_template *t,
 	qp_buf_printf(b, ",\"width_in\":%.2f,\"height_in\":%.2f",
 	    t->page_w / QP_PT_PER_IN, t->page_h / QP_PT_PER_IN);
 	if (with_vars) {
+		bool *always = qp_xcalloc(t->nvars + 1, sizeof *always);
+
+		/* What every poster draws (blocks without when:). */
+		qp_template_uses_now(t, NULL, always);
 		qp_buf_adds(b, ",\"variables\":[");
 		for (size_t i = 0; i < t->nvars; i++) {
 			const qp_var *v = &t->vars[i];
@@ -106,10 +120,28 @@ template_json(qp_buf *b, const char *name, const qp_template *t,
 				}
 				qp_buf_addc(b, ']');
 			}
-			qp_buf_printf(b, ",\"required\":%s}",
-			    v->def ? "false" : "true");
+			/* A default that goes with another value: the
+			 * editor says when it applies. */
+			qp_buf_adds(b, ",\"default_when\":");
+			if (v->when.n) {
+				qp_buf w;
+
+				qp_buf_init(&w);
+				cond_words(t, &v->when, &w);
+				srv_json_str(b, w.data);
+				qp_buf_free(&w);
+			} else
+				qp_buf_adds(b, "null");
+			/* required: it may not be left empty (the
+			 * template says so, or every poster needs it and
+			 * it has no default); needed: every poster needs a
+			 * value from the form (the location). */
+			qp_buf_printf(b, ",\"required\":%s,\"needed\":%s}",
+			    v->required || (!v->def && always[i]) ? "true" :
+			    "false", !v->def && always[i] ? "true" : "false");
 		}
 		qp_buf_adds(b, "]");
+		free(always);
 	}
 	qp_buf_adds(b, "}");
 }
@@ -268,6 +300,12 @@ static const struct {
 	{QP_D_COLUMN_MISSING, "The CSV lacks a column this poster needs."},
 	{QP_D_COLUMN_UNUSED, "A column of the CSV is not used by this "
 	    "poster."},
+	{QP_D_VALUE_EMPTY, "This may not be empty. Type it, or press "
+	    "\"Use standard\"."},
+	{QP_D_COLUMN_TWICE, "Two columns of the CSV are headed for the same "
+	    "box; keep one of them."},
+	{QP_D_VALUE_UNUSED, "This poster does not print this box with the "
+	    "other boxes as they are (it goes with another number, say)."},
 	{QP_D_LINK_NOT_HTTP, "This must be a full web address, starting "
 	    "with https:// and the site's name."},
 	{QP_D_LINK_HOST, "The web address's site name has letters phones "
@@ -336,6 +374,11 @@ static const struct {
 	{QP_D_OFF_PAGE, "Part of the poster runs off the edge of the page."},
 	{QP_D_OUTSIDE_SAFE_AREA, "Part of the poster sits in the margin the "
 	    "printer may cut off."},
+	{QP_D_NATIONAL_WORDING, "This poster's own text names the National "
+	    "Human Trafficking Hotline, but the number is another: a caller "
+	    "would be told the wrong hotline (a problem of the template)."},
+	{QP_D_PROFILE_UNUSED, "This poster has no place for one of the "
+	    "settings; it is left out."},
 };
 
 /* The plain words for finding d (buf holds them when they are made). */
@@ -347,6 +390,13 @@ plain_words(const qp_diag *d, char *buf, size_t bufsz)
 		    "the character U+%04lX, so it would print as an empty box. "
 		    "Remove it, or use a template with a font for that "
 		    "language.", (unsigned long)d->n[0]);
+		return buf;
+	}
+	/* A default that goes only with another value (the national
+	 * hotline's name with its number). */
+	if (d->code == QP_D_VALUE_MISSING && d->s[1]) {
+		snprintf(buf, bufsz, "Fill this in: the standard text is only "
+		    "for when %s.", d->s[1]);
 		return buf;
 	}
 	/* A caption that does not fit is the web address under the code. */
@@ -522,8 +572,40 @@ bad:
 	return NULL;
 }
 
+/*
+ * ,"defaults":{NAME: value or null}: each variable's default with the
+ * form's values, so a box the user has not touched can show what the
+ * poster will say (a default with a when: comes and goes with the
+ * value it depends on).
+ */
 static void
-problems_json(qp_buf *b, const job *j)
+defaults_json(qp_buf *b, const job *j)
+{
+	const qp_template *t = j->t;
+	qp_diag_list dl;
+	qp_values v;
+
+	if (t == NULL || j->bind == NULL)
+		return;
+	qp_values_init(&v, t);
+	qp_diag_list_init(&dl);
+	qp_binding_bind(j->bind, NULL, &v, &dl);
+	qp_buf_adds(b, ",\"defaults\":{");
+	for (size_t i = 0; i < t->nvars; i++) {
+		if (i)
+			qp_buf_addc(b, ',');
+		srv_json_str(b, t->var_names[i]);
+		qp_buf_addc(b, ':');
+		srv_json_str(b, qp_var_default(t, i, v.v));
+	}
+	qp_buf_addc(b, '}');
+	qp_diag_list_clear(&dl);
+	qp_values_free(&v);
+}
+
+/* "problems":[...] of a job's problem list. */
+static void
+problems_json_list(qp_buf *b, const job *j)
 {
 	qp_buf_adds(b, "\"problems\":[");
 	for (size_t i = 0; i < j->nproblems; i++) {
@@ -548,6 +630,13 @@ problems_json(qp_buf *b, const job *j)
 		qp_buf_adds(b, "}");
 	}
 	qp_buf_adds(b, "]");
+}
+
+static void
+problems_json(qp_buf *b, const job *j)
+{
+	problems_json_list(b, j);
+	defaults_json(b, j);
 }
 
 static bool
@@ -700,4 +789,102 @@ srv_api_poster(qp_server *s, struct MHD_Connection *c, const req *r)
 	qp_buf_free(&name);
 	srv_release(s, j);
 	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* Opening a profile (the editor's "Open settings"). */
+
+/*
+ * POST /api/profile?template=NAME[&name=FILE], the profile's YAML as the
+ * body: read it as --profile reads a file (profile.h) and answer what it
+ * gives this template's boxes:
+ *   {"ok":true,"values":{VAR: value},"profile":{KEY: value},"problems":[..]}
+ * values are the ones this template uses; profile is every key (the
+ * editor writes the others back when it saves); problems are
+ * profile-unused warnings. A mistake is 422 with the "FILE:LINE:COL: ..."
+ * message, and its finding beside the field when it is about a value.
+ * A logo is not read here (the editor has no file system of its own to
+ * find it in); it is kept and handed back.
+ */
+enum MHD_Result
+srv_api_profile(qp_server *s, struct MHD_Connection *c, const req *r)
+{
+	const char *tname = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "template");
+	const char *fname = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "name");
+	qp_template *t;
+	qp_profile *p;
+	qp_binding *b;
+	qp_diag_list dl;
+	unsigned status;
+	qp_error err;
+	qp_buf out, name;
+	job *j;
+	bool ok;
+
+	if (tname == NULL)
+		return srv_send_error(c, 400, "add ?template=NAME to the "
+		    "address");
+	if ((t = srv_load_template(s, tname, &status, &err)) == NULL)
+		return srv_send_error(c, status, "%s", err.msg);
+	/* The file's name is only for messages: its last part, in plain
+	 * text. */
+	qp_buf_init(&name);
+	if (fname && strrchr(fname, '/'))
+		fname = strrchr(fname, '/') + 1;
+	if (fname == NULL || *fname == '\0' || srv_value_problem(fname) ||
+	    strlen(fname) > 120)
+		fname = "the settings";
+	qp_buf_adds(&name, fname);
+	if ((p = qp_profile_parse(name.data, r->body.data ? r->body.data : "",
+	    r->body.len, &err)) == NULL) {
+		qp_buf_free(&name);
+		qp_template_free(t);
+		return srv_send_error(c, 422, "%s", err.msg);
+	}
+	/* A job holds the template, the binding and the problems, and
+	 * frees them. */
+	j = qp_xcalloc(1, sizeof *j);
+	qp_buf_init(&j->png);
+	j->t = t;
+	j->bind = b = qp_binding_new(t);
+	qp_diag_list_init(&dl);
+	ok = qp_binding_profile(b, p, &dl, &err);
+	add_findings(j, &dl);
+	qp_buf_init(&out);
+	qp_buf_printf(&out, "{\"ok\":%s,\"error\":", ok ? "true" : "false");
+	srv_json_str(&out, ok ? NULL : err.msg);
+	qp_buf_adds(&out, ",\"values\":{");
+	for (size_t i = 0, n = 0; i < p->n; i++) {
+		long v = qp_template_var(t, p->v[i].name);
+
+		if (v < 0 || !qp_binding_used(b, (size_t)v))
+			continue;
+		if (n++)
+			qp_buf_addc(&out, ',');
+		srv_json_str(&out, p->v[i].name);
+		qp_buf_addc(&out, ':');
+		srv_json_str(&out, p->v[i].value);
+	}
+	qp_buf_adds(&out, "},\"profile\":{");
+	for (size_t i = 0; i < p->n; i++) {
+		if (i)
+			qp_buf_addc(&out, ',');
+		srv_json_str(&out, p->v[i].name);
+		qp_buf_addc(&out, ':');
+		srv_json_str(&out, p->v[i].value);
+	}
+	if (p->logo_text) {
+		qp_buf_adds(&out, p->n ? ",\"logo\":" : "\"logo\":");
+		srv_json_str(&out, p->logo_text);
+	}
+	qp_buf_adds(&out, "},");
+	problems_json_list(&out, j);
+	qp_buf_adds(&out, "}\n");
+	qp_diag_list_clear(&dl);
+	srv_job_free(j);
+	qp_profile_free(p);
+	qp_buf_free(&name);
+	return srv_send_json(c, ok ? 200 : 422, &out);
 }

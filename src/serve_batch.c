@@ -51,6 +51,7 @@ srv_batch_free(bjob *b)
 	for (size_t i = 0; i < b->nsets; i++)
 		free(b->sets[i]);
 	free(b->sets);
+	qp_profile_free(b->profile);
 	free(b->error);
 	for (size_t i = 0; i < b->nrow_errors; i++)
 		free(b->row_errors[i]);
@@ -93,6 +94,77 @@ batch_progress(void *arg, const char *phase, size_t done, size_t total)
 	pthread_mutex_unlock(&b->s->mu);
 }
 
+/* One CSV field, quoted when it must be (RFC 4180). */
+static void
+csv_field(qp_buf *out, const char *s, size_t len, bool last)
+{
+	bool q = len > 0 && (memchr(s, ',', len) || memchr(s, '"', len) ||
+	    memchr(s, '\r', len) || memchr(s, '\n', len) || s[0] == ' ' ||
+	    s[len - 1] == ' ');
+
+	if (q)
+		qp_buf_addc(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		if (q && s[i] == '"')
+			qp_buf_addc(out, '"');
+		qp_buf_addc(out, s[i]);
+	}
+	if (q)
+		qp_buf_addc(out, '"');
+	qp_buf_adds(out, last ? "\n" : ",");
+}
+
+/*
+ * Rewrite the manifest's file column, which names the combined PDF by
+ * the path batch wrote it to (this server's temporary folder), with the
+ * name the PDF is downloaded under: the two files are read side by side
+ * on the user's computer. Everything else is kept as written.
+ */
+static bool
+manifest_relative(bjob *b, qp_error *err)
+{
+	char *name = qp_xasprintf("%s-print-run.pdf", b->tname);
+	qp_outfile of;
+	qp_data *d;
+	qp_record rec;
+	qp_buf line;
+	long fc;
+	int r;
+	bool ok;
+
+	if ((d = qp_data_open(b->manifest, err)) == NULL) {
+		free(name);
+		return false;
+	}
+	fc = qp_data_col_index(d, "file");
+	if (!qp_outfile_open(&of, b->manifest, err)) {
+		qp_data_close(d);
+		free(name);
+		return false;
+	}
+	qp_buf_init(&line);
+	for (size_t k = 0; k < qp_data_ncols(d); k++)
+		csv_field(&line, qp_data_col(d, k), strlen(qp_data_col(d, k)),
+		    k + 1 == qp_data_ncols(d));
+	while ((r = qp_data_next(d, &rec, err)) == 1)
+		for (size_t k = 0; k < qp_data_ncols(d); k++) {
+			bool ours = (long)k == fc && strcmp(rec.fields[k],
+			    b->pdf) == 0;
+
+			csv_field(&line, ours ? name : rec.fields[k], ours ?
+			    strlen(name) : rec.lens[k], k + 1 ==
+			    qp_data_ncols(d));
+		}
+	qp_data_close(d);
+	ok = r == 0 && qp_outfile_write(&of, line.data, line.len) &&
+	    qp_outfile_commit(&of, err);
+	if (!ok)
+		qp_outfile_abort(&of);
+	qp_buf_free(&line);
+	free(name);
+	return ok;
+}
+
 static void *
 batch_thread(void *arg)
 {
@@ -109,6 +181,7 @@ batch_thread(void *arg)
 	o.data = b->csv;
 	o.sets = (const char *const *)b->sets;
 	o.nsets = b->nsets;
+	o.profile = b->profile;
 	o.combine = b->pdf;
 	o.manifest = b->manifest;
 	o.render = (qp_render_opts)QP_RENDER_OPTS_DEFAULT;
@@ -121,6 +194,10 @@ batch_thread(void *arg)
 	h.progress = batch_progress;
 	h.stop = &b->stop;
 	ok = qp_batch_run(&o, &h, &st, &err);
+	/* The manifest travels with the PDF it lists: name it as it is
+	 * downloaded, not by the server's temporary path. */
+	if (ok && !st.interrupted && !manifest_relative(b, &err))
+		ok = false;
 	pthread_mutex_lock(&b->s->mu);
 	if (!ok) {
 		b->state = B_FAILED;
@@ -164,7 +241,28 @@ collect_set(void *cls, enum MHD_ValueKind kind, const char *key,
 	const char *why;
 
 	(void)kind;
-	if (x->bad || strncmp(key, "var.", 4) != 0)
+	if (x->bad)
+		return MHD_YES;
+	/* A value from the opened settings: under the CSV's, as batch
+	 * --profile puts it (an empty one is simply not given). */
+	if (strncmp(key, "profile.", 8) == 0) {
+		if (qp_template_var(x->t, key + 8) < 0) {
+			x->bad = qp_xasprintf("the template has no field "
+			    "'%.80s'", key + 8);
+			return MHD_NO;
+		}
+		if (value && (why = srv_value_problem(value)) != NULL) {
+			x->bad = qp_xasprintf("%s: %s", key + 8, why);
+			return MHD_NO;
+		}
+		if (value == NULL || *value == '\0')
+			return MHD_YES;
+		if (x->b->profile == NULL)
+			x->b->profile = qp_profile_new("the opened settings");
+		qp_profile_add(x->b->profile, key + 8, value);
+		return MHD_YES;
+	}
+	if (strncmp(key, "var.", 4) != 0)
 		return MHD_YES;
 	if (qp_template_var(x->t, key + 4) < 0) {
 		x->bad = qp_xasprintf("the template has no field '%.80s'",
@@ -205,6 +303,8 @@ count_rows(bjob *b, const qp_template *t, unsigned *status, qp_error *err)
 		bool bad;
 
 		qp_diag_list_init(&dl);
+		if (b->profile)
+			qp_binding_profile(bind, b->profile, &dl, err);
 		for (size_t k = 0; k < b->nsets; k++)
 			qp_binding_set(bind, b->sets[k], &dl);
 		if (dl.nerrors == 0)
@@ -212,10 +312,13 @@ count_rows(bjob *b, const qp_template *t, unsigned *status, qp_error *err)
 		for (size_t k = 0; k < dl.n && e == NULL; k++)
 			if (dl.v[k].sev == QP_DIAG_ERROR)
 				e = &dl.v[k];
+		/* Which columns it has: a header with a typo is seen at
+		 * once. */
 		if (e && e->code == QP_D_COLUMN_MISSING)
-			qp_fail(err, "the CSV has no column '%s': its first row "
-			    "must name the columns, e.g. code,name [%s]",
-			    e->vars[0], qp_code_name(e->code));
+			qp_fail(err, "the CSV has no column '%s' (its columns: "
+			    "%s): its first row must name the columns, e.g. "
+			    "code,name [%s]", e->vars[0], e->s[0],
+			    qp_code_name(e->code));
 		else if (e)
 			qp_fail(err, "%s", e->msg);
 		bad = e != NULL;

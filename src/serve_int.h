@@ -10,7 +10,8 @@
  *   serve.c        HTTP: security headers, responses, dispatch, start/stop
  *   serve_door.c   the listening socket: request heads in whole, or refused
  *   serve_pool.c   the render workers and their bounded queue
- *   serve_api.c    templates and the poster JSON API (preview, download)
+ *   serve_api.c    templates and the poster JSON API (preview, download,
+ *                  opening a profile)
  *   serve_batch.c  print runs: CSV upload -> combined PDF + manifest
  */
 #include "serve.h"
@@ -44,6 +45,7 @@
 #include "fonts.h"
 #include "layout.h"
 #include "poster.h"
+#include "profile.h"
 #include "render.h"
 #include "template.h"
 
@@ -119,6 +121,8 @@ typedef struct bjob {
 	char *dir, *csv, *pdf, *manifest, *tpath, *tname;
 	char **sets; /* "KEY=VALUE" from the page's fields */
 	size_t nsets;
+	qp_profile *profile; /* the opened settings' values (profile.NAME
+	                      * fields), under the CSV's; or NULL */
 	size_t rows;
 	pthread_t thread;
 	qp_stop stop; /* cancel: qp_stop_request from any thread */
@@ -209,6 +213,7 @@ const char * srv_value_problem(const char *v);
 qp_page * srv_preflight(qp_layout_ctx *ctx, job *j);
 enum MHD_Result srv_api_preview(qp_server *s, struct MHD_Connection *c, const req *r);
 enum MHD_Result srv_api_poster(qp_server *s, struct MHD_Connection *c, const req *r);
+enum MHD_Result srv_api_profile(qp_server *s, struct MHD_Connection *c, const req *r);
 /* serve_batch.c */
 void srv_batch_free(bjob *b);
 enum MHD_Result srv_api_batch_start(qp_server *s, struct MHD_Connection *c, const req *r);

@@ -44,7 +44,7 @@ static bool
 parse_variables(parser *p, yaml_node_t *n)
 {
 	static const char *const keys[] = {"default", "description",
-	    "choices"};
+	    "choices", "when", "required"};
 	qp_template *t = p->t;
 	yaml_node_pair_t *a;
 	size_t i = 0, count;
@@ -96,8 +96,11 @@ parse_variables(parser *p, yaml_node_t *n)
 				var->def = qp_xstrdup(d);
 			if (desc)
 				var->desc = qp_xstrdup(desc);
-			if (!parse_choices(p, v, var))
+			if (!tp_get_bool(p, v, "required", &var->required) ||
+			    !parse_choices(p, v, var))
 				return false;
+			/* when: is read once every variable exists
+			 * (tp_check_var_conds). */
 		}
 	}
 	return true;
@@ -189,7 +192,7 @@ parse_size(parser *p, yaml_node_t *blk, const char *key, double def_max,
 static bool
 parse_rect(parser *p, yaml_node_t *n, qp_block *b)
 {
-	static const char *const keys[] = {"type", "id", "box", "fill",
+	static const char *const keys[] = {"type", "id", "when", "box", "fill",
 	    "stroke", "stroke_width"};
 	qp_rect_spec *r = &b->u.rect;
 
@@ -211,7 +214,7 @@ static const char *const valign_names[] = {"top", "middle", "bottom"};
 static bool
 parse_text(parser *p, yaml_node_t *n, qp_block *b)
 {
-	static const char *const keys[] = {"type", "id", "box", "text",
+	static const char *const keys[] = {"type", "id", "when", "box", "text",
 	    "font", "size", "color", "align", "valign", "line_spacing",
 	    "wrap", "lang"};
 	qp_text_spec *x = &b->u.text;
@@ -311,8 +314,8 @@ parse_qr_logo(parser *p, yaml_node_t *n, qp_block *b)
 static bool
 parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 {
-	static const char *const keys[] = {"type", "id", "box", "data", "ecc",
-	    "scan_distance", "min_module", "quiet_zone", "color",
+	static const char *const keys[] = {"type", "id", "when", "box", "data",
+	    "ecc", "scan_distance", "min_module", "quiet_zone", "color",
 	    "background", "link", "caption", "caption_font", "caption_size",
 	    "caption_color", "logo", "logo_size"};
 	/* Indices are qr.h's levels; "auto" is QP_QR_ECC_AUTO. */
@@ -380,8 +383,8 @@ parse_qr(parser *p, yaml_node_t *n, qp_block *b)
 static bool
 parse_image(parser *p, yaml_node_t *n, qp_block *b)
 {
-	static const char *const keys[] = {"type", "id", "box", "file", "fit",
-	    "align", "valign", "opacity"};
+	static const char *const keys[] = {"type", "id", "when", "box", "file",
+	    "fit", "align", "valign", "opacity"};
 	static const char *const fits[] = {"contain", "cover", "stretch"};
 	qp_image_spec *im = &b->u.image;
 	const char *file, *op;
@@ -464,6 +467,8 @@ parse_blocks(parser *p, yaml_node_t *n)
 			    "rect, text, qr or image)", type);
 		}
 		b->kind = (qp_block_kind)k;
+		if (!tp_parse_when(p, bn, &b->when))
+			return false;
 		switch (b->kind) {
 		case QP_BLOCK_RECT: ok = parse_rect(p, bn, b); break;
 		case QP_BLOCK_TEXT: ok = parse_text(p, bn, b); break;
@@ -564,7 +569,8 @@ parse_root(parser *p, yaml_node_t *root)
 		return false;
 	if (!tp_parse_policy(p, tp_get(p, root, "policy")))
 		return false;
-	if (!tp_parse_languages(p, root))
+	if (!tp_parse_languages(p, root) ||
+	    !tp_check_var_conds(p, tp_get(p, root, "variables")))
 		return false;
 	if (!tp_get_l10n(p, root, "title", "template", false, true,
 	    &t->title_l10n, &t->title) ||
@@ -576,106 +582,23 @@ parse_root(parser *p, yaml_node_t *root)
 	return parse_blocks(p, n);
 }
 
-/*
- * libyaml's loader recurses once per level of nesting: a template of a
- * few thousand "[" would exhaust the stack. Walk the events first (flat,
- * no recursion) and refuse anything deeper than a template can use. A
- * syntax error stops the walk; the loader then reports it.
- */
-#define MAX_DEPTH 64
-
-static bool
-check_depth(const char *path, const char *text, size_t len, qp_error *err)
-{
-	yaml_parser_t yp;
-	yaml_event_t ev;
-	int depth = 0;
-	bool ok = true, done = false;
-
-	if (!yaml_parser_initialize(&yp))
-		return qp_fail(err, "%s: cannot start the YAML parser", path);
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	while (!done && yaml_parser_parse(&yp, &ev)) {
-		switch (ev.type) {
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > MAX_DEPTH) {
-				ok = qp_fail(err, "%s:%zu:%zu: nested more than "
-				    "%d levels deep; a template needs a few",
-				    path, ev.start_mark.line + 1,
-				    ev.start_mark.column + 1, MAX_DEPTH);
-				done = true;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&yp);
-	return ok;
-}
-
 qp_template *
 qp_template_parse(const char *path, const char *text, size_t len,
     qp_error *err)
 {
-	yaml_parser_t yp;
 	parser p = {.path = path, .err = err};
 	bool ok = false;
-	size_t bad;
 
-	if (len > QP_TEMPLATE_MAX_BYTES) {
-		qp_fail(err, "%s: template is %zu bytes; the limit is %d",
-		    path, len, QP_TEMPLATE_MAX_BYTES);
-		return NULL;
-	}
-	if (!qp_utf8_valid(text, len, &bad)) {
-		size_t line = 1, col = 1;
-		for (size_t i = 0; i < bad; i++) {
-			if (text[i] == '\n') {
-				line++;
-				col = 1;
-			} else if (((unsigned char)text[i] & 0xc0) != 0x80)
-				col++;
-		}
-		qp_fail(err, "%s:%zu:%zu: invalid UTF-8 (byte 0x%02X); save the "
-		    "template as UTF-8", path, line, col,
-		    (unsigned char)text[bad]);
-		return NULL;
-	}
-	if (!check_depth(path, text, len, err))
+	if (!tp_doc_load(path, text, len, QP_TEMPLATE_MAX_BYTES, "template",
+	    &p.doc, err))
 		return NULL;
 	p.t = qp_xcalloc(1, sizeof *p.t);
 	p.t->path = qp_xstrdup(path);
 	p.t->lang_var = -1;
-	if (!yaml_parser_initialize(&yp)) {
-		qp_fail(err, "%s: cannot start the YAML parser", path);
-		qp_template_free(p.t);
-		return NULL;
-	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&yp, &p.doc)) {
-		qp_fail(err, "%s:%zu:%zu: YAML syntax error: %s%s%s", path,
-		    yp.problem_mark.line + 1, yp.problem_mark.column + 1,
-		    yp.problem ? yp.problem : "unknown problem",
-		    yp.context ? " " : "", yp.context ? yp.context : "");
-		yaml_parser_delete(&yp);
-		qp_template_free(p.t);
-		return NULL;
-	}
 	ok = parse_root(&p, yaml_document_get_root_node(&p.doc));
 	free(p.smaps);
 	free(p.skeys);
 	yaml_document_delete(&p.doc);
-	yaml_parser_delete(&yp);
 	if (!ok) {
 		qp_template_free(p.t);
 		return NULL;
@@ -686,33 +609,11 @@ qp_template_parse(const char *path, const char *text, size_t len,
 qp_template *
 qp_template_load(const char *path, qp_error *err)
 {
-	FILE *fp = fopen(path, "rb");
 	qp_buf b;
-	char chunk[8192];
-	size_t n;
 	qp_template *t;
 
-	if (fp == NULL) {
-		qp_fail(err, "%s: cannot open template: %s", path,
-		    strerror(errno));
+	if (!tp_read_file(path, "template", QP_TEMPLATE_MAX_BYTES, &b, err))
 		return NULL;
-	}
-	qp_buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		qp_buf_add(&b, chunk, n);
-		if (b.len > QP_TEMPLATE_MAX_BYTES)
-			break;
-	}
-	if (ferror(fp)) {
-		qp_fail(err, "%s: cannot read template: %s", path,
-		    strerror(errno));
-		fclose(fp);
-		qp_buf_free(&b);
-		return NULL;
-	}
-	fclose(fp);
-	if (b.data == NULL)
-		qp_buf_add(&b, "", 0);
 	t = qp_template_parse(path, b.data, b.len, err);
 	qp_buf_free(&b);
 	return t;
@@ -726,6 +627,7 @@ qp_template_free(qp_template *t)
 	for (size_t i = 0; i < t->nblocks; i++) {
 		qp_block *b = &t->blocks[i];
 		free(b->id);
+		tp_free_cond(&b->when);
 		switch (b->kind) {
 		case QP_BLOCK_TEXT:
 			tp_free_l10n(t, b->u.text.l10n);
@@ -756,6 +658,7 @@ qp_template_free(qp_template *t)
 		for (size_t j = 0; j < t->vars[i].nchoices; j++)
 			free(t->vars[i].choices[j]);
 		free(t->vars[i].choices);
+		tp_free_cond(&t->vars[i].when);
 	}
 	free(t->vars);
 	free(t->var_names);

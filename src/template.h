@@ -111,11 +111,30 @@ typedef struct qp_image_spec {
 	double opacity;        /* 0..1 */
 } qp_image_spec;
 
+/*
+ * A condition (`when:`, template_when.c): every term must hold. A term
+ * holds when the variable's value is the same as value (compared as
+ * phone numbers when both are: 1-888-373-7888 is (888) 373-7888), or,
+ * with negate, when it is not; no value counts as "". No terms: it
+ * always holds.
+ */
+typedef struct qp_cond_term {
+	size_t var;
+	char *value;
+	bool negate;
+} qp_cond_term;
+
+typedef struct qp_cond {
+	qp_cond_term *terms;
+	size_t n;
+} qp_cond;
+
 typedef struct qp_block {
 	qp_block_kind kind;
 	char *id;    /* name for messages: the block's id or "blocks[3]" */
 	int line, col;
 	qp_box box;
+	qp_cond when; /* drawn only when it holds */
 	union {
 		qp_rect_spec rect;
 		qp_text_spec text;
@@ -130,6 +149,8 @@ typedef struct qp_var {
 	char *desc; /* help text, or NULL */
 	char **choices; /* allowed values, or NULL: any */
 	size_t nchoices;
+	qp_cond when;   /* the default applies only when it holds */
+	bool required;  /* an empty value is refused (value-empty) */
 } qp_var;
 
 /*
@@ -193,6 +214,23 @@ long qp_template_var(const qp_template *t, const char *name);
 size_t qp_template_nlocales(const qp_template *t);
 /* Index of tag in t->langs (case-insensitive), or -1. */
 long qp_template_lang(const qp_template *t, const char *tag);
+/*
+ * The language of t a value asks for (a CSV cell, -s lang=...), matched
+ * as BCP 47 tags (qp_lang_match): "es-MX" picks es, "zh" or "zh-TW" picks
+ * zh-Hant when the template has that and no closer one, "tl" picks fil.
+ * Index into t->langs, or -1.
+ */
+long qp_template_lang_match(const qp_template *t, const char *value);
+/*
+ * The best of have[0..n) for the language tag want, or -1. Tags are
+ * compared case-insensitively with '_' read as '-', the language, script
+ * and region subtags apart: deprecated codes are replaced (iw he, in id,
+ * ji yi, mo ro, tl fil), a Chinese region implies its script (TW, HK, MO
+ * Hant; CN, SG, MY Hans); the languages must be the same, and the
+ * scripts too where both are known; then the closest script and region
+ * win (a plain "zh" prefers Hans), the first listed on a tie.
+ */
+long qp_lang_match(const char *want, const char *const *have, size_t n);
 /* True for tags of right-to-left scripts: ar, he, fa, ur, yi, ps... */
 bool qp_lang_is_rtl(const char *tag);
 /*
@@ -211,9 +249,44 @@ bool qp_template_var_used(const qp_template *t, size_t var);
 void qp_block_uses(const qp_template *t, const qp_block *b, bool caption,
     bool *used);
 
-/* Check a variable's value against its choices; false with err set. */
+/*
+ * Conditions (template_when.c). values[] holds t->nvars strings (NULL:
+ * no value).
+ */
+bool qp_cond_holds(const qp_template *t, const qp_cond *c,
+    const char *const *values);
+/* True if block b is drawn with these values (its when: holds). */
+bool qp_block_active(const qp_template *t, const qp_block *b,
+    const char *const *values);
+/* Variable i's default with these values: NULL when it has none, or
+ * when its when: does not hold. */
+const char *qp_var_default(const qp_template *t, size_t i,
+    const char *const *values);
+/* True if a and b (NULL: "") are the same value: the same text, or the
+ * same phone number written two ways (digits compared, letters on a
+ * phone's keypad, a leading 1 for the US ignored). */
+bool qp_same_value(const char *a, const char *b);
+/* True if s reads as a phone number (digits and -+.() spaces, letters
+ * of a vanity number, at least 5 keys and 3 digits). */
+bool qp_is_phone(const char *s);
+/*
+ * The variables this poster uses with these values: those the blocks
+ * drawn (their when: holds), the title and the subject refer to; with
+ * values NULL, those every poster uses (blocks without when:). What a
+ * variable with no value must not be used by (value-missing).
+ */
+void qp_template_uses_now(const qp_template *t, const char *const *values,
+    bool *used);
+
+/* Check a variable's value against its choices; false with err set.
+ * A variable that picks a language (the page's lang, or a block's
+ * lang: "{{var}}") matches its choices as BCP 47 tags (qp_lang_match). */
 bool qp_var_value_ok(const qp_template *t, size_t var, const char *value,
     qp_error *err);
+/* The choice a language value stands for ("zh-TW" -> "zh-Hant", owned by
+ * t), or value itself for any other value or variable. */
+const char *qp_var_value_canon(const qp_template *t, size_t var,
+    const char *value);
 
 /* Page size presets ("letter", "a4", "11x17in", "300x200mm"...). Sizes are
  * portrait (w <= h) except where a preset is landscape by nature. */

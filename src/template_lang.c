@@ -4,6 +4,8 @@
  */
 #include "template_int.h"
 
+#include <ctype.h>
+
 size_t
 qp_template_nlocales(const qp_template *t)
 {
@@ -17,6 +19,153 @@ qp_template_lang(const qp_template *t, const char *tag)
 		if (strcasecmp(t->langs[i], tag) == 0)
 			return (long)i;
 	return -1;
+}
+
+/* A language tag's language, script and region, lower-case. */
+typedef struct lang_parts {
+	char lang[9], script[5], region[4];
+} lang_parts;
+
+static void
+lang_split(const char *tag, lang_parts *lp)
+{
+	static const char *const alias[][2] = {{"iw", "he"}, {"in", "id"},
+	    {"ji", "yi"}, {"mo", "ro"}, {"tl", "fil"}, {"jw", "jv"}};
+	const char *p = tag;
+	int part = 0;
+
+	memset(lp, 0, sizeof *lp);
+	while (*p) {
+		size_t n = strcspn(p, "-_");
+		char sub[9];
+
+		if (n >= sizeof sub)
+			n = 0; /* a variant or extension: ignored */
+		for (size_t i = 0; i < n; i++)
+			sub[i] = (char)tolower((unsigned char)p[i]);
+		sub[n] = '\0';
+		if (part == 0) {
+			snprintf(lp->lang, sizeof lp->lang, "%s", sub);
+			part = 1;
+		} else if (part == 1 && n == 4 && isalpha((unsigned char)*sub)) {
+			memcpy(lp->script, sub, 5);
+			part = 2;
+		} else if (part <= 2 && (n == 2 || (n == 3 &&
+		    isdigit((unsigned char)*sub)))) {
+			memcpy(lp->region, sub, n + 1);
+			part = 3;
+		} else
+			part = 3;
+		p += n;
+		if (*p)
+			p++;
+	}
+	for (size_t i = 0; i < NKEYS(alias); i++)
+		if (strcmp(lp->lang, alias[i][0]) == 0)
+			snprintf(lp->lang, sizeof lp->lang, "%s", alias[i][1]);
+	if (strcmp(lp->lang, "zh") == 0 && lp->script[0] == '\0') {
+		if (!strcmp(lp->region, "tw") || !strcmp(lp->region, "hk") ||
+		    !strcmp(lp->region, "mo"))
+			memcpy(lp->script, "hant", 5);
+		else if (!strcmp(lp->region, "cn") || !strcmp(lp->region, "sg")
+		    || !strcmp(lp->region, "my"))
+			memcpy(lp->script, "hans", 5);
+	}
+}
+
+/* How well have serves want: -1 not at all, else higher is closer. */
+static int
+lang_score(const lang_parts *w, const lang_parts *h)
+{
+	int score = 0;
+
+	if (w->lang[0] == '\0' || strcmp(w->lang, h->lang) != 0)
+		return -1;
+	if (w->script[0] && h->script[0]) {
+		if (strcmp(w->script, h->script) != 0)
+			return -1;
+		score += 8;
+	} else if (w->script[0] == '\0' && h->script[0] == '\0')
+		score += 8;
+	else if (w->script[0] == '\0' && strcmp(w->lang, "zh") == 0 &&
+	    strcmp(h->script, "hans") == 0)
+		score += 5; /* plain zh: Simplified before Traditional */
+	else
+		score += 4;
+	if (strcmp(w->region, h->region) == 0)
+		score += 2;
+	else if (w->region[0] == '\0' || h->region[0] == '\0')
+		score += 1;
+	return score;
+}
+
+long
+qp_lang_match(const char *want, const char *const *have, size_t n)
+{
+	lang_parts w, h;
+	long best = -1;
+	int best_score = -1;
+
+	if (want == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(want, have[i]) == 0)
+			return (long)i;
+	lang_split(want, &w);
+	for (size_t i = 0; i < n; i++) {
+		int sc;
+
+		lang_split(have[i], &h);
+		sc = lang_score(&w, &h);
+		if (sc > best_score) {
+			best_score = sc;
+			best = (long)i;
+		}
+	}
+	return best;
+}
+
+long
+qp_template_lang_match(const qp_template *t, const char *value)
+{
+	return qp_lang_match(value, (const char *const *)t->langs, t->nlangs);
+}
+
+/* True if variable var picks a language: the page's, or a block's
+ * lang: "{{var}}". */
+static bool
+is_lang_var(const qp_template *t, size_t var)
+{
+	bool *used;
+	bool r = false;
+
+	if ((long)var == t->lang_var)
+		return true;
+	used = qp_xcalloc(t->nvars + 1, sizeof *used);
+	for (size_t i = 0; i < t->nblocks; i++)
+		if (t->blocks[i].kind == QP_BLOCK_TEXT &&
+		    t->blocks[i].u.text.lang_tstr)
+			qp_tstr_mark_used(t->blocks[i].u.text.lang_tstr, used);
+	r = used[var];
+	free(used);
+	return r;
+}
+
+const char *
+qp_var_value_canon(const qp_template *t, size_t var, const char *value)
+{
+	const qp_var *v = &t->vars[var];
+	long i;
+
+	if (value == NULL || v->nchoices == 0)
+		return value;
+	for (size_t k = 0; k < v->nchoices; k++)
+		if (strcmp(v->choices[k], value) == 0)
+			return value;
+	if (!is_lang_var(t, var))
+		return value;
+	i = qp_lang_match(value, (const char *const *)v->choices, v->nchoices);
+	return i >= 0 ? v->choices[i] : value;
 }
 
 bool
@@ -93,6 +242,13 @@ block_uses(const qp_template *t, const qp_block *b, int part, bool *used,
 	}
 }
 
+static void
+mark_cond(const qp_cond *c, bool *used)
+{
+	for (size_t i = 0; i < c->n; i++)
+		used[c->terms[i].var] = true;
+}
+
 void
 qp_template_uses(const qp_template *t, bool *used, bool *links)
 {
@@ -103,8 +259,34 @@ qp_template_uses(const qp_template *t, bool *used, bool *links)
 		memset(links, 0, t->nvars * sizeof *links);
 	mark_l10n(t, t->title_l10n, used, &page_lang, links);
 	mark_l10n(t, t->subject_l10n, used, &page_lang, links);
-	for (size_t i = 0; i < t->nblocks; i++)
+	for (size_t i = 0; i < t->nblocks; i++) {
 		block_uses(t, &t->blocks[i], -1, used, links, &page_lang);
+		/* What a block is drawn on changes the poster too. */
+		mark_cond(&t->blocks[i].when, used);
+	}
+	for (size_t i = 0; i < t->nvars; i++)
+		if (used[i])
+			mark_cond(&t->vars[i].when, used);
+	if (t->lang_var >= 0 && page_lang)
+		used[t->lang_var] = true;
+}
+
+void
+qp_template_uses_now(const qp_template *t, const char *const *values,
+    bool *used)
+{
+	bool page_lang = false;
+
+	memset(used, 0, t->nvars * sizeof *used);
+	mark_l10n(t, t->title_l10n, used, &page_lang, NULL);
+	mark_l10n(t, t->subject_l10n, used, &page_lang, NULL);
+	for (size_t i = 0; i < t->nblocks; i++) {
+		const qp_block *b = &t->blocks[i];
+
+		if (values ? !qp_block_active(t, b, values) : b->when.n > 0)
+			continue;
+		block_uses(t, b, -1, used, NULL, &page_lang);
+	}
 	if (t->lang_var >= 0 && page_lang)
 		used[t->lang_var] = true;
 }
@@ -145,6 +327,10 @@ qp_var_value_ok(const qp_template *t, size_t var, const char *value,
 	for (size_t i = 0; i < v->nchoices; i++)
 		if (strcmp(v->choices[i], value) == 0)
 			return true;
+	/* A language is matched as a BCP 47 tag: zh-TW is zh-Hant. */
+	if (is_lang_var(t, var) && qp_lang_match(value,
+	    (const char *const *)v->choices, v->nchoices) >= 0)
+		return true;
 	qp_buf_init(&list);
 	for (size_t i = 0; i < v->nchoices; i++)
 		qp_buf_printf(&list, "%s%s", i ? ", " : "", v->choices[i]);

@@ -247,3 +247,126 @@ tp_get_tstr(parser *p, yaml_node_t *map, const char *key, const char *what,
 		return true;
 	return tp_compile(p, v, s, out);
 }
+
+/*
+ * libyaml's loader recurses once per level of nesting: a file of a few
+ * thousand "[" would exhaust the stack. Walk the events first (flat, no
+ * recursion) and refuse anything deeper than a template or a law pack
+ * can use. A syntax error stops the walk; the loader then reports it.
+ */
+#define MAX_DEPTH 64
+
+static bool
+check_depth(const char *path, const char *text, size_t len, const char *what,
+    qp_error *err)
+{
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	int depth = 0;
+	bool ok = true, done = false;
+
+	if (!yaml_parser_initialize(&yp))
+		return qp_fail(err, "%s: cannot start the YAML parser", path);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	while (!done && yaml_parser_parse(&yp, &ev)) {
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > MAX_DEPTH) {
+				ok = qp_fail(err, "%s:%zu:%zu: nested more than "
+				    "%d levels deep; a %s needs a few",
+				    path, ev.start_mark.line + 1,
+				    ev.start_mark.column + 1, MAX_DEPTH, what);
+				done = true;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return ok;
+}
+
+bool
+tp_doc_load(const char *path, const char *text, size_t len, size_t max,
+    const char *what, yaml_document_t *doc, qp_error *err)
+{
+	yaml_parser_t yp;
+	size_t bad;
+
+	if (len > max)
+		return qp_fail(err, "%s: %s is %zu bytes; the limit is %zu",
+		    path, what, len, max);
+	if (!qp_utf8_valid(text, len, &bad)) {
+		size_t line = 1, col = 1;
+		for (size_t i = 0; i < bad; i++) {
+			if (text[i] == '\n') {
+				line++;
+				col = 1;
+			} else if (((unsigned char)text[i] & 0xc0) != 0x80)
+				col++;
+		}
+		return qp_fail(err, "%s:%zu:%zu: invalid UTF-8 (byte 0x%02X); "
+		    "save the %s as UTF-8", path, line, col,
+		    (unsigned char)text[bad], what);
+	}
+	if (!check_depth(path, text, len, what, err))
+		return false;
+	if (!yaml_parser_initialize(&yp))
+		return qp_fail(err, "%s: cannot start the YAML parser", path);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&yp, doc)) {
+		qp_fail(err, "%s:%zu:%zu: YAML syntax error: %s%s%s", path,
+		    yp.problem_mark.line + 1, yp.problem_mark.column + 1,
+		    yp.problem ? yp.problem : "unknown problem",
+		    yp.context ? " " : "", yp.context ? yp.context : "");
+		yaml_parser_delete(&yp);
+		return false;
+	}
+	yaml_parser_delete(&yp);
+	/* An empty file loads as a document without a root node. */
+	if (yaml_document_get_root_node(doc) == NULL) {
+		yaml_document_delete(doc);
+		return qp_fail(err, "%s: the %s is empty", path, what);
+	}
+	return true;
+}
+
+bool
+tp_read_file(const char *path, const char *what, size_t max, qp_buf *out,
+    qp_error *err)
+{
+	FILE *fp = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+
+	qp_buf_init(out);
+	if (fp == NULL)
+		return qp_fail(err, "%s: cannot open %s: %s", path, what,
+		    strerror(errno));
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		qp_buf_add(out, chunk, n);
+		if (out->len > max)
+			break;
+	}
+	if (ferror(fp)) {
+		qp_fail(err, "%s: cannot read %s: %s", path, what,
+		    strerror(errno));
+		fclose(fp);
+		qp_buf_free(out);
+		return false;
+	}
+	fclose(fp);
+	if (out->data == NULL)
+		qp_buf_add(out, "", 0);
+	return true;
+}

@@ -1162,7 +1162,7 @@ test_keep_going(void **state)
 	/* By default: every bad row reported, nothing written. */
 	assert_int_equal(run(argv, &errs), 1);
 	l3 = qp_xasprintf("%s:3: column 'code' is empty", csv);
-	l4 = qp_xasprintf("%s:4: block 'footer'", csv);
+	l4 = qp_xasprintf("%s:4: block 'location'", csv);
 	assert_non_null(strstr(errs, l3));
 	assert_non_null(strstr(errs, l4));
 	assert_non_null(strstr(errs, "nothing was written"));

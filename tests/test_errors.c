@@ -103,12 +103,12 @@ static const ecase cases[] = {
 	{"QR payload too long for any version", "out.pdf",
 	    {"render", "-t", D "base.yaml", "-s", LONG_SET, "-o", OUT},
 	    {D "base.yaml", "block 'qr'", "[qr-too-long]"}},
-	/* The code is printed in the footer too: two findings, a line
+	/* The code is printed at the foot too: two findings, a line
 	 * each. */
 	{"QR payload too long (bundled template)", "out.pdf",
 	    {"render", "-t", "restroom-letter", "-s", LONG_SET, "-s",
 	    "name=Penn", "-o", OUT},
-	    {"block 'qr'", "[qr-too-long]", "block 'footer'",
+	    {"block 'qr'", "[qr-too-long]", "block 'location'",
 	    "[text-overflow]"}},
 	{"qr: text too long at ECC L", "out.png",
 	    {"qr", LONG, "--ecc", "L", "-o", OUT},

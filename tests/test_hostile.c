@@ -419,7 +419,7 @@ test_symlink_data_folder(void **state)
 	char *link = th_path(out, "NY");
 	char *csv = th_path(dir, "in.csv");
 	char *pattern = th_path(out, "{{hotline}}/{{code}}.pdf");
-	const char data[] = "code,name,hotline\nA1,x,NY\n";
+	const char data[] = "code,name,hotline,hotline_name\nA1,x,NY,X\n";
 	th_run r;
 
 	(void)state;

@@ -259,13 +259,15 @@ test_pdf_fonts_embedded(void **state)
 	free(out);
 }
 
-/* The printed text: defaults, and -s hotline=... replacing the number. */
+/* The printed text: defaults, and -s hotline=... replacing the number
+ * (and with it the national hotline's name: another is given). */
 static void
 test_pdf_text_defaults_and_set(void **state)
 {
 	fixture *fx = *state;
 	const char *const set[] = {"-s", "hotline=1-800-555-0199", "-s",
-	    "text_number=99999", NULL};
+	    "text_number=99999", "-s", "hotline_name=Example Transit Line",
+	    NULL};
 	char *a, *b, *ta, *tb;
 
 	need_template(fx);
@@ -283,6 +285,8 @@ test_pdf_text_defaults_and_set(void **state)
 	assert_null(strstr(tb, HOTLINE_DEFAULT));
 	assert_non_null(strstr(tb, "99999"));
 	assert_null(strstr(tb, TEXT_DEFAULT));
+	assert_non_null(strstr(ta, "National Human Trafficking Hotline"));
+	assert_null(strstr(tb, "National Human Trafficking Hotline"));
 	free(ta);
 	free(tb);
 	free(a);

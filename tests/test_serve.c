@@ -201,7 +201,7 @@ test_bad_values_name_their_field(void **state)
 	/* Too long for its box: the message lands on the hotline field. */
 	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
 	    "var.code=A&var.name=B&var.hotline=1-888-373-7888+or+"
-	    "1-888-373-7888+or+1-888-373-7888", &r));
+	    "1-888-373-7888+or+1-888-373-7888&var.hotline_name=Example", &r));
 	assert_int_equal(r.status, 422);
 	assert_non_null(strstr(r.body, "\"fields\":[\"hotline\"]"));
 	assert_non_null(strstr(r.body, "\"code\":\"text-overflow\""));
@@ -211,7 +211,8 @@ test_bad_values_name_their_field(void **state)
 	/* Preflight reports every bad block at once, each on its field. */
 	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
 	    "var.code=A&var.name=B&var.hotline=1-888-373-7888+or+"
-	    "1-888-373-7888+or+1-888-373-7888&var.text_number="
+	    "1-888-373-7888+or+1-888-373-7888&var.hotline_name=Example&"
+	    "var.text_number="
 	    "233733+233733+233733+233733+233733+233733+233733+233733", &r));
 	assert_int_equal(r.status, 422);
 	assert_non_null(strstr(r.body, "\"fields\":[\"hotline\"]"));
@@ -245,7 +246,42 @@ test_bad_values_name_their_field(void **state)
 	assert_int_equal(r.status, 422);
 	assert_non_null(strstr(r.body, "\"code\":\"glyph-missing\""));
 	assert_non_null(strstr(r.body, "U+E000"));
-	assert_non_null(strstr(r.body, "\"name\""));
+	/* Only the field whose value holds it, not every field printed in
+	 * the same block (the footer prints the code too). */
+	assert_non_null(strstr(r.body, "\"fields\":[\"name\"]"));
+	assert_null(strstr(r.body, "\"fields\":[\"name\",\"code\"]"));
+	assert_null(strstr(r.body, "\"fields\":[\"code\""));
+	resp_free(&r);
+
+	/* An empty hotline is refused at its field, not replaced by the
+	 * default; so is an empty reporting URL. */
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B&var.hotline=", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"code\":\"value-empty\""));
+	assert_non_null(strstr(r.body, "\"fields\":[\"hotline\"]"));
+	resp_free(&r);
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B&var.report_url=", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"code\":\"value-empty\""));
+	assert_non_null(strstr(r.body, "\"fields\":[\"report_url\"]"));
+	resp_free(&r);
+
+	/* A URL that is not absolute http(s): at the URL field. */
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B&var.report_url=javascript%3Aalert(1)", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"code\":\"link-not-http\""));
+	assert_non_null(strstr(r.body, "\"fields\":[\"report_url\"]"));
+	resp_free(&r);
+
+	/* Another number without its hotline's name: at the name's field. */
+	assert_true(post(srv.port, "/api/preview", "template=restroom-letter&"
+	    "var.code=A&var.name=B&var.hotline=1-855-352-7233", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "\"code\":\"value-missing\""));
+	assert_non_null(strstr(r.body, "\"fields\":[\"hotline_name\"]"));
 	resp_free(&r);
 }
 
@@ -457,7 +493,8 @@ test_poster_pdf_and_png(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_true(post(srv.port, "/api/poster", "template=restroom-letter&"
 	    "var.code=NYP+R1%2F%C3%A9&var.name=New+York+Penn&"
-	    "var.hotline=1-555-010-0199&format=pdf", &r));
+	    "var.hotline=1-555-010-0199&var.hotline_name=Example+Line&"
+	    "format=pdf", &r));
 	assert_int_equal(r.status, 200);
 	assert_header_has(&r, "Content-Type", "application/pdf");
 	assert_header_has(&r, "Cache-Control", "no-store");
@@ -625,6 +662,46 @@ test_urldecode(void **state)
 	qp_buf_free(&b);
 }
 
+/* The editor's "Open settings": a profile's values for a template's
+ * boxes, and its mistakes at their line and column. */
+static void
+test_open_profile(void **state)
+{
+	resp r;
+
+	(void)state;
+	assert_true(post(srv.port, "/api/profile?template=restroom-letter&"
+	    "name=agency.yaml", "agency: Example DOT\n"
+	    "hotline: 1-202-555-0147\nlogo: logo.svg\n", &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"values\":{\"agency\":\"Example "
+	    "DOT\",\"hotline\":\"1-202-555-0147\"}"));
+	/* Kept for saving back, and said to be of no use here. */
+	assert_non_null(strstr(r.body, "\"logo\":\"logo.svg\""));
+	assert_non_null(strstr(r.body, "\"code\":\"profile-unused\""));
+	resp_free(&r);
+	/* An unknown key: where it is, in the file's own name. */
+	assert_true(post(srv.port, "/api/profile?template=restroom-letter&"
+	    "name=agency.yaml", "agency: X\nhotlin: 1\n", &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "agency.yaml:2:1: unknown key 'hotlin'"));
+	resp_free(&r);
+	/* A value the value rule refuses: at its box and its line. */
+	assert_true(post(srv.port, "/api/profile?template=restroom-letter&"
+	    "name=../../etc/a.yaml", "report_url: javascript:alert(1)\n",
+	    &r));
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "a.yaml:1:13:"));
+	assert_null(strstr(r.body, "etc/"));
+	assert_non_null(strstr(r.body, "\"code\":\"link-not-http\""));
+	assert_non_null(strstr(r.body, "\"fields\":[\"report_url\"]"));
+	resp_free(&r);
+	/* No template, or a GET. */
+	assert_true(post(srv.port, "/api/profile", "agency: X\n", &r));
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+}
+
 static bool
 post_csv(unsigned port, const char *query, const char *csv, size_t len,
     resp *r)
@@ -691,7 +768,8 @@ test_batch_print_run(void **state)
 
 	(void)state;
 	assert_true(post_csv(srv.port, "template=restroom-letter&"
-	    "var.hotline=1-555-010-0142", csv, strlen(csv), &r));
+	    "var.hotline=1-555-010-0142&var.hotline_name=Example+Line", csv,
+	    strlen(csv), &r));
 	if (r.status != 202)
 		fail_msg("status %d: %s", r.status, r.body);
 	assert_non_null(strstr(r.body, "\"rows\":3"));
@@ -734,6 +812,11 @@ test_batch_print_run(void **state)
 	assert_non_null(strstr(r.body, "NYP-R1"));
 	assert_non_null(strstr(r.body, "WAS C2"));
 	assert_non_null(strstr(r.body, "CHI/3"));
+	/* The file column names the PDF as it is downloaded beside it, not
+	 * by the server's temporary path. */
+	assert_non_null(strstr(r.body, ",restroom-letter-print-run.pdf,"));
+	assert_null(strstr(r.body, "/print-run.pdf"));
+	assert_null(strstr(r.body, "/tmp"));
 	resp_free(&r);
 
 	snprintf(path, sizeof path, "/api/batch/%s/other", idbuf);
@@ -832,6 +915,7 @@ main(void)
 		cmocka_unit_test(test_template_names_are_never_paths),
 		cmocka_unit_test(test_preview),
 		cmocka_unit_test(test_bad_values_name_their_field),
+		cmocka_unit_test(test_open_profile),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_oversized_requests),
 		cmocka_unit_test(test_poster_pdf_and_png),

@@ -5,13 +5,23 @@
 //   POST /api/poster             form -> the PDF or PNG file
 //   POST /api/batch?template=... a CSV -> a print run; GET /api/batch/ID
 //                                for its progress, then its PDF and manifest
+//   POST /api/profile?template=  a saved settings file (an agency profile,
+//                                YAML) -> the values it gives the boxes
 'use strict';
 
 const $ = (id) => document.getElementById(id);
 const state = {
   templates: [],
   tmpl: null,       // the chosen template's details
-  values: {},       // what the user typed, kept across poster kinds
+  values: {},       // what each box holds, kept across poster kinds
+  touched: {},      // boxes the user (or opened settings) filled in: only
+                    // these are sent; the rest follow the template's
+                    // defaults, which may depend on another box
+  defaults: {},     // each box's default for the values as they stand
+  fromProfile: {},  // boxes holding an opened settings file's value, not
+                    // changed since: a print run puts them under the CSV
+  profile: {},      // the opened settings, every key (saved back as read)
+  profileName: 'agency-settings.yaml',
   timer: null,
   inflight: null,   // AbortController of the running preview
   seq: 0,
@@ -114,6 +124,7 @@ function buildFields(t) {
     const wrap = el('div', { class: 'field' });
     const lab = el('label', { for: id }, label);
     if (v.required) lab.append(' ', el('span', { class: 'required-mark' }, '(required)'));
+    const std = () => (v.name in state.defaults ? state.defaults[v.name] : v.default);
     wrap.append(lab);
     const common = {
       id, name: 'var.' + v.name,
@@ -121,12 +132,12 @@ function buildFields(t) {
       'aria-required': v.required ? 'true' : null,
       'data-var': v.name,
     };
-    if (!(v.name in state.values)) state.values[v.name] = v.default || '';
+    if (!(v.name in state.values) || !state.touched[v.name]) state.values[v.name] = std() || '';
     let input;
     if (v.choices && v.choices.length) {
       // A variable with a fixed set of values is a menu, not free text.
       input = el('select', common);
-      if (v.required) input.append(el('option', { value: '' }, 'Choose…'));
+      if (v.needed) input.append(el('option', { value: '' }, 'Choose…'));
       for (const c of v.choices) input.append(el('option', { value: c }, choiceLabel(v, c)));
       if (!v.choices.includes(state.values[v.name])) state.values[v.name] = v.default || '';
     } else {
@@ -141,33 +152,44 @@ function buildFields(t) {
       reset = el('button', { type: 'button', class: 'reset',
         'aria-label': `Use standard ${label.toLowerCase()}` }, 'Use standard');
       reset.addEventListener('click', () => {
-        input.value = v.default;
-        onInput(v.name, input.value, reset, v.default);
+        input.value = std() || '';
+        onInput(v.name, input.value, reset);
+        state.touched[v.name] = false;
+        delete state.profile[v.name];
+        reset.hidden = true;
         input.focus();
       });
-      reset.hidden = input.value === v.default;
+      reset.hidden = !state.touched[v.name];
       row.append(reset);
     }
     wrap.append(row);
     const hints = [];
     if (hint) hints.push(hint + '.');
-    if (v.default !== null) hints.push(`Standard: ${v.default || '(empty)'}`);
-    if (v.required && EXAMPLES[v.name]) hints.push(`For example: ${v.name === 'code' ? 'NYP-R1' : 'New York Penn Station, restroom 1'}`);
+    if (v.default !== null) {
+      hints.push(v.default_when
+        ? `Standard when ${v.default_when}: ${v.default || '(empty)'}; otherwise none.`
+        : `Standard: ${v.default || '(empty)'}`);
+    }
+    if (v.needed && EXAMPLES[v.name]) hints.push(`For example: ${v.name === 'code' ? 'NYP-R1' : 'New York Penn Station, restroom 1'}`);
     wrap.append(el('p', { class: 'hint', id: `${id}-hint` }, hints.join(' ')));
     wrap.append(el('p', { class: 'field-error', id: `${id}-error` }));
     input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input',
-      () => onInput(v.name, input.value, reset, v.default));
-    (v.required ? loc : txt).append(wrap);
+      () => onInput(v.name, input.value, reset));
+    // The boxes every poster needs filled in are where the poster goes.
+    (v.needed ? loc : txt).append(wrap);
   }
   $('location-fields').hidden = loc.childElementCount === 0;
   $('text-fields').hidden = txt.childElementCount === 0;
 }
 
-function onInput(name, value, reset, def) {
+function onInput(name, value, reset) {
   state.values[name] = value;
-  if (reset) reset.hidden = value === def;
+  state.touched[name] = true;
+  state.fromProfile[name] = false;
+  if (reset) reset.hidden = false;
   setFieldError(name, '');
   if ($('download-status').classList.contains('bad')) setStatus('download-status', '');
+  if ($('settings-status').classList.contains('bad')) setStatus('settings-status', '');
   schedulePreview(DEBOUNCE_MS);
 }
 
@@ -184,19 +206,23 @@ function clearFieldErrors() {
   for (const v of state.tmpl ? state.tmpl.variables : []) setFieldError(v.name, '');
 }
 
-// The form as sent to the server. For the preview, empty required boxes
-// get an example so the poster can be seen before it is complete.
+// The form as sent to the server: the boxes every poster needs (the
+// location), and those the user filled in (an emptied one too: the
+// server says whether it may be empty). The others are left to the
+// template, whose defaults may depend on another box (the national text
+// number goes with the national number). For the preview, empty location
+// boxes get an example so the poster can be seen before it is complete.
 function formBody(extra, forPreview) {
   const p = new URLSearchParams();
   p.set('template', state.tmpl.name);
   const missing = [];
   for (const v of state.tmpl.variables) {
     let val = state.values[v.name] ?? '';
-    if (v.required && val.trim() === '') {
+    if (v.needed && val.trim() === '') {
       missing.push(v);
       if (forPreview) val = EXAMPLES[v.name] || v.name.toUpperCase();
     }
-    p.set('var.' + v.name, val);
+    if (v.needed || state.touched[v.name]) p.set('var.' + v.name, val);
   }
   for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
   return { body: p, missing };
@@ -229,6 +255,7 @@ async function updatePreview() {
   if (seq !== state.seq) return;   // a newer preview is on its way
   state.inflight = null;
   clearFieldErrors();
+  if (data.defaults) showDefaults(data.defaults);
   if (r.ok && data.ok) {
     img.src = data.image;
     img.width = data.width;
@@ -247,6 +274,18 @@ async function updatePreview() {
     showChecks(data.problems || [], missing);
   } else {
     setStatus('preview-status', data.error || `The server answered ${r.status}.`, true);
+  }
+}
+
+// A box the user has not filled in shows the default as it stands now.
+function showDefaults(defaults) {
+  state.defaults = defaults;
+  for (const v of state.tmpl.variables) {
+    if (state.touched[v.name] || v.needed) continue;
+    const input = $('f-' + v.name);
+    const val = defaults[v.name] ?? '';
+    state.values[v.name] = val;
+    if (input && input.value !== val) input.value = val;
   }
 }
 
@@ -358,9 +397,12 @@ async function startBatch() {
   }
   const p = new URLSearchParams();
   p.set('template', state.tmpl.name);
+  // As batch --profile does: the CSV's column wins over the opened
+  // settings, a box typed here wins over the CSV.
   for (const v of state.tmpl.variables) {
     const val = state.values[v.name];
-    if (!v.required && val !== undefined && val !== (v.default || '')) p.set('var.' + v.name, val);
+    if (v.needed || !state.touched[v.name] || val === undefined) continue;
+    p.set((state.fromProfile[v.name] ? 'profile.' : 'var.') + v.name, val);
   }
   $('batch-errors').textContent = '';
   $('batch-links').hidden = true;
@@ -421,6 +463,90 @@ async function startBatch() {
   $('batch-start').disabled = false;
 }
 
+// ---- settings (agency profiles) -------------------------------------------
+
+// The keys of a profile (src/profile.h), in the order they are written.
+const PROFILE_KEYS = ['agency', 'hotline_name', 'hotline', 'text_number',
+  'text_keyword', 'report_url', 'hotline_languages', 'logo'];
+
+// A YAML scalar: a JSON string is a YAML double-quoted one.
+const yamlStr = (s) => JSON.stringify(String(s));
+
+// The profile the boxes make: the ones filled in here (the location's
+// boxes are not settings), over the keys of the settings opened, which
+// are kept even when this poster has no box for them.
+function settingsYaml() {
+  const top = {};
+  const values = {};
+  for (const [k, v] of Object.entries(state.profile)) {
+    if (PROFILE_KEYS.includes(k)) top[k] = v; else values[k] = v;
+  }
+  for (const v of state.tmpl.variables) {
+    if (v.needed || !state.touched[v.name]) continue;
+    const val = state.values[v.name] ?? '';
+    const to = PROFILE_KEYS.includes(v.name) ? top : values;
+    if (val === '') delete to[v.name]; else to[v.name] = val;
+  }
+  const lines = ['# qrposter agency profile (templates/README.md), saved by the poster editor',
+    'profile: 1'];
+  for (const k of PROFILE_KEYS) if (k in top) lines.push(`${k}: ${yamlStr(top[k])}`);
+  const rest = Object.keys(values);
+  if (rest.length) {
+    lines.push('values:');
+    for (const k of rest) lines.push(`  ${k}: ${yamlStr(values[k])}`);
+  }
+  return { text: lines.join('\n') + '\n', count: Object.keys(top).length + rest.length };
+}
+
+function saveSettings() {
+  if (!state.tmpl) return;
+  const { text, count } = settingsYaml();
+  if (count === 0) {
+    setStatus('settings-status', 'Nothing to save yet: every box holds its standard value.', true);
+    return;
+  }
+  saveBlob(new Blob([text], { type: 'text/yaml' }), state.profileName);
+  setStatus('settings-status', `Saved ${count} setting${count === 1 ? '' : 's'} as ${state.profileName}.`);
+}
+
+async function openSettings(file) {
+  if (!file || !state.tmpl) return;
+  const q = new URLSearchParams({ template: state.tmpl.name, name: file.name });
+  let r, data;
+  try {
+    r = await fetch('/api/profile?' + q, { method: 'POST', body: await file.text() });
+    data = await r.json().catch(() => ({}));
+  } catch (e) {
+    setStatus('settings-status', 'The editor cannot reach qrposter. Is it still running?', true);
+    return;
+  }
+  clearFieldErrors();
+  if (!r.ok || !data.ok) {
+    setStatus('settings-status', `These settings cannot be used: ${data.error || r.statusText}`, true);
+    for (const p of data.problems || []) for (const f of p.fields) setFieldError(f, p.message);
+    return;
+  }
+  state.profile = data.profile || {};
+  state.profileName = file.name;
+  let n = 0;
+  for (const [k, v] of Object.entries(data.values || {})) {
+    const input = $('f-' + k);
+    state.values[k] = v;
+    state.touched[k] = true;
+    state.fromProfile[k] = true;
+    if (input) {
+      input.value = v;
+      const reset = input.parentElement.querySelector('.reset');
+      if (reset) reset.hidden = false;
+    }
+    n++;
+  }
+  const unused = (data.problems || []).filter((p) => p.code === 'profile-unused').length;
+  setStatus('settings-status', `Opened ${file.name}: ${n} box${n === 1 ? '' : 'es'} filled in` +
+    (unused ? `; ${unused} setting${unused === 1 ? ' is' : 's are'} not used by this poster.` : '.'));
+  schedulePreview(0);
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   $('template').addEventListener('change', (e) => {
     chooseTemplate(e.target.value).catch((err) => setStatus('preview-status', err.message, true));
@@ -428,6 +554,10 @@ document.addEventListener('DOMContentLoaded', () => {
   $('download-pdf').addEventListener('click', () => download('pdf'));
   $('download-png').addEventListener('click', () => download('png'));
   $('batch-start').addEventListener('click', () => startBatch());
+  $('settings-save').addEventListener('click', () => saveSettings());
+  $('settings-file').addEventListener('change', (e) => {
+    openSettings(e.target.files[0]).finally(() => { e.target.value = ''; });
+  });
   // Enter in a box refreshes the preview at once rather than submitting.
   $('poster-form').addEventListener('submit', (e) => { e.preventDefault(); schedulePreview(0); });
   loadTemplates().catch((err) => setStatus('preview-status', err.message, true));

@@ -24,12 +24,41 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STEP_MS = 20000;
 
 const NEW_HOTLINE = '1-800-555-0199';
+const NEW_HOTLINE_NAME = 'Example Transit Safety Line';
+// A reporting URL with a query and a fragment: the location goes between.
+const QUERY_URL = 'https://cdot.example/report?lang=en#form';
 const CODE = 'NYP-R1 West/é';
 const NAME = 'New York Penn Station, restroom 1';
 
 // RFC 3986: everything but A-Z a-z 0-9 - . _ ~ is percent-encoded.
 const rfc3986 = (s) => encodeURIComponent(s)
   .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+
+// A CSV file's records (RFC 4180: quoted fields, doubled quotes).
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = '', q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') q = false; else field += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; } else if (c !== '\r') field += c;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+// The manifest's file column holds the print run's name as downloaded
+// (it travels with the PDF), never a path of the server's.
+function checkManifestFiles(manifest, pdfName) {
+  const rows = parseCsv(manifest);
+  const col = rows[0].indexOf('file');
+  check(col >= 0, `no file column: ${rows[0]}`);
+  for (const r of rows.slice(1)) {
+    check(r[col] === pdfName, `manifest file column '${r[col]}', want '${pdfName}'`);
+  }
+}
 
 let passed = 0;
 let failed = 0;
@@ -197,9 +226,19 @@ async function main() {
       check(before.startsWith('data:image/png;base64,'), 'preview is a PNG');
     });
 
+    await step('another number asks for its hotline\'s name and drops the national text number', async () => {
+      await page.fill('#f-hotline', NEW_HOTLINE);
+      await page.waitForFunction(() => document.getElementById('f-hotline_name-error').textContent.length > 0,
+        null, { timeout: STEP_MS });
+      check(await page.getAttribute('#f-hotline_name', 'aria-invalid') === 'true', 'the name box is not marked');
+      check(await page.inputValue('#f-hotline_name') === '', 'the national name is still in the box');
+      check(await page.inputValue('#f-text_number') === '', 'the national text number is still in the box');
+      await axeCheck(page, 'hotline name missing');
+    });
+
     await step('changing the hotline number changes the preview', async () => {
       const v = await previewVersion(page);
-      await page.fill('#f-hotline', NEW_HOTLINE);
+      await page.fill('#f-hotline_name', NEW_HOTLINE_NAME);
       await waitPreviewAfter(page, v);
       const after = await page.getAttribute('#preview', 'src');
       check(after !== before, 'preview image did not change');
@@ -227,6 +266,8 @@ async function main() {
       check(readFileSync(pdf).subarray(0, 5).toString() === '%PDF-', 'not a PDF');
       const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
       check(text.includes(NEW_HOTLINE), 'new hotline number not in the PDF text');
+      check(text.includes(NEW_HOTLINE_NAME), 'the hotline\'s name is not in the PDF text');
+      check(!/National Human Trafficking|233733|200 languages/.test(text), 'national wording under another number');
       check(text.includes(NAME), 'location name not in the PDF text');
       execFileSync('pdftoppm', ['-r', '100', '-png', '-singlefile', pdf, join(out, 'poster')]);
       const qr = execFileSync('zbarimg', ['-q', '--raw', join(out, 'poster.png')],
@@ -261,8 +302,128 @@ async function main() {
       await man.saveAs(join(out, 'manifest.csv'));
       const m = readFileSync(join(out, 'manifest.csv'), 'utf8');
       check(m.includes('NYP-R1') && m.includes('CHI-3'), 'manifest lists the rows');
+      checkManifestFiles(m, dl.suggestedFilename());
       await page.screenshot({ path: join(out, 'editor-batch.png'), fullPage: true });
       await axeCheck(page, 'print run done');
+    });
+
+    let settings;
+    await step('"Save these settings" downloads a profile the command line reads', async () => {
+      const [dl] = await Promise.all([
+        page.waitForEvent('download', { timeout: STEP_MS }),
+        page.click('#settings-save'),
+      ]);
+      settings = join(out, 'agency-settings.yaml');
+      await dl.saveAs(settings);
+      const y = readFileSync(settings, 'utf8');
+      check(y.includes(`hotline: "${NEW_HOTLINE}"`), `no hotline in:\n${y}`);
+      check(y.includes(`hotline_name: "${NEW_HOTLINE_NAME}"`), `no hotline name in:\n${y}`);
+      check(!/^(code|name):/m.test(y), `the location is saved as a setting:\n${y}`);
+      // The print shop's run with the same file.
+      const pdf = join(out, 'print-shop.pdf');
+      execFileSync(QRPOSTER, ['render', '-t', 'station-tabloid', '--profile', settings,
+        '-s', 'code=SHOP-1', '-s', 'name=Print shop proof', '-o', pdf],
+      { env: { ...process.env, QRPOSTER_DATADIR: process.env.QRPOSTER_DATADIR || top } });
+      const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+      check(text.includes(NEW_HOTLINE) && text.includes(NEW_HOTLINE_NAME), `the CLI poster lacks the settings:\n${text}`);
+    });
+
+    await step('"Open settings" fills the boxes of a fresh page', async () => {
+      await page.reload({ timeout: STEP_MS });
+      await waitPreviewAfter(page, 0);
+      check(await page.inputValue('#f-hotline') === '1-888-373-7888', 'not a fresh page');
+      const v = await previewVersion(page);
+      await page.setInputFiles('#settings-file', settings);
+      await page.waitForFunction(() => /Opened/.test(document.getElementById('settings-status').textContent),
+        null, { timeout: STEP_MS });
+      check(await page.inputValue('#f-hotline') === NEW_HOTLINE, 'hotline not filled in');
+      check(await page.inputValue('#f-hotline_name') === NEW_HOTLINE_NAME, 'hotline name not filled in');
+      await waitPreviewAfter(page, v);
+      await page.fill('#f-code', 'NYP-R1');
+      await page.fill('#f-name', NAME);
+      await page.waitForSelector('#checks .good', { timeout: STEP_MS });
+      await axeCheck(page, 'settings opened');
+    });
+
+    await step('a settings file with a mistake says where it is', async () => {
+      const bad = join(out, 'bad-settings.yaml');
+      writeFileSync(bad, 'agency: Example DOT\nhotlin: 1-800-555-0100\n');
+      await page.setInputFiles('#settings-file', bad);
+      await page.waitForFunction(() => /cannot be used/.test(document.getElementById('settings-status').textContent),
+        null, { timeout: STEP_MS });
+      const st = await page.textContent('#settings-status');
+      check(/bad-settings\.yaml:2:1: unknown key 'hotlin'/.test(st), `status: ${st}`);
+      check(await page.inputValue('#f-hotline') === NEW_HOTLINE, 'a bad file changed the boxes');
+      await axeCheck(page, 'bad settings');
+    });
+
+    await step('a web address that is not a full http(s) URL is refused at its box', async () => {
+      for (const bad of ['javascript:alert(1)', 'cdot.example/report']) {
+        await page.fill('#f-report_url', bad);
+        await page.waitForFunction(() => document.getElementById('f-report_url-error').textContent.length > 0,
+          null, { timeout: STEP_MS });
+        check(await page.getAttribute('#f-report_url', 'aria-invalid') === 'true', `${bad}: box not marked`);
+        const msg = await page.textContent('#f-report_url-error');
+        check(/full web address/.test(msg), `${bad}: message ${msg}`);
+        check(await page.textContent('#f-code-error') === '', `${bad}: the message is on the location code too`);
+      }
+      await axeCheck(page, 'bad URL');
+      const v = await previewVersion(page);
+      await page.click('#f-report_url + .reset');
+      await waitPreviewAfter(page, v);
+      check(await page.textContent('#f-report_url-error') === '', 'URL message not cleared');
+    });
+
+    await step('an empty hotline is refused at its box, not replaced by the standard one', async () => {
+      await page.fill('#f-hotline', '');
+      await page.waitForFunction(() => document.getElementById('f-hotline-error').textContent.length > 0,
+        null, { timeout: STEP_MS });
+      check(await page.getAttribute('#f-hotline', 'aria-invalid') === 'true', 'box not marked');
+      const msg = await page.textContent('#f-hotline-error');
+      check(/may not be empty/.test(msg), `message: ${msg}`);
+      check(/cannot be made/.test(await page.textContent('#preview-status')), 'the preview says it is fine');
+      await axeCheck(page, 'empty hotline');
+      const v = await previewVersion(page);
+      await page.fill('#f-hotline', NEW_HOTLINE);
+      await waitPreviewAfter(page, v);
+    });
+
+    await step('a CSV headed "Code,Location Name" makes a print run; a URL with a query keeps the location', async () => {
+      const v = await previewVersion(page);
+      await page.fill('#f-report_url', QUERY_URL);
+      await waitPreviewAfter(page, v);
+      const csv = join(out, 'headers.csv');
+      writeFileSync(csv, 'Code,Location Name\nDEN-R3,Denver Union Station\nDEN-R4,"Denver Union Station, track 4"\n');
+      await page.setInputFiles('#csv-file', csv);
+      await page.click('#batch-start');
+      await page.waitForFunction(() => /Done|Nothing|column/.test(document.getElementById('batch-status').textContent),
+        null, { timeout: 60000 });
+      const status = await page.textContent('#batch-status');
+      check(/Done: 2 posters/.test(status), `status: ${status}`);
+      const [dl] = await Promise.all([
+        page.waitForEvent('download', { timeout: STEP_MS }),
+        page.click('#batch-pdf'),
+      ]);
+      const pdf = join(out, 'headers-run.pdf');
+      await dl.saveAs(pdf);
+      const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+      check(text.includes('Denver Union Station, track 4') && text.includes('DEN-R3'), 'the rows are not in the PDF');
+      check(text.split(NEW_HOTLINE).length - 1 === 2, 'the opened settings\' number is not on every poster');
+      execFileSync('pdftoppm', ['-r', '100', '-png', '-f', '1', '-singlefile', pdf, join(out, 'headers-run')]);
+      const qr = execFileSync('zbarimg', ['-q', '--raw', join(out, 'headers-run.png')],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      const want = 'https://cdot.example/report?lang=en&loc=DEN-R3#form';
+      check(qr === want, `QR payload ${qr}, expected ${want}`);
+      const [man] = await Promise.all([
+        page.waitForEvent('download', { timeout: STEP_MS }),
+        page.click('#batch-manifest'),
+      ]);
+      await man.saveAs(join(out, 'headers-manifest.csv'));
+      checkManifestFiles(readFileSync(join(out, 'headers-manifest.csv'), 'utf8'), dl.suggestedFilename());
+      await axeCheck(page, 'print run with matched headers');
+      const v2 = await previewVersion(page);
+      await page.click('#f-report_url + .reset');
+      await waitPreviewAfter(page, v2);
     });
 
     await step('a hotline too long for the poster gets a message beside the field', async () => {
