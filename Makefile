@@ -319,11 +319,12 @@ bench: qrposter $(BUILD)/bench-ref
 	QRPOSTER=./$(QRPOSTER_BIN) REF=$(BUILD)/bench-ref sh tests/bench/bench.sh
 
 install: qrposter
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/templates/images $(DESTDIR)$(DATADIR)/templates/laws $(DESTDIR)$(DATADIR)/templates/products $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates/samples $(DESTDIR)$(DATADIR)/templates/images $(DESTDIR)$(DATADIR)/templates/laws $(DESTDIR)$(DATADIR)/templates/products $(DESTDIR)$(DATADIR)/templates/profiles $(DESTDIR)$(DATADIR)/fonts $(DESTDIR)$(MANDIR)
 	install -m 755 qrposter $(DESTDIR)$(BINDIR)/qrposter
 	install -m 644 templates/*.yaml templates/*.md $(DESTDIR)$(DATADIR)/templates/
 	install -m 644 templates/laws/*.yaml $(DESTDIR)$(DATADIR)/templates/laws/
 	install -m 644 templates/products/*.yaml $(DESTDIR)$(DATADIR)/templates/products/
+	install -m 644 templates/profiles/*.yaml $(DESTDIR)$(DATADIR)/templates/profiles/
 	for f in templates/samples/*; do [ ! -f "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/samples/; done
 	for f in templates/images/*; do [ ! -f "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/images/; done
 	install -m 644 fonts/*.ttf fonts/*.txt $(DESTDIR)$(DATADIR)/fonts/

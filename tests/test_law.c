@@ -264,12 +264,13 @@ test_own_template(void **state)
 
 /*
  * restroom-letter against Florida and Georgia: what a reader of the
- * template and the laws expects. Its footer (size 7-11pt) and its QR
- * caption (at most 15pt; it fits at 14.25pt, tests/golden) are below
+ * template and the laws expects. Its footer and location lines (size
+ * 7-11pt; they fit at 10pt and 11pt, tests/golden/fit/sizes.txt) and its
+ * QR caption (at most 15pt; it fits at 14.25pt, tests/golden) are below
  * 16pt and 15pt; every other block is at 16pt or more. It is English
  * only, has the national hotline but neither 1-855-FLA-SAFE nor a
  * Georgia hotline, and carries neither statute's wording (both allow
- * similar text: a warning). Georgia's advised 16pt fails on the same two
+ * similar text: a warning). Georgia's advised 16pt fails on the same three
  * blocks, as warnings.
  */
 typedef struct restroom_row {
@@ -281,12 +282,15 @@ typedef struct restroom_row {
 
 static const restroom_row restroom[] = {
 	{"fl", {{"law-type-size", "qr caption"}, {"law-type-size", "footer"},
+	    {"law-type-size", "location"},
 	    {"law-language", ""}, {"law-phrase", ""},
-	    {"law-text-similar", ""}}, 5, 1},
+	    {"law-text-similar", ""}}, 6, 1},
 	{"ga", {{"law-type-size", "qr caption"}, {"law-type-size", "footer"},
+	    {"law-type-size", "location"},
 	    {"law-advisory", "qr caption"}, {"law-advisory", "footer"},
+	    {"law-advisory", "location"},
 	    {"law-language", ""}, {"law-phrase", ""},
-	    {"law-text-similar", ""}}, 7, 1},
+	    {"law-text-similar", ""}}, 9, 1},
 	{"federal", {{{0}, {0}}}, 0, 0},
 };
 
@@ -323,7 +327,7 @@ test_restroom(void **state)
 		assert_non_null(strstr(r.out, "'1-855-FLA-SAFE' is not on the "
 		    "poster"));
 		assert_non_null(strstr(r.out, "block 'footer': text set at "
-		    "10.5pt; Fla. Stat. § 787.29(4) requires at least 16pt"));
+		    "10.0pt; Fla. Stat. § 787.29(4) requires at least 16pt"));
 		assert_non_null(strstr(r.out, "  FAILED on 1 of 1: all text at "
 		    "least 16pt"));
 		assert_non_null(strstr(r.out, "  met: page at least 8.5x11in"));
