@@ -304,8 +304,10 @@ static const struct {
 	    "\"Use standard\"."},
 	{QP_D_COLUMN_TWICE, "Two columns of the CSV are headed for the same "
 	    "box; keep one of them."},
-	{QP_D_VALUE_UNUSED, "This poster does not print this box with the "
-	    "other boxes as they are (it goes with another number, say)."},
+	{QP_D_VALUE_UNUSED, "Not printed: with the other boxes as they are, "
+	    "this poster has no place for it (a hotline's name, for "
+	    "example, is printed only with a number other than the national "
+	    "one). Nothing needs to change."},
 	{QP_D_LINK_NOT_HTTP, "This must be a full web address, starting "
 	    "with https:// and the site's name."},
 	{QP_D_LINK_HOST, "The web address's site name has letters phones "

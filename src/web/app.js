@@ -193,12 +193,16 @@ function onInput(name, value, reset) {
   schedulePreview(DEBOUNCE_MS);
 }
 
-function setFieldError(name, msg) {
+// A message beside a box: an error marks the box invalid; a warning
+// (a value the poster does not print, say) is shown in the warning
+// colour and leaves the box valid, since nothing has to change.
+function setFieldError(name, msg, severity = 'error') {
   const input = $('f-' + name);
   const err = $(`f-${name}-error`);
   if (!input || !err) return;
   err.textContent = msg;
-  if (msg) input.setAttribute('aria-invalid', 'true');
+  err.classList.toggle('warning', Boolean(msg) && severity !== 'error');
+  if (msg && severity === 'error') input.setAttribute('aria-invalid', 'true');
   else input.removeAttribute('aria-invalid');
 }
 
@@ -298,7 +302,7 @@ function showChecks(problems, missing) {
   const box = $('checks');
   box.textContent = '';
   for (const p of problems) {
-    for (const f of p.fields) setFieldError(f, p.message);
+    for (const f of p.fields) setFieldError(f, p.message, p.severity);
   }
   if (problems.length === 0 && missing.length === 0) {
     box.append(el('p', { class: 'good' }, 'No problems found: the texts fit, the QR code is large enough to scan, and every letter can be printed.'));

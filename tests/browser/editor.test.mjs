@@ -439,6 +439,14 @@ async function main() {
       await page.click('#f-hotline + .reset');   // "Use standard"
       await waitPreviewAfter(page, v);
       check(await page.textContent('#f-hotline-error') === '', 'error cleared');
+      // Back on the national number, the hotline's name is not printed:
+      // a warning beside its box, which is not marked invalid.
+      await page.waitForFunction(() => document.getElementById('f-hotline_name-error').textContent.length > 0,
+        null, { timeout: STEP_MS });
+      check(await page.getAttribute('#f-hotline_name-error', 'class') === 'field-error warning',
+        'the unused name is not shown as a warning');
+      check(await page.getAttribute('#f-hotline_name', 'aria-invalid') === null,
+        'a box whose value is only unused is marked invalid');
     });
 
     await step('fits a tablet without sideways scrolling', async () => {
