@@ -468,10 +468,10 @@ th_png_decode_qr(const char *png)
 }
 
 char **
-th_pdf_decode_qr(const char *pdf, int dpi)
+th_pdf_page_decode_qr(const char *pdf, int page, int dpi)
 {
 	char *dir = th_tmpdir_new(), *prefix, *png;
-	char res[16];
+	char num[16], res[16];
 	char **codes = NULL;
 	th_run r;
 
@@ -479,10 +479,11 @@ th_pdf_decode_qr(const char *pdf, int dpi)
 		return NULL;
 	prefix = th_path(dir, "page");
 	png = th_path(dir, "page.png");
+	snprintf(num, sizeof num, "%d", page);
 	snprintf(res, sizeof res, "%d", dpi);
 	{
-		const char *argv[] = {"pdftoppm", "-r", res, "-png", "-f", "1",
-		    "-l", "1", "-singlefile", pdf, prefix, NULL};
+		const char *argv[] = {"pdftoppm", "-r", res, "-png", "-f", num,
+		    "-l", num, "-singlefile", pdf, prefix, NULL};
 		if (th_run_argv(&r, argv, NULL) == 0)
 			codes = th_png_decode_qr(png);
 		th_run_free(&r);
@@ -491,6 +492,22 @@ th_pdf_decode_qr(const char *pdf, int dpi)
 	free(png);
 	th_tmpdir_remove(dir);
 	return codes;
+}
+
+char **
+th_pdf_decode_qr(const char *pdf, int dpi)
+{
+	return th_pdf_page_decode_qr(pdf, 1, dpi);
+}
+
+int
+th_pdf_pages(const char *pdf)
+{
+	char *v = th_pdfinfo_field(pdf, "Pages");
+	int n = v ? atoi(v) : -1;
+
+	free(v);
+	return n;
 }
 
 char *

@@ -106,6 +106,10 @@ void th_strv_free(char **v);
 char **th_png_decode_qr(const char *png);
 /* Rasterise page 1 of pdf with `pdftoppm -r dpi -png`, then decode. */
 char **th_pdf_decode_qr(const char *pdf, int dpi);
+/* The same for page `page` (from 1). */
+char **th_pdf_page_decode_qr(const char *pdf, int page, int dpi);
+/* The PDF's page count from `pdfinfo`, or -1. */
+int th_pdf_pages(const char *pdf);
 
 /* `pdftotext -layout`-free plain text of the whole PDF, or NULL. */
 char *th_pdftotext(const char *pdf);

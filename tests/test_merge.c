@@ -180,39 +180,6 @@ page_texts(const char *pdf, size_t *n)
 	return pages;
 }
 
-/* The QR payloads on page p, from a 100-dpi raster. */
-static char **
-page_codes(const char *pdf, int p)
-{
-	char *dir = th_tmpdir_new(), *prefix = th_path(dir, "p"),
-	    *png = th_path(dir, "p.png");
-	char pg[16];
-	char **codes = NULL;
-	th_run r;
-
-	snprintf(pg, sizeof pg, "%d", p);
-	{
-		const char *argv[] = {"pdftoppm", "-r", "100", "-png", "-f",
-		    pg, "-l", pg, "-singlefile", pdf, prefix, NULL};
-		if (th_run_argv(&r, argv, NULL) == 0)
-			codes = th_png_decode_qr(png);
-		th_run_free(&r);
-	}
-	free(prefix);
-	free(png);
-	th_tmpdir_remove(dir);
-	return codes;
-}
-
-static long
-pdf_pages(const char *pdf)
-{
-	char *v = th_pdfinfo_field(pdf, "Pages");
-	long n = v ? strtol(v, NULL, 10) : -1;
-
-	free(v);
-	return n;
-}
 
 /* A manifest: rows of QP_MANIFEST_NCOLS fields, header checked. */
 typedef struct mrow {
@@ -333,7 +300,7 @@ test_recipe(void **state)
 
 	for (int k = 0; k < NSHARDS; k++) {
 		assert_true(th_exists(f->shard_man[k]));
-		assert_int_equal(pdf_pages(f->shard[k]), NROWS / NSHARDS);
+		assert_int_equal(th_pdf_pages(f->shard[k]), NROWS / NSHARDS);
 	}
 	assert_non_null(strstr(f->recipe_err, "merged 4 shards: 2000 rows, "
 	    "2000 pages in out/print-run.pdf"));
@@ -344,8 +311,8 @@ test_page_count(void **state)
 {
 	fixture *f = *state;
 
-	assert_int_equal(pdf_pages(f->single), NROWS);
-	assert_int_equal(pdf_pages(f->merged), NROWS);
+	assert_int_equal(th_pdf_pages(f->single), NROWS);
+	assert_int_equal(th_pdf_pages(f->merged), NROWS);
 }
 
 /* Every page reads as the single run's page of the same number. */
@@ -380,8 +347,8 @@ test_qr_payloads(void **state)
 
 	for (size_t i = 0; i < sizeof sample / sizeof sample[0]; i++) {
 		int p = sample[i];
-		char **m = page_codes(f->merged, p), **s = page_codes(f->single,
-		    p);
+		char **m = th_pdf_page_decode_qr(f->merged, p, 100);
+		char **s = th_pdf_page_decode_qr(f->single, p, 100);
 		char *want = qp_xasprintf("loc=%s", f->codes[p - 1]);
 
 		assert_non_null(m);
@@ -502,7 +469,7 @@ test_bytes_per_page(void **state)
 
 	assert_int_equal(run_script(f->dir, script, &r), 0);
 	th_run_free(&r);
-	assert_int_equal(pdf_pages(nl), NROWS);
+	assert_int_equal(th_pdf_pages(nl), NROWS);
 	free(th_read_file(f->merged, &merged));
 	free(th_read_file(f->single, &single));
 	free(th_read_file(nl, &nolinks));
@@ -529,7 +496,7 @@ test_print_file_whole(void **state)
 	if (run_script(f->dir, script, &r) != 0)
 		fail_msg("%s", r.err);
 	th_run_free(&r);
-	assert_int_equal(pdf_pages(pdf), 3);
+	assert_int_equal(th_pdf_pages(pdf), 3);
 	ver = th_pdfinfo_field(pdf, "PDF version");
 	assert_non_null(ver);
 	assert_string_equal(ver, "1.3");

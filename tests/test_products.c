@@ -127,39 +127,6 @@ mf_free(mf *m)
 	free(m->cols);
 }
 
-/* The QR codes on page p of a PDF (pdftoppm, libzbar). */
-static char **
-decode_page(const char *pdf, int page, int dpi)
-{
-	char *dir = th_tmpdir_new(), *prefix = th_path(dir, "p");
-	char *png = th_path(dir, "p.png"), num[16], res[16];
-	char **codes = NULL;
-	th_run r;
-
-	snprintf(num, sizeof num, "%d", page);
-	snprintf(res, sizeof res, "%d", dpi);
-	{
-		const char *argv[] = {"pdftoppm", "-r", res, "-png", "-f", num,
-		    "-l", num, "-singlefile", pdf, prefix, NULL};
-		if (th_run_argv(&r, argv, NULL) == 0)
-			codes = th_png_decode_qr(png);
-		th_run_free(&r);
-	}
-	free(prefix);
-	free(png);
-	th_tmpdir_remove(dir);
-	return codes;
-}
-
-static int
-pdf_pages(const char *pdf)
-{
-	char *p = th_pdfinfo_field(pdf, "Pages");
-	int n = p ? atoi(p) : -1;
-
-	free(p);
-	return n;
-}
 
 /* ---- the set over the station list, made once ------------------------ */
 
@@ -227,7 +194,7 @@ test_product_file(void **state)
 	char *pdf = th_path(B.dir, name);
 	double w, h;
 
-	assert_int_equal(pdf_pages(pdf), (int)B.ncodes);
+	assert_int_equal(th_pdf_pages(pdf), (int)B.ncodes);
 	assert_true(th_pdf_page_size(pdf, &w, &h));
 	assert_true(fabs(w - set_w[k]) < 0.5 && fabs(h - set_h[k]) < 0.5);
 	free(pdf);
@@ -247,7 +214,7 @@ test_product_decodes(void **state)
 	for (size_t i = 0; i < B.ncodes; i += step) {
 		size_t row = i + step >= B.ncodes ? B.ncodes - 1 : i;
 		char *want = payload_for(B.codes[row]);
-		char **got = decode_page(pdf, (int)row + 1, k == 2 ? 40 : 60);
+		char **got = th_pdf_page_decode_qr(pdf, (int)row + 1, k == 2 ? 40 : 60);
 
 		if (got == NULL || th_strv_len(got) != 1 ||
 		    strcmp(got[0], want) != 0)
@@ -428,7 +395,7 @@ test_shards(void **state)
 		if (r.status != 0)
 			fail_msg("merge: %s", r.err);
 		th_run_free(&r);
-		assert_int_equal(pdf_pages(whole), (int)n);
+		assert_int_equal(th_pdf_pages(whole), (int)n);
 		free(s1);
 		free(s2);
 		free(whole);
@@ -500,7 +467,7 @@ test_job_file(void **state)
 	if (r.status != 0)
 		fail_msg("%s", r.err);
 	th_run_free(&r);
-	assert_int_equal(pdf_pages(cards), (int)((n + 9) / 10));
+	assert_int_equal(th_pdf_pages(cards), (int)((n + 9) / 10));
 	assert_true(th_pdf_page_size(cards, &w, &h));
 	assert_true(fabs(w - 612) < 0.5 && fabs(h - 792) < 0.5);
 	/* 4 x 6 in and a 0.125in bleed on each side. */
@@ -561,7 +528,7 @@ test_template_column(void **state)
 		assert_string_equal(mf_get(&m, i, "product"), want[i][1]);
 		assert_string_equal(mf_get(&m, i, "file"), file);
 		assert_string_equal(mf_get(&m, i, "page"), want[i][2]);
-		got = decode_page(file, atoi(want[i][2]), 100);
+		got = th_pdf_page_decode_qr(file, atoi(want[i][2]), 100);
 		assert_non_null(got);
 		{
 			char *p = payload_for(want[i][0]);
