@@ -47,19 +47,64 @@ item_h(const qp_item *it)
 	return it->kind == QP_ITEM_QR && it->h <= 0 ? it->w : it->h;
 }
 
-/* The topmost item whose box holds (x, y) (points, top-left), or -1. */
-static long
-item_at(const qp_page *page, double x, double y)
+static bool
+item_holds(const qp_item *it, double x, double y, double tol)
 {
+	return x >= it->x - tol && x < it->x + it->w + tol &&
+	    y >= it->y - tol && y < it->y + item_h(it) + tol;
+}
+
+/* The topmost item whose box holds (x, y) (points, top-left; tol: the
+ * slack a raster's pixel edges need), or -1. */
+static long
+item_at(const qp_page *page, double x, double y, double tol)
+{
+	if (page == NULL)
+		return -1;
+	for (size_t i = page->nitems; i-- > 0;)
+		if (item_holds(&page->items[i], x, y, tol))
+			return (long)i;
+	return -1;
+}
+
+static bool
+same_inks(const qp_color *c, const unsigned char p[4])
+{
+	const double v[4] = {c->c, c->m, c->y, c->k};
+
+	for (int k = 0; k < 4; k++)
+		if (fabs(v[k] * 255 - p[k]) > 1.5)
+			return false;
+	return true;
+}
+
+/*
+ * The block that painted a pixel of inks p: the topmost whose box holds
+ * it, but a text block's box is mostly what lies under its letters, so
+ * a text block only when its colour is those inks (a cmyk() colour) or
+ * nothing else is there.
+ */
+static long
+painter_at(const qp_page *page, double x, double y, double tol,
+    const unsigned char p[4])
+{
+	long text = -1;
+
 	if (page == NULL)
 		return -1;
 	for (size_t i = page->nitems; i-- > 0;) {
 		const qp_item *it = &page->items[i];
-		if (x >= it->x && x < it->x + it->w && y >= it->y &&
-		    y < it->y + item_h(it))
+
+		if (!item_holds(it, x, y, tol))
+			continue;
+		if (it->kind != QP_ITEM_TEXT)
 			return (long)i;
+		if (it->color.cmyk && same_inks(&it->color, p))
+			return (long)i;
+		if (text < 0)
+			text = (long)i;
 	}
-	return -1;
+	return text;
 }
 
 /* ---- the laid-out page ---------------------------------------------------- */
@@ -346,7 +391,7 @@ check_image(fscan *sc, qpdf_oh d, const char *name, matrix ctm)
 		/* Its centre on the page, top-left points. */
 		double cx = ctm.e + (ctm.a + ctm.c) / 2 - sc->llx;
 		double cy = sc->ph - (ctm.f + (ctm.b + ctm.d) / 2 - sc->lly);
-		long at = item_at(sc->lp, cx, cy);
+		long at = item_at(sc->lp, cx, cy, 0);
 		qp_diag_in in = where(at >= 0 ? &sc->lp->items[at] : NULL);
 
 		in.n[0] = floor(ppi);
@@ -732,7 +777,7 @@ check_plates(fscan *sc, const char *path, double dpi, double limit,
 
 			if (sum <= over && (sc->lp == NULL || sum < 128))
 				continue;
-			at = item_at(sc->lp, pt_x, pt_y);
+			at = painter_at(sc->lp, pt_x, pt_y, 72 / dpi, p);
 			a = &acc[at >= 0 ? (size_t)at : nacc - 1];
 			if (sum > over) {
 				a->over++;
