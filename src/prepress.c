@@ -893,7 +893,10 @@ qp_prepress_file(const char *pdf, const qp_page *page,
 	qpdf_silence_errors(sc.q);
 	qpdf_set_suppress_warnings(sc.q, QPDF_TRUE);
 	if (qpdf_read(sc.q, pdf, NULL) & QPDF_ERRORS) {
-		qp_fail(err, "cannot read '%s' as PDF", pdf);
+		const char *why = qpdf_has_error(sc.q) ?
+		    qpdf_get_error_full_text(sc.q, qpdf_get_error(sc.q)) : NULL;
+		qp_fail(err, "cannot read '%s' as PDF: %s", pdf, why ? why :
+		    "unknown error");
 		goto done;
 	}
 	if ((n = qpdf_get_num_pages(sc.q)) < 1) {
