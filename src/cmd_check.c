@@ -71,9 +71,11 @@ check_usage(FILE *fp)
 	    "      --icc FILE     the press's CMYK output profile (default:\n"
 	    "                     Ghostscript's default_cmyk.icc)\n"
 	    "      --ink-limit PCT  the press's total ink limit (default 300)\n"
-	    "      --pdf FILE     check a PDF already made (a print run) the "
-	    "same way,\n"
-	    "                     page by page, without a template\n"
+	    "      --pdf FILE     check a PDF already made (a print run) "
+	    "page by page\n"
+	    "                     for ink, RGB and picture resolution "
+	    "(hairlines and\n"
+	    "                     type sizes need the template)\n"
 	    "  -h, --help         show this help\n", fp);
 }
 
@@ -331,7 +333,10 @@ qp_cmd_check(int argc, char **argv)
 		case 'I': icc = optarg; break;
 		case 'F': pdf = optarg; break;
 		case 'K':
-			if (!qp_parse_number(optarg, strlen(optarg),
+			/* "300" or "300%" */
+			if (!qp_parse_number(optarg, strlen(optarg) -
+			    (strlen(optarg) > 1 &&
+			    optarg[strlen(optarg) - 1] == '%'),
 			    &r.press.ink_limit) || r.press.ink_limit < 100 ||
 			    r.press.ink_limit > 400) {
 				qp_cli_error("--ink-limit '%s': give the total "
