@@ -698,7 +698,7 @@ pam_header(FILE *fp, const char *path, long *w, long *h, qp_error *err)
 	return qp_fail(err, "'%s' is not an 8-bit CMYK raster", path);
 }
 
-/* Whether pixel (px, py) lies on a QR item's modules (not its logo). */
+/* Whether (x, y) lies on a QR item's modules (not its logo). */
 static bool
 on_code(const qp_item *it, double x, double y)
 {
