@@ -13,6 +13,8 @@
 #include "fonts.h"
 #include "law.h"
 #include "poster.h"
+#include "prepress.h"
+#include "util.h"
 
 /* More language/choice combinations than this per row: defaults only. */
 #define MAX_COMBOS 64
@@ -21,7 +23,9 @@ static void
 check_usage(FILE *fp)
 {
 	fputs("usage: qrposter check -t TEMPLATE [-d LOCATIONS.csv] "
-	    "[--profile FILE] [-s KEY=VALUE]...\n\n"
+	    "[--profile FILE] [-s KEY=VALUE]...\n"
+	    "             [--print cmyk [--icc FILE] [--ink-limit PCT]]\n"
+	    "       qrposter check --pdf FILE.pdf [--ink-limit PCT]\n\n"
 	    "Lay out every poster without writing any and report, per row "
 	    "and block,\n"
 	    "everything that would fail on the wall: text that does not fit "
@@ -56,6 +60,22 @@ check_usage(FILE *fp)
 	    "each\n"
 	    "                     rule is listed as met, failed or to check "
 	    "by hand\n"
+	    "      --print cmyk   also make each poster's CMYK print file and "
+	    "check it\n"
+	    "                     as a print shop would: total ink over the "
+	    "limit,\n"
+	    "                     RGB left in it, pictures under 300 ppi, "
+	    "hairlines\n"
+	    "                     under 0.25pt, text under 6pt, a code in "
+	    "several inks\n"
+	    "      --icc FILE     the press's CMYK output profile (default:\n"
+	    "                     Ghostscript's default_cmyk.icc)\n"
+	    "      --ink-limit PCT  the press's total ink limit (default 300)\n"
+	    "      --pdf FILE     check a PDF already made (a print run) "
+	    "page by page\n"
+	    "                     for ink, RGB and picture resolution "
+	    "(hairlines and\n"
+	    "                     type sizes need the template)\n"
 	    "  -h, --help         show this help\n", fp);
 }
 
@@ -68,6 +88,8 @@ typedef struct run {
 	qp_laws laws;
 	size_t **failed, **warned; /* per law and rule: posters */
 	bool *seen;                /* per rule of one law, scratch */
+	qp_prepress_opts press;    /* --print: each poster's print file */
+	bool print;
 } run;
 
 /* Count, per law rule, the posters a finding in dl says it failed on. */
@@ -215,6 +237,22 @@ check_one(run *r, const qp_record *rec, const char *where)
 		if (nvary)
 			qp_buf_addc(&label, ']');
 		page = qp_poster_page(r->ctx, t, &v, &r->opts, &dl);
+		if (page && r->print) {
+			qp_error err;
+
+			if (!qp_prepress_page(page, &r->press, &dl, &err)) {
+				qp_buf m;
+
+				qp_buf_init(&m);
+				qp_visible(label.data, &m);
+				qp_buf_adds(&m, ": error: cannot make the print "
+				    "file: ");
+				qp_visible(err.msg, &m);
+				puts(m.data);
+				qp_buf_free(&m);
+				r->errors++;
+			}
+		}
 		qp_page_free(page);
 		print_findings(r, label.data, &dl);
 		r->posters++;
@@ -222,6 +260,37 @@ check_one(run *r, const qp_record *rec, const char *where)
 	qp_buf_free(&label);
 	qp_diag_list_clear(&dl);
 	qp_values_free(&v);
+}
+
+/* check --pdf: a file already made, page by page. */
+static int
+check_pdf(const char *pdf, bool other, const qp_prepress_opts *o)
+{
+	qp_diag_list dl;
+	qp_error err;
+	int rc;
+
+	if (other) {
+		qp_cli_error("--pdf: checks a file alone (only --ink-limit goes "
+		    "with it)");
+		return QP_EXIT_USAGE;
+	}
+	qp_diag_list_init(&dl);
+	if (!qp_prepress_file(pdf, NULL, o, &dl, &err)) {
+		qp_cli_error("%s", err.msg);
+		qp_diag_list_clear(&dl);
+		return QP_EXIT_ERROR;
+	}
+	{
+		run r = {0};
+		print_findings(&r, pdf, &dl);
+		printf("checked %s: %zu error%s, %zu warning%s\n", pdf,
+		    r.errors, r.errors == 1 ? "" : "s", r.warnings,
+		    r.warnings == 1 ? "" : "s");
+		rc = r.errors ? QP_EXIT_ERROR : QP_EXIT_OK;
+	}
+	qp_diag_list_clear(&dl);
+	return rc;
 }
 
 int
@@ -234,10 +303,17 @@ qp_cmd_check(int argc, char **argv)
 		{"bleed", required_argument, NULL, 'B'},
 		{"law", required_argument, NULL, 'L'},
 		{"profile", required_argument, NULL, 'P'},
+		{"print", required_argument, NULL, 'p'},
+		{"icc", required_argument, NULL, 'I'},
+		{"ink-limit", required_argument, NULL, 'K'},
+		{"pdf", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *tmpl_arg = NULL, *data = NULL, *profile = NULL;
+	const char *print_mode = NULL, *icc = NULL, *pdf = NULL;
+	qp_print_opts po = {0};
+	char *owned_icc = NULL;
 	qp_sets sets = {0};
 	qp_template *t = NULL;
 	qp_data *csv = NULL;
@@ -253,6 +329,22 @@ qp_cmd_check(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 's': qp_sets_add(&sets, optarg); break;
 		case 'P': profile = optarg; break;
+		case 'p': print_mode = optarg; break;
+		case 'I': icc = optarg; break;
+		case 'F': pdf = optarg; break;
+		case 'K':
+			/* "300" or "300%" */
+			if (!qp_parse_number(optarg, strlen(optarg) -
+			    (strlen(optarg) > 1 &&
+			    optarg[strlen(optarg) - 1] == '%'),
+			    &r.press.ink_limit) || r.press.ink_limit < 100 ||
+			    r.press.ink_limit > 400) {
+				qp_cli_error("--ink-limit '%s': give the total "
+				    "ink in percent, 100 to 400 (presses ask "
+				    "for 240 to 340)", optarg);
+				goto done;
+			}
+			break;
 		case 'B':
 			if (!qp_cli_length("--bleed", optarg, &r.opts.bleed))
 				goto done;
@@ -274,10 +366,26 @@ qp_cmd_check(int argc, char **argv)
 		qp_cli_error("check: unexpected argument '%s'", argv[optind]);
 		goto done;
 	}
+	if (pdf) {
+		rc = check_pdf(pdf, tmpl_arg || data || print_mode || icc ||
+		    profile || sets.n || r.laws.n, &r.press);
+		goto done;
+	}
 	if (tmpl_arg == NULL) {
 		qp_cli_error("check: give a template with -t (see 'qrposter "
 		    "check --help')");
 		goto done;
+	}
+	if (r.press.ink_limit > 0 && print_mode == NULL) {
+		qp_cli_error("--ink-limit: goes with --print cmyk or --pdf");
+		goto done;
+	}
+	if (!qp_cli_print(print_mode, icc, &po, &owned_icc))
+		goto done;
+	if (print_mode) {
+		po.jobs = 1;
+		r.press.print = &po;
+		r.print = true;
 	}
 	rc = QP_EXIT_ERROR;
 	if ((t = qp_template_open(tmpl_arg, &err)) == NULL ||
@@ -381,5 +489,6 @@ done:
 	qp_binding_free(r.b);
 	qp_template_free(t);
 	qp_sets_free(&sets);
+	free(owned_icc);
 	return rc;
 }

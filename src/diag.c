@@ -132,6 +132,14 @@ lead(qp_diag *d, qp_buf *b)
 	d->body = b->len;
 }
 
+/* "page 3: " for a finding about a page of a file (page > 0). */
+static void
+print_page(const qp_diag *d, double page, qp_buf *b)
+{
+	if (page > 0)
+		qp_buf_printf(b, "%spage %.0f: ", d->block ? "on " : "", page);
+}
+
 /* A code point as a message shows it: \x1B below U+0080, else U+0085. */
 static void
 codepoint(qp_buf *b, unsigned long cp)
@@ -618,6 +626,55 @@ make_msg(qp_diag *d)
 		law_msg(d, (qp_code)(int)n[7], &b);
 		qp_buf_adds(&b, " (the sources disagree on this rule: check "
 		    "them)");
+		break;
+	case QP_D_PRINT_INK_LIMIT:
+		/* n0 the most ink, n1-n4 its C M Y K, n5 the limit, n6 mm^2
+		 * over it, n7 the page (0: the one poster's) */
+		lead(d, &b);
+		print_page(d, n[7], &b);
+		qp_buf_printf(&b, "the inks add up to %.0f%% (C %.0f M %.0f Y %.0f "
+		    "K %.0f) in the CMYK print file, over the %.0f%% limit, on "
+		    "%.0f mm^2; wet ink that heavy smears and sets off: use a "
+		    "lighter colour, or a rich black within the limit such as "
+		    "cmyk(60, 40, 40, 100)", n[0], n[1], n[2], n[3], n[4], n[5],
+		    n[6]);
+		break;
+	case QP_D_PRINT_RGB: /* n0 the page, n1 how many, s0 the first */
+		lead(d, &b);
+		print_page(d, n[0], &b);
+		qp_buf_printf(&b, "%.0f use%s of RGB colour left in the CMYK print "
+		    "file (the first: %s); a print shop's preflight refuses "
+		    "them", n[1], n[1] == 1 ? "" : "s", str(d, 0));
+		break;
+	case QP_D_PRINT_HAIRLINE: /* n0 the width, n1 the least, s0 what */
+		lead(d, &b);
+		qp_buf_printf(&b, "its %s is %.2fpt thick, under the %.2fpt a "
+		    "press holds: it may break up or vanish; make it at least "
+		    "%.2fpt", str(d, 0), n[0], n[1], n[1]);
+		break;
+	case QP_D_PRINT_IMAGE_PPI:
+		/* n0 ppi, n1 n2 pixels, n3 n4 inches, n5 the least, n6 page */
+		lead(d, &b);
+		print_page(d, n[6], &b);
+		qp_buf_printf(&b, "a picture in the print file (%.0fx%.0f pixels "
+		    "over %.2fx%.2fin) prints at %.0f ppi, below the %.0f ppi "
+		    "print shops ask for; give a larger image or a smaller box",
+		    n[1], n[2], n[3], n[4], n[0], n[5]);
+		break;
+	case QP_D_PRINT_TEXT_SMALL: /* n0 the size, n1 the least */
+		lead(d, &b);
+		qp_buf_printf(&b, "text set at %.1fpt, below the %.0fpt a press "
+		    "prints legibly", n[0], n[1]);
+		break;
+	case QP_D_PRINT_QR_INKS:
+		/* n0 % of the dark modules' area, n1-n3 the most C M Y, n4
+		 * the page */
+		lead(d, &b);
+		print_page(d, n[4], &b);
+		qp_buf_printf(&b, "%.0f%% of the code's dark modules print in "
+		    "more than one ink (up to C %.0f M %.0f Y %.0f%%): plates "
+		    "out of register fringe every module; a code prints best "
+		    "in one ink (black, or a grey)", n[0], n[1], n[2], n[3]);
 		break;
 	case QP_D_NONE:
 		lead(d, &b);

@@ -87,6 +87,13 @@
  *   808  law-text-style        error  the prescribed text not bold / too small
  *   809  law-advisory          warn.  a rule the sources disagree on failed
  *   810  law-stale             warn.  a pack last checked over a year ago
+ *   Prepress (prepress.h; check --print)
+ *   901  print-ink-limit       error  total ink over the limit (300 %)
+ *   902  print-rgb             error  RGB colour left in the CMYK file
+ *   903  print-hairline        error  a stroke or rule thinner than 0.25 pt
+ *   904  print-image-ppi       error  a picture in the file below 300 ppi
+ *   905  print-text-small      error  text below the press's 6 pt
+ *   906  print-qr-inks         warn.  a code's dark modules in several inks
  */
 #ifndef QP_DIAG_H
 #define QP_DIAG_H
@@ -152,7 +159,13 @@
 	X(LAW_TEXT_SIMILAR, 807, "law-text-similar", WARNING) \
 	X(LAW_TEXT_STYLE, 808, "law-text-style", ERROR) \
 	X(LAW_ADVISORY, 809, "law-advisory", WARNING) \
-	X(LAW_STALE, 810, "law-stale", WARNING)
+	X(LAW_STALE, 810, "law-stale", WARNING) \
+	X(PRINT_INK_LIMIT, 901, "print-ink-limit", ERROR) \
+	X(PRINT_RGB, 902, "print-rgb", ERROR) \
+	X(PRINT_HAIRLINE, 903, "print-hairline", ERROR) \
+	X(PRINT_IMAGE_PPI, 904, "print-image-ppi", ERROR) \
+	X(PRINT_TEXT_SMALL, 905, "print-text-small", ERROR) \
+	X(PRINT_QR_INKS, 906, "print-qr-inks", WARNING)
 
 typedef enum qp_code {
 	QP_D_NONE = 0,

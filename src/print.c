@@ -856,6 +856,12 @@ run_gs(char *const argv[], qp_buf *log, qp_error *err)
 	return gs_wait(pid, log, err);
 }
 
+bool
+qp_print_run_gs(char *const argv[], qp_buf *log, qp_error *err)
+{
+	return run_gs(argv, log, err);
+}
+
 /* A path as a Ghostscript argument: never taken for an option. */
 static char *
 path_arg(const char *path)

@@ -77,4 +77,12 @@ void qp_inks_code(qp_inks *inks, const qp_color *c, double rgb[3]);
 bool qp_print_convert(const char *in_path, const char *out_path,
     const qp_inks *inks, const qp_print_opts *o, qp_error *err);
 
+/*
+ * Run Ghostscript with argv (argv[0] "gs"; the caller passes -dSAFER and
+ * the rest) without a shell, stdin from /dev/null, its stdout and stderr
+ * into log (the first 64 KB). False when it cannot start or fails, with
+ * its own last words in err.
+ */
+bool qp_print_run_gs(char *const argv[], qp_buf *log, qp_error *err);
+
 #endif
