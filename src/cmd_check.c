@@ -96,6 +96,10 @@ typedef struct run {
 static void
 tally(run *r, const qp_diag_list *dl)
 {
+	/* The profile's findings come before the laws' tables are made;
+	 * they are never law findings. */
+	if (r->seen == NULL)
+		return;
 	for (size_t k = 0; k < r->laws.n; k++) {
 		const qp_law *law = r->laws.v[k];
 

@@ -171,6 +171,37 @@ test_render_and_check(void **state)
 	th_tmpdir_remove(dir);
 }
 
+/*
+ * A profile and a law together (check once crashed on the profile's
+ * warnings, printed before the laws' tallies existed). The federal pack
+ * asks for the national number, 1-888-373-7888: a poster carrying only
+ * the profile's state number fails it; the Michigan notice prints the
+ * statute's own wording whatever the profile says, and meets its law.
+ */
+static void
+test_profile_and_law(void **state)
+{
+	char *dir = th_tmpdir_new(), *prof = write_in(dir, "p.yaml",
+	    PROFILE_OK);
+	th_run r;
+
+	(void)state;
+	assert_int_equal(th_qrposter(&r, "check", "-t", "restroom-letter",
+	    "--profile", prof, "-s", "code=A", "-s", "name=B", "--law",
+	    "federal", NULL), 1);
+	assert_non_null(strstr(r.out, "[law-phrase]"));
+	assert_non_null(strstr(r.out, "FAILED on 1 of 1"));
+	th_run_free(&r);
+	assert_int_equal(th_qrposter(&r, "check", "-t", "notice-mi",
+	    "--profile", prof, "-s", "code=A", "-s", "name=B", "--law", "mi",
+	    NULL), 0);
+	assert_non_null(strstr(r.out, "[profile-unused]"));
+	assert_null(strstr(r.out, "FAILED"));
+	th_run_free(&r);
+	free(prof);
+	th_tmpdir_remove(dir);
+}
+
 /* ---- mistakes at their line and column --------------------------------- */
 
 typedef struct ecase {
@@ -451,7 +482,7 @@ test_columns(void **state)
 int
 main(void)
 {
-	struct CMUnitTest t[NPCASES + NECASES + NUCASES + NCCASES + 2];
+	struct CMUnitTest t[NPCASES + NECASES + NUCASES + NCCASES + 3];
 	size_t n = 0;
 
 	setenv("QRPOSTER_DATADIR", ".", 0);
@@ -469,5 +500,6 @@ main(void)
 		    NULL, (void *)&ccases[i]};
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_render_and_check);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_logo);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_profile_and_law);
 	return _cmocka_run_group_tests("profile", t, n, NULL, NULL);
 }
