@@ -164,6 +164,12 @@ $(SERVE_TESTS): $(BUILD)/tests/%: tests/%.c tests/serve_client.c tests/serve_cli
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< tests/serve_client.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
 
+# The value table goes in through -s, a CSV and the web editor: both the
+# shared helpers and the HTTP client.
+$(BUILD)/tests/test_values: tests/test_values.c $(TEST_HELPERS) tests/serve_client.c $(wildcard tests/*.h) $(BUILD)/libqrposter.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(QP_CFLAGS) $(CFLAGS) $(LDFLAGS) -Isrc -Itests -o $@ $< $(TEST_HELPERS) tests/serve_client.c $(BUILD)/libqrposter.a $(QP_LIBS) $(TEST_LIBS)
+
 # The audit's simulated phone photos (tests/photosim.c) serve the audit
 # test and the measuring program behind its decode-rate table.
 $(BUILD)/tests/test_audit: tests/test_audit.c tests/photosim.c tests/photosim.h $(TEST_HELPERS) $(BUILD)/libqrposter.a

@@ -15,24 +15,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "diag.h"
 #include "helpers.h"
+#include "serve_client.h"
 #include "vars.h"
 
-#define IO_TIMEOUT_MS 60000
 #define BIG_LEN 70000
 #define CODE "DEN R/3" /* needs percent-encoding in the link */
 
@@ -100,161 +95,11 @@ bracketed(const char *code)
 	return s;
 }
 
-/* ---- a web client ------------------------------------------------------ */
+/* ---- the web editor's side ------------------------------------------- */
 
-typedef struct server {
-	pid_t pid;
-	int out;
-	unsigned port;
-} server;
-
-static server srv;
-
-static bool
-read_line(int fd, char *buf, size_t n)
-{
-	size_t len = 0;
-
-	while (len + 1 < n) {
-		struct pollfd p = {fd, POLLIN, 0};
-		char c;
-
-		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0 || read(fd, &c, 1) != 1)
-			return false;
-		if (c == '\n')
-			break;
-		buf[len++] = c;
-	}
-	buf[len] = '\0';
-	return true;
-}
-
-static bool
-start_server(server *s)
-{
-	char banner[1024], *p;
-	int fds[2];
-
-	if (pipe(fds) != 0)
-		return false;
-	if ((s->pid = fork()) < 0)
-		return false;
-	if (s->pid == 0) {
-		const char *argv[] = {th_bin(), "serve", "--port", "0",
-		    "--bind", "127.0.0.1", "--workers", "2", NULL};
-
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	s->out = fds[0];
-	if (!read_line(s->out, banner, sizeof banner) ||
-	    (p = strstr(banner, "http://127.0.0.1:")) == NULL)
-		return false;
-	s->port = (unsigned)strtoul(p + 17, NULL, 10);
-	return s->port > 0;
-}
-
-static void
-stop_server(server *s)
-{
-	int st;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGINT);
-	for (int i = 0; i < 400; i++) {
-		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-			s->pid = 0;
-			close(s->out);
-			return;
-		}
-		usleep(25 * 1000);
-	}
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, &st, 0);
-	s->pid = 0;
-	close(s->out);
-}
-
-typedef struct resp {
-	int status;
-	char *body;
-	size_t len;
-} resp;
-
-/* POST body to path; the whole answer in *r (free r->body). */
-static bool
-post(const char *path, const char *body, size_t blen, resp *r)
-{
-	struct sockaddr_in a = {0};
-	char *req = NULL, *buf = NULL, *sep;
-	size_t len = 0, cap = 0, off = 0;
-	int fd, n;
-
-	memset(r, 0, sizeof *r);
-	n = asprintf(&req, "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
-	    "Content-Type: application/x-www-form-urlencoded\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", path,
-	    srv.port, blen);
-	if (n < 0)
-		return false;
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)srv.port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-		if (fd >= 0)
-			close(fd);
-		free(req);
-		return false;
-	}
-	req = realloc(req, (size_t)n + blen);
-	memcpy(req + n, body, blen);
-	while (off < (size_t)n + blen) {
-		struct pollfd p = {fd, POLLOUT, 0};
-		ssize_t w;
-
-		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0 ||
-		    (w = send(fd, req + off, (size_t)n + blen - off,
-		    MSG_NOSIGNAL)) <= 0)
-			break;
-		off += (size_t)w;
-	}
-	free(req);
-	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		ssize_t got;
-
-		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0)
-			break;
-		if (len + 65536 > cap) {
-			cap = cap ? cap * 2 : 131072;
-			buf = realloc(buf, cap + 1);
-		}
-		if ((got = recv(fd, buf + len, cap - len, 0)) <= 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fd);
-	if (buf == NULL)
-		return false;
-	buf[len] = '\0';
-	if ((sep = memmem(buf, len, "\r\n\r\n", 4)) == NULL ||
-	    sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1) {
-		free(buf);
-		return false;
-	}
-	r->len = len - (size_t)(sep + 4 - buf);
-	r->body = malloc(r->len + 1);
-	memcpy(r->body, sep + 4, r->len);
-	r->body[r->len] = '\0';
-	free(buf);
-	return true;
-}
+/* `qrposter serve` on a free loopback port, spoken to with
+ * tests/serve_client.c like the server's own tests. */
+static child srv;
 
 /* application/x-www-form-urlencoded, written out here. */
 static void
@@ -418,23 +263,23 @@ through_web(const vcase *c, const char *v, const char *dir)
 	form_add(&form, &n, "var.name", name);
 	if (url)
 		form_add(&form, &n, "var.report_url", url);
-	assert_true(post("/api/preview", form, n, &r));
+	assert_true(post(srv.port, "/api/preview", form, &r));
 	if (c->want)
 		assert_true(asprintf(&tag, "\"code\":\"%s\"", c->want) > 0);
 	if (r.status != (c->want ? 422 : 200) || (tag && strstr(r.body, tag)
 	    == NULL))
 		fail_msg("preview: status %d (want %s), body: %.300s",
 		    r.status, c->want ? c->want : "accepted", r.body);
-	free(r.body);
+	resp_free(&r);
 	if (c->link) {
 		char *pdf = th_path(dir, "web.pdf");
 
 		form_add(&form, &n, "format", "pdf");
-		assert_true(post("/api/poster", form, n, &r));
+		assert_true(post(srv.port, "/api/poster", form, &r));
 		assert_int_equal(r.status, 200);
 		assert_true(th_write_file(pdf, r.body, r.len));
 		assert_link(pdf, c->link);
-		free(r.body);
+		resp_free(&r);
 		free(pdf);
 	}
 	free(tag);
@@ -636,7 +481,7 @@ group_setup(void **state)
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
 	setenv("QRPOSTER_DATADIR", ".", 0);
-	return start_server(&srv) ? 0 : -1;
+	return start_server(&srv, NULL, NULL) ? 0 : -1;
 }
 
 static int
