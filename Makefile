@@ -252,6 +252,13 @@ memcheck: deps qrposter $(BUILD)/tests/test_units $(BUILD)/tests/test_regress
 	printf 'code,name\nA1,esc\033x\n' > $(MEMCHECK_OUT)/bad.csv; \
 	  QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) batch -q -d $(MEMCHECK_OUT)/bad.csv -o '$(MEMCHECK_OUT)/{{code}}.pdf'; \
 	  test $$? -eq 1
+	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) check -t notice-fl -d templates/samples/stations.csv --law fl
+	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) check -t restroom-letter -s code=A1 -s name=Den \
+	  --profile templates/profiles/example-state.yaml --law federal,ga; test $$? -eq 1
+	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) render -t multilingual-tabloid -s code=A1 \
+	  -s 'name=محطة القطار · תחנה · 火车站' -s lang2=ar -o $(MEMCHECK_OUT)/m.pdf
+	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) batch -q -j 1 -d templates/samples/stations.csv \
+	  --profile templates/profiles/example-state.yaml --products restroom-letter,wallet-card --combine $(MEMCHECK_OUT)/set.pdf
 	@echo "memcheck: no errors, no leaks from qrposter's code"
 
 # Fuzzing: libFuzzer harnesses in tests/fuzz/, built with clang against
