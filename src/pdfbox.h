@@ -33,9 +33,12 @@ typedef struct qp_pdf_finish {
 	bool boxes;         /* set TrimBox and BleedBox */
 	double trim_inset;  /* points from each MediaBox edge */
 	double bleed_inset; /* <= trim_inset */
-	const qp_pdf_link *links;
+	qp_pdf_link *links; /* only read here */
 	size_t nlinks;
 } qp_pdf_finish;
+
+/* Free links[0..n) and their URIs (the array too); NULL is fine. */
+void qp_pdf_links_free(qp_pdf_link *links, size_t n);
 
 /*
  * Copy the PDF at in_path to out_path with what f asks for: on every

@@ -63,6 +63,7 @@ typedef struct input {
 	long long npages;
 	long long kids;  /* offset just before the page tree's /Kids array */
 	long long base;
+	long long nann;  /* link annotations added to its pages */
 	int version;     /* 10 * major + minor of %PDF-M.m */
 	/* A cross-reference stream (xref < 0): its entries, inflated, as
 	 * fixed records of w[0] + w[1] + w[2] bytes in an unlinked file. */
@@ -95,6 +96,9 @@ struct qp_pdfjoin {
 	size_t stm_n;
 	long long stm_num, next_stm, nstm;
 	FILE *xs;                   /* the object streams' offsets */
+	/* finishing pages (qp_pdfjoin_finish) */
+	qp_pdfjoin_finish_fn fin_fn;
+	void *fin_arg;
 };
 
 /* ---- reading tokens ---------------------------------------------------- */
@@ -408,6 +412,10 @@ typedef struct value {
 	long long num;   /* the integer, or the object referred to */
 	bool ref;
 	long long pos;   /* where it starts (for /Kids) */
+	/* An array: its items, and the first four if they are numbers
+	 * (a /MediaBox). */
+	int nitems, nnums;
+	double nums[4];
 } value;
 
 typedef struct copy {
@@ -423,6 +431,7 @@ typedef struct copy {
 	bool container;        /* saw /Type /ObjStm or /XRef at the top */
 	/* Where the top-level /Length value went in j->sink. */
 	size_t len_from, len_to;
+	bool page_node;        /* saw /Type /Page at the top */
 } copy;
 
 static void
@@ -480,9 +489,31 @@ keep_key(const copy *c, const char *key)
 	return false;
 }
 
+/* Whether key is in the NUL-separated list seen; added if not. */
+static bool
+seen_key(qp_buf *seen, const char *key, size_t len)
+{
+	for (size_t i = 0; i < seen->len; i += strlen(seen->data + i) + 1)
+		if (strcmp(seen->data + i, key) == 0)
+			return true;
+	qp_buf_add(seen, key, len + 1);
+	return false;
+}
+
+/*
+ * A dictionary. A key that comes again is dropped: Cairo 1.16 writes a
+ * page's /XObject entry once per use of the form (/x10 13 0 R three
+ * times on an imposed sheet), which readers take as a damaged
+ * dictionary (qpdf warns, and keeps the last; Cairo's are the same
+ * pair, so keeping the first is the same).
+ */
 static bool
 copy_dict(copy *c, tok *t, int depth, qp_error *err)
 {
+	qp_buf seen;
+	bool ok = false;
+
+	qp_buf_init(&seen);
 	out_tok(c, t, "<<");
 	for (;;) {
 		bool saved = c->emit, noted = false;
@@ -490,12 +521,15 @@ copy_dict(copy *c, tok *t, int depth, qp_error *err)
 		size_t w = 0;
 
 		if (!lx_next(c->l, t, err))
-			return false;
+			goto done;
 		if (t->type == T_DCLOSE)
 			break;
-		if (t->type != T_NAME)
-			return lx_fail(c->l, err, "a dictionary key is not a "
-			    "name");
+		if (t->type != T_NAME) {
+			lx_fail(c->l, err, "a dictionary key is not a name");
+			goto done;
+		}
+		if (c->emit && seen_key(&seen, t->text.data, t->text.len))
+			c->emit = false;
 		if (depth == 0) {
 			if (!keep_key(c, t->text.data))
 				c->emit = false;
@@ -506,15 +540,19 @@ copy_dict(copy *c, tok *t, int depth, qp_error *err)
 				}
 		}
 		out_tok(c, t, t->text.data);
-		if (c->l->nback) /* a key is never a look-ahead */
-			return lx_fail(c->l, err, "a dictionary key is not a "
-			    "name");
+		if (c->l->nback) { /* a key is never a look-ahead */
+			lx_fail(c->l, err, "a dictionary key is not a name");
+			goto done;
+		}
 		if (depth == 0 && strcmp(t->text.data, "/Type") == 0) {
 			if (!copy_value(c, t, depth + 1, &v, err))
-				return false;
+				goto done;
 			if (t->type == T_NAME && strcmp(t->text.data,
 			    "/Pages") == 0)
 				c->pages_node = true;
+			if (t->type == T_NAME && strcmp(t->text.data,
+			    "/Page") == 0)
+				c->page_node = true;
 			if (t->type == T_NAME && (strcmp(t->text.data,
 			    "/ObjStm") == 0 || strcmp(t->text.data, "/XRef") == 0))
 				c->container = true;
@@ -525,7 +563,7 @@ copy_dict(copy *c, tok *t, int depth, qp_error *err)
 				c->len_from = c->j->sink->len;
 			v.pos = c->l->pos;
 			if (!copy_value(c, t, depth + 1, &v, err))
-				return false;
+				goto done;
 			if (len)
 				c->len_to = c->j->sink->len;
 		}
@@ -534,7 +572,10 @@ copy_dict(copy *c, tok *t, int depth, qp_error *err)
 		c->emit = saved;
 	}
 	out_tok(c, t, ">>");
-	return true;
+	ok = true;
+done:
+	qp_buf_free(&seen);
+	return ok;
 }
 
 /*
@@ -566,6 +607,13 @@ copy_value(copy *c, tok *t, int depth, value *v, qp_error *err)
 			lx_push(c->l, t);
 			if (!copy_value(c, t, depth + 1, &item, err))
 				return false;
+			if (v->nitems++ < 4 && ((item.type == T_INT &&
+			    !item.ref) || item.type == T_NUM)) {
+				double d = (double)item.num;
+				if (item.type == T_INT || qp_parse_number(
+				    t->text.data, t->text.len, &d))
+					v->nums[v->nnums++] = d;
+			}
 		}
 		out_tok(c, t, "]");
 		return true;
@@ -796,7 +844,7 @@ load_objstm(input *in, long long s, qp_error *err)
 	bool found, ok = false;
 	long long data, len;
 	FILE *x;
-	copy c = {NULL, in, &l, false, NULL, want, got, false, false, 0, 0};
+	copy c = {NULL, in, &l, false, NULL, want, got, false, false, 0, 0, false};
 
 	if (in->stm_num == s)
 		return true;
@@ -965,7 +1013,7 @@ read_object(qp_pdfjoin *j, input *in, FILE *f, long long n,
 	tok t = {0};
 	loc lc;
 	bool ok = false;
-	copy c = {j, in, &l, false, NULL, want, got, false, false, 0, 0};
+	copy c = {j, in, &l, false, NULL, want, got, false, false, 0, 0, false};
 
 	*found = false;
 	if (!locate(in, f, n, &lc, err))
@@ -1023,7 +1071,7 @@ read_xref_stream(input *in, lexer *l, tok *t, long long sx, qp_error *err)
 	static const char *const pwant[] = {"/Predictor", "/Columns",
 	    "/Colors", "/BitsPerComponent", NULL};
 	value got[10] = {{0}}, pgot[4] = {{0}}, v = {0};
-	copy c = {NULL, in, l, false, NULL, want, got, false, false, 0, 0};
+	copy c = {NULL, in, l, false, NULL, want, got, false, false, 0, 0, false};
 	long long w[3], idx[2], data;
 	rows rs;
 	bool found;
@@ -1068,7 +1116,7 @@ read_xref_stream(input *in, lexer *l, tok *t, long long sx, qp_error *err)
 		in->w[i] = (int)w[i];
 	rs.cols = (size_t)(w[0] + w[1] + w[2]);
 	if (got[7].type == T_DOPEN) {
-		copy pc = {NULL, in, l, false, NULL, pwant, pgot, false, false, 0, 0};
+		copy pc = {NULL, in, l, false, NULL, pwant, pgot, false, false, 0, 0, false};
 		value pv = {0};
 		if (!lx_seek(l, got[7].pos) || !copy_value(&pc, t, 0, &pv, err))
 			return false;
@@ -1116,7 +1164,7 @@ read_trailer(input *in, qp_error *err)
 	static const char *const want[] = {"/Size", "/Root", "/Info", "/Prev",
 	    "/Encrypt", "/XRefStm", NULL};
 	value got[6] = {{0}};
-	copy c = {NULL, in, &l, false, NULL, want, got, false, false, 0, 0};
+	copy c = {NULL, in, &l, false, NULL, want, got, false, false, 0, 0, false};
 
 	if (fread(head, 1, 8, in->f) != 8 || memcmp(head, "%PDF-", 5) != 0 ||
 	    head[5] < '1' || head[5] > '9' || head[6] != '.' ||
@@ -1336,6 +1384,22 @@ qp_pdfjoin_npages(const qp_pdfjoin *j, size_t i)
 }
 
 void
+qp_pdfjoin_finish(qp_pdfjoin *j, const size_t *nlinks,
+    qp_pdfjoin_finish_fn fn, void *arg)
+{
+	long long base = FIRST_FREE - 1;
+
+	j->fin_fn = fn;
+	j->fin_arg = arg;
+	/* Input i's annotations follow its objects: the bases move. */
+	for (size_t i = 0; i < j->n; i++) {
+		j->in[i].nann = (long long)nlinks[i];
+		j->in[i].base = base;
+		base += j->in[i].size - 1 + j->in[i].nann;
+	}
+}
+
+void
 qp_pdfjoin_free(qp_pdfjoin *j)
 {
 	if (j == NULL)
@@ -1449,6 +1513,192 @@ pack_object(qp_pdfjoin *j, long long num, xentry *e, qp_error *err)
 	return true;
 }
 
+/* ---- finishing pages: links and print boxes (qp_pdfjoin_finish) -------- */
+
+/* What finishing one input's pages needs while it is copied. */
+typedef struct page_fin {
+	const qp_pdf_finish *f;  /* NULL: nothing to add */
+	long long *page_of;      /* object number -> page index, or -1 */
+	size_t *first;           /* page p's links: first[p] .. first[p + 1] */
+	double *rect;            /* each link's /Rect, once its page is seen */
+	size_t seen;             /* links whose page has been copied */
+	long long ann;           /* the output number of link 0's annotation */
+} page_fin;
+
+static void
+page_fin_free(page_fin *pf)
+{
+	free(pf->page_of);
+	free(pf->first);
+	free(pf->rect);
+	memset(pf, 0, sizeof *pf);
+}
+
+/*
+ * Input i's finish from the caller, and where its pages are: the page
+ * index of each page object, from the page tree's /Kids (the pages are
+ * copied in object order, which need not be page order).
+ */
+static bool
+page_fin_start(qp_pdfjoin *j, input *in, size_t i, page_fin *pf,
+    qp_error *err)
+{
+	const qp_pdf_finish *f;
+	lexer l;
+	tok t = {0};
+	bool ok = false;
+	size_t k = 0;
+
+	page_fin_free(pf);
+	if (j->fin_fn == NULL)
+		return true;
+	if (!j->fin_fn(j->fin_arg, i, &f, err))
+		return false;
+	if (f->nlinks != (size_t)in->nann)
+		return qp_fail(err, "'%s': %zu links, where %lld were announced",
+		    in->path, f->nlinks, in->nann);
+	for (k = 0; k < f->nlinks; k++)
+		if (f->links[k].page >= (size_t)in->npages ||
+		    (k > 0 && f->links[k].page < f->links[k - 1].page))
+			return qp_fail(err, "'%s': a link for page %zu of %lld, "
+			    "or out of page order", in->path,
+			    f->links[k].page + 1, in->npages);
+	pf->f = f;
+	pf->ann = in->base + in->size;
+	pf->page_of = qp_xmalloc((size_t)in->size * sizeof *pf->page_of);
+	for (long long n = 0; n < in->size; n++)
+		pf->page_of[n] = -1;
+	pf->first = qp_xcalloc((size_t)in->npages + 1, sizeof *pf->first);
+	k = 0;
+	for (long long p = 0; p <= in->npages; p++) {
+		while (k < f->nlinks && f->links[k].page < (size_t)p)
+			k++;
+		pf->first[p] = k;
+	}
+	pf->rect = qp_xcalloc(4 * f->nlinks + 1, sizeof *pf->rect);
+	lx_init(&l, kids_file(in, err), in->path);
+	qp_buf_init(&t.text);
+	if (l.f == NULL || !lx_seek(&l, in->kids) || !lx_next(&l, &t, err))
+		goto done;
+	for (long long p = 0; p < in->npages; p++) {
+		if (!lx_next(&l, &t, err) || t.type != T_INT) {
+			qp_fail(err, "'%s' changed while it was read", in->path);
+			goto done;
+		}
+		if (t.ival > 0 && t.ival < in->size)
+			pf->page_of[t.ival] = p;
+		if (!lx_next(&l, &t, err) || !lx_next(&l, &t, err))
+			goto done;
+	}
+	ok = true;
+done:
+	qp_buf_free(&t.text);
+	lx_free(&l);
+	return ok;
+}
+
+/* A number as libqpdf writes a real of 3 decimals (pdfbox.c): rounded,
+ * trailing zeros dropped. The C locale's '.': nothing calls setlocale. */
+static void
+fmt_num(char *buf, size_t n, double v)
+{
+	char *dot;
+
+	snprintf(buf, n, "%.3f", v);
+	if ((dot = strchr(buf, '.')) != NULL) {
+		char *e = dot + strlen(dot) - 1;
+		while (e > dot && *e == '0')
+			*e-- = '\0';
+		if (e == dot)
+			*e = '\0';
+	}
+	if (strcmp(buf, "-0") == 0)
+		snprintf(buf, n, "0");
+}
+
+static void
+add_box(qp_buf *b, const char *key, const double v[4])
+{
+	char num[64];
+
+	qp_buf_printf(b, " %s [", key);
+	for (int i = 0; i < 4; i++) {
+		fmt_num(num, sizeof num, v[i]);
+		qp_buf_printf(b, " %s", num);
+	}
+	qp_buf_adds(b, " ]");
+}
+
+/*
+ * Page object n, just read into j->obj ("<< ... >>"; got: its /MediaBox,
+ * /Annots, /TrimBox, /BleedBox): its /Annots and print boxes added
+ * before the closing ">>", and its links' rectangles noted for
+ * write_annots. The arithmetic is qp_pdfbox_write's.
+ */
+static bool
+finish_page(qp_pdfjoin *j, input *in, long long n, page_fin *pf,
+    const value *got, qp_error *err)
+{
+	const qp_pdf_finish *f = pf->f;
+	long long p = pf->page_of[n];
+	size_t a, b;
+	const double *m = got[1].nums;
+
+	if (p < 0)
+		return true; /* not in the page tree: copied as it is */
+	a = pf->first[p];
+	b = pf->first[p + 1];
+	if (a == b && !f->boxes)
+		return true;
+	if (got[1].type != T_AOPEN || got[1].nitems != 4 ||
+	    got[1].nnums != 4)
+		return qp_fail(err, "'%s': page %lld has no MediaBox", in->path,
+		    p + 1);
+	if (got[2].type || (f->boxes && (got[3].type || got[4].type)))
+		return qp_fail(err, "'%s': page %lld already has links or "
+		    "print boxes", in->path, p + 1);
+	if (j->obj.len < 2 || memcmp(j->obj.data + j->obj.len - 2, ">>",
+	    2) != 0)
+		return qp_fail(err, "'%s': page %lld is not a dictionary",
+		    in->path, p + 1);
+	j->obj.len -= 2;
+	j->obj.data[j->obj.len] = '\0';
+	if (a < b) {
+		qp_buf_adds(&j->obj, "/Annots [");
+		for (size_t k = a; k < b; k++) {
+			const qp_pdf_link *l = &f->links[k];
+			double *r = &pf->rect[4 * k];
+			r[0] = m[0] + l->x0;
+			r[1] = m[3] - l->y1;
+			r[2] = m[0] + l->x1;
+			r[3] = m[3] - l->y0;
+			qp_buf_printf(&j->obj, " %lld 0 R", pf->ann +
+			    (long long)k);
+		}
+		qp_buf_adds(&j->obj, " ]");
+		pf->seen += b - a;
+	}
+	if (f->boxes) {
+		double trim[4], bleed[4], ti = f->trim_inset,
+		    bi = f->bleed_inset;
+		if (m[2] - m[0] <= 2 * ti || m[3] - m[1] <= 2 * ti)
+			return qp_fail(err, "'%s': page %lld is too small for a "
+			    "trim inset of %.2fpt", in->path, p + 1, ti);
+		trim[0] = m[0] + ti;
+		trim[1] = m[1] + ti;
+		trim[2] = m[2] - ti;
+		trim[3] = m[3] - ti;
+		bleed[0] = m[0] + bi;
+		bleed[1] = m[1] + bi;
+		bleed[2] = m[2] - bi;
+		bleed[3] = m[3] - bi;
+		add_box(&j->obj, "/TrimBox", trim);
+		add_box(&j->obj, "/BleedBox", bleed);
+	}
+	qp_buf_adds(&j->obj, "\n>>");
+	return true;
+}
+
 /*
  * Copy object n of in, found at lc, under its new number (catalog: only
  * the keys in keep), filling *e. Its value is read into j->obj first,
@@ -1462,14 +1712,15 @@ pack_object(qp_pdfjoin *j, long long num, xentry *e, qp_error *err)
  */
 static bool
 copy_object(qp_pdfjoin *j, input *in, long long n, long long newnum,
-    const loc *lc, const char *const *keep, bool pack, xentry *e,
-    qp_error *err)
+    const loc *lc, const char *const *keep, bool pack, page_fin *pf,
+    xentry *e, qp_error *err)
 {
-	static const char *const want[] = {"/Length", NULL};
-	value got[1] = {{0}}, v = {0};
+	static const char *const want[] = {"/Length", "/MediaBox", "/Annots",
+	    "/TrimBox", "/BleedBox", NULL};
+	value got[5] = {{0}}, v = {0};
 	lexer l;
 	tok t = {0};
-	copy c = {j, in, &l, true, keep, want, got, false, false, 0, 0};
+	copy c = {j, in, &l, true, keep, want, got, false, false, 0, 0, false};
 	char head[64];
 	bool ok = false, found;
 
@@ -1498,6 +1749,9 @@ copy_object(qp_pdfjoin *j, input *in, long long n, long long newnum,
 		ok = true; /* a free entry */
 		goto done;
 	}
+	if (c.page_node && pf && pf->f && !finish_page(j, in, n, pf, got,
+	    err))
+		goto done;
 	if (lc->type == 2) {
 		/* An object stream holds no streams and no 'endobj'. */
 		ok = pack ? pack_object(j, newnum, e, err) : true;
@@ -1642,6 +1896,68 @@ xentry_put(const qp_pdfjoin *j, FILE *xf, const xentry *e, qp_error *err)
 	if (!ok)
 		return qp_fail(err, "cannot write a temporary file: %s",
 		    strerror(errno));
+	return true;
+}
+
+/* A PDF literal string: the URI is 7-bit ASCII (render.c), and what
+ * PDF treats specially is escaped. */
+static void
+add_string(qp_buf *b, const char *s)
+{
+	qp_buf_addc(b, '(');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '(' || *p == ')' || *p == '\\') {
+			qp_buf_addc(b, '\\');
+			qp_buf_addc(b, (char)*p);
+		} else if (*p < 0x20 || *p > 0x7e)
+			qp_buf_printf(b, "\\%03o", *p);
+		else
+			qp_buf_addc(b, (char)*p);
+	}
+	qp_buf_addc(b, ')');
+}
+
+/*
+ * Input's link annotations, after its own objects (numbers pf->ann ...):
+ * a /Link with a /URI action and no border each, as qp_pdfbox_write
+ * makes them; in object streams when the output is compact.
+ */
+static bool
+write_annots(qp_pdfjoin *j, input *in, page_fin *pf, FILE *xf,
+    qp_error *err)
+{
+	char head[64];
+
+	if (pf->f == NULL)
+		return true;
+	if (pf->seen != pf->f->nlinks)
+		return qp_fail(err, "'%s': a link for a page not in its page "
+		    "tree", in->path);
+	for (size_t k = 0; k < pf->f->nlinks; k++) {
+		long long num = pf->ann + (long long)k;
+		xentry e = {0, 0, 0};
+
+		qp_buf_reset(&j->obj);
+		qp_buf_adds(&j->obj, "\n<< /Type /Annot /Subtype /Link");
+		add_box(&j->obj, "/Rect", &pf->rect[4 * k]);
+		qp_buf_adds(&j->obj, " /Border [ 0 0 0 ]\n/A << /Type /Action "
+		    "/S /URI /URI ");
+		add_string(&j->obj, pf->f->links[k].uri);
+		qp_buf_adds(&j->obj, " >>\n>>");
+		if (j->compact) {
+			if (!pack_object(j, num, &e, err))
+				return false;
+		} else {
+			e.type = 1;
+			e.f2 = j->opos;
+			snprintf(head, sizeof head, "%lld 0 obj", num);
+			out_str(j, head);
+			out_bytes(j, j->obj.data, j->obj.len);
+			out_str(j, "\nendobj\n");
+		}
+		if (!xentry_put(j, xf, &e, err))
+			return false;
+	}
 	return true;
 }
 
@@ -1865,6 +2181,7 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 	    "/ViewerPreferences", "/PageLayout", "/Metadata",
 	    "/OutputIntents", NULL};
 	FILE *xf = NULL;
+	page_fin pf = {0};
 	xentry own[FIRST_FREE];
 	long long size, count;
 	char buf[256];
@@ -1882,7 +2199,8 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 		qp_fail(err, "nothing to join");
 		goto done;
 	}
-	size = j->in[j->n - 1].base + j->in[j->n - 1].size;
+	size = j->in[j->n - 1].base + j->in[j->n - 1].size +
+	    j->in[j->n - 1].nann;
 	j->next_stm = size;
 	for (size_t i = 0; i < j->n; i++)
 		if (j->in[i].version > version)
@@ -1902,7 +2220,7 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 		loc lc;
 		if (!locate(&j->in[0], j->in[0].f, j->in[0].root, &lc, err) ||
 		    !copy_object(j, &j->in[0], j->in[0].root, OBJ_CATALOG, &lc,
-		    keep, false, &own[OBJ_CATALOG], err))
+		    keep, false, NULL, &own[OBJ_CATALOG], err))
 			goto done;
 	}
 	own[OBJ_PAGES].type = 1;
@@ -1913,7 +2231,7 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 		loc lc;
 		if (!locate(&j->in[0], j->in[0].f, j->in[0].info, &lc, err) ||
 		    !copy_object(j, &j->in[0], j->in[0].info, OBJ_INFO, &lc,
-		    NULL, false, &own[OBJ_INFO], err))
+		    NULL, false, NULL, &own[OBJ_INFO], err))
 			goto done;
 	}
 	/* Every other object of every input, in number order, so the
@@ -1926,6 +2244,8 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 			    strerror(errno));
 			goto done;
 		}
+		if (!page_fin_start(j, in, i, &pf, err))
+			goto done;
 		for (long long n = 1; n < in->size; n++) {
 			xentry e = {0, 0, 0};
 			loc lc;
@@ -1935,11 +2255,14 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 			if (n == in->root || n == in->pages || n == in->info)
 				lc.type = 0;
 			if (lc.type && !copy_object(j, in, n, in->base + n, &lc,
-			    NULL, compact, &e, err))
+			    NULL, compact, &pf, &e, err))
 				goto done;
 			if (!xentry_put(j, xf, &e, err))
 				goto done;
 		}
+		if (!write_annots(j, in, &pf, xf, err))
+			goto done;
+		page_fin_free(&pf);
 		fclose(in->x);
 		in->x = NULL;
 	}
@@ -1956,6 +2279,7 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 	}
 	ok = true;
 done:
+	page_fin_free(&pf);
 	if (xf)
 		fclose(xf);
 	if (j->xs)
