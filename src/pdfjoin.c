@@ -62,7 +62,8 @@ copy_stream_data(qp_pdfjoin *j, lexer *l, long long len, qp_error *err)
 		    sizeof buf;
 		size_t got = fread(buf, 1, want, l->f);
 		if (got == 0)
-			return pj_lx_fail(l, err, "the file ends inside a stream");
+			return pj_lx_fail(l, err, "the file ends inside a "
+			    "stream");
 		pj_out_bytes(j, buf, got);
 		l->pos += (long long)got;
 		len -= (long long)got;
@@ -141,8 +142,8 @@ page_fin_start(qp_pdfjoin *j, input *in, size_t i, page_fin *pf,
 	if (!j->fin_fn(j->fin_arg, i, &f, err))
 		return false;
 	if (f->nlinks != (size_t)in->nann)
-		return qp_fail(err, "'%s': %zu links, where %lld were announced",
-		    in->path, f->nlinks, in->nann);
+		return qp_fail(err, "'%s': %zu links, where %lld were "
+		    "announced", in->path, f->nlinks, in->nann);
 	for (k = 0; k < f->nlinks; k++)
 		if (f->links[k].page >= (size_t)in->npages ||
 		    (k > 0 && f->links[k].page < f->links[k - 1].page))
@@ -164,11 +165,13 @@ page_fin_start(qp_pdfjoin *j, input *in, size_t i, page_fin *pf,
 	pf->rect = qp_xcalloc(4 * f->nlinks + 1, sizeof *pf->rect);
 	pj_lx_init(&l, pj_kids_file(in, err), in->path);
 	qp_buf_init(&t.text);
-	if (l.f == NULL || !pj_lx_seek(&l, in->kids) || !pj_lx_next(&l, &t, err))
+	if (l.f == NULL || !pj_lx_seek(&l, in->kids) ||
+	    !pj_lx_next(&l, &t, err))
 		goto done;
 	for (long long p = 0; p < in->npages; p++) {
 		if (!pj_lx_next(&l, &t, err) || t.type != T_INT) {
-			qp_fail(err, "'%s' changed while it was read", in->path);
+			qp_fail(err, "'%s' changed while it was read",
+			    in->path);
 			goto done;
 		}
 		if (t.ival > 0 && t.ival < in->size)
@@ -306,7 +309,8 @@ copy_object(qp_pdfjoin *j, input *in, long long n, long long newnum,
 	value got[5] = {{0}}, v = {0};
 	lexer l;
 	tok t = {0};
-	copy c = {j, in, &l, true, keep, want, got, false, false, 0, 0, false};
+	copy c = {.j = j, .in = in, .l = &l, .emit = true, .keep = keep,
+	    .want = want, .got = got};
 	char head[64];
 	bool ok = false, found;
 
@@ -376,8 +380,8 @@ copy_object(qp_pdfjoin *j, input *in, long long n, long long newnum,
 		    !pj_lx_next(&l, &t, err))
 			goto done;
 		if (!pj_is_kw(&t, "endstream")) {
-			pj_lx_fail(&l, err, "a stream's data does not end where its "
-			    "/Length says");
+			pj_lx_fail(&l, err, "a stream's data does not end "
+			    "where its /Length says");
 			goto done;
 		}
 		if (!pj_lx_next(&l, &t, err))
@@ -804,7 +808,8 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 	 * page tree of all, as plain objects. */
 	{
 		loc lc;
-		if (!pj_locate(&j->in[0], j->in[0].f, j->in[0].root, &lc, err) ||
+		if (!pj_locate(&j->in[0], j->in[0].f, j->in[0].root, &lc,
+		    err) ||
 		    !copy_object(j, &j->in[0], j->in[0].root, OBJ_CATALOG, &lc,
 		    keep, false, NULL, &own[OBJ_CATALOG], err))
 			goto done;
@@ -815,7 +820,8 @@ qp_pdfjoin_write(qp_pdfjoin *j, qp_outfile *out, bool compact,
 		goto done;
 	if (j->in[0].info > 0) {
 		loc lc;
-		if (!pj_locate(&j->in[0], j->in[0].f, j->in[0].info, &lc, err) ||
+		if (!pj_locate(&j->in[0], j->in[0].f, j->in[0].info, &lc,
+		    err) ||
 		    !copy_object(j, &j->in[0], j->in[0].info, OBJ_INFO, &lc,
 		    NULL, false, NULL, &own[OBJ_INFO], err))
 			goto done;

@@ -132,7 +132,8 @@ pj_lx_next(lexer *l, tok *t, qp_error *err)
 	for (;;) {
 		c = pj_lx_getc(l);
 		if (c == '%') {
-			while ((c = pj_lx_getc(l)) != EOF && c != '\n' && c != '\r')
+			while ((c = pj_lx_getc(l)) != EOF && c != '\n' &&
+			    c != '\r')
 				;
 		}
 		if (c == '\n' || c == '\r')
@@ -553,8 +554,8 @@ pj_copy_value(copy *c, tok *t, int depth, value *v, qp_error *err)
 			out_tok(c, t, t->text.data);
 			return true;
 		}
-		return pj_lx_fail(c->l, err, "an unexpected keyword where a value "
-		    "belongs");
+		return pj_lx_fail(c->l, err, "an unexpected keyword where a "
+		    "value belongs");
 	default:
 		return pj_lx_fail(c->l, err, t->type == T_EOF ? "the file ends "
 		    "inside an object" : "an unexpected token where a value "
@@ -728,7 +729,7 @@ load_objstm(input *in, long long s, qp_error *err)
 	bool found, ok = false;
 	long long data, len;
 	FILE *x;
-	copy c = {NULL, in, &l, false, NULL, want, got, false, false, 0, 0, false};
+	copy c = {.in = in, .l = &l, .want = want, .got = got};
 
 	if (in->stm_num == s)
 		return true;
@@ -752,7 +753,8 @@ load_objstm(input *in, long long s, qp_error *err)
 	}
 	{
 		value v = {0};
-		if (!pj_copy_value(&c, &t, 0, &v, err) || !pj_lx_next(&l, &t, err))
+		if (!pj_copy_value(&c, &t, 0, &v, err) ||
+		    !pj_lx_next(&l, &t, err))
 			goto done;
 		if (v.type != T_DOPEN || !pj_is_kw(&t, "stream")) {
 			pj_lx_fail(&l, err, "an object stream is not a stream");
@@ -764,8 +766,8 @@ load_objstm(input *in, long long s, qp_error *err)
 		if (ch == '\r')
 			ch = pj_lx_getc(&l);
 		if (ch != '\n') {
-			pj_lx_fail(&l, err, "'stream' is not followed by a line "
-			    "end");
+			pj_lx_fail(&l, err, "'stream' is not followed by a "
+			    "line end");
 			goto done;
 		}
 		data = l.pos;
@@ -897,7 +899,7 @@ pj_read_object(qp_pdfjoin *j, input *in, FILE *f, long long n,
 	tok t = {0};
 	loc lc;
 	bool ok = false;
-	copy c = {j, in, &l, false, NULL, want, got, false, false, 0, 0, false};
+	copy c = {.j = j, .in = in, .l = &l, .want = want, .got = got};
 
 	*found = false;
 	if (!pj_locate(in, f, n, &lc, err))
@@ -955,7 +957,7 @@ read_xref_stream(input *in, lexer *l, tok *t, long long sx, qp_error *err)
 	static const char *const pwant[] = {"/Predictor", "/Columns",
 	    "/Colors", "/BitsPerComponent", NULL};
 	value got[10] = {{0}}, pgot[4] = {{0}}, v = {0};
-	copy c = {NULL, in, l, false, NULL, want, got, false, false, 0, 0, false};
+	copy c = {.in = in, .l = l, .want = want, .got = got};
 	long long w[3], idx[2], data;
 	rows rs;
 	bool found;
@@ -972,8 +974,8 @@ read_xref_stream(input *in, lexer *l, tok *t, long long sx, qp_error *err)
 		if (ch == '\r')
 			ch = pj_lx_getc(l);
 		if (ch != '\n')
-			return pj_lx_fail(l, err, "'stream' is not followed by a "
-			    "line end");
+			return pj_lx_fail(l, err, "'stream' is not followed "
+			    "by a line end");
 		data = l->pos;
 	}
 	if (got[3].type || got[4].type)
@@ -1000,9 +1002,10 @@ read_xref_stream(input *in, lexer *l, tok *t, long long sx, qp_error *err)
 		in->w[i] = (int)w[i];
 	rs.cols = (size_t)(w[0] + w[1] + w[2]);
 	if (got[7].type == T_DOPEN) {
-		copy pc = {NULL, in, l, false, NULL, pwant, pgot, false, false, 0, 0, false};
+		copy pc = {.in = in, .l = l, .want = pwant, .got = pgot};
 		value pv = {0};
-		if (!pj_lx_seek(l, got[7].pos) || !pj_copy_value(&pc, t, 0, &pv, err))
+		if (!pj_lx_seek(l, got[7].pos) ||
+		    !pj_copy_value(&pc, t, 0, &pv, err))
 			return false;
 		if (pgot[0].type == T_INT && pgot[0].num >= 10) {
 			if (pgot[1].type != T_INT || pgot[1].num !=
@@ -1048,7 +1051,7 @@ read_trailer(input *in, qp_error *err)
 	static const char *const want[] = {"/Size", "/Root", "/Info", "/Prev",
 	    "/Encrypt", "/XRefStm", NULL};
 	value got[6] = {{0}};
-	copy c = {NULL, in, &l, false, NULL, want, got, false, false, 0, 0, false};
+	copy c = {.in = in, .l = &l, .want = want, .got = got};
 
 	if (fread(head, 1, 8, in->f) != 8 || memcmp(head, "%PDF-", 5) != 0 ||
 	    head[5] < '1' || head[5] > '9' || head[6] != '.' ||
@@ -1086,8 +1089,9 @@ read_trailer(input *in, qp_error *err)
 		    "'startxref' points", in->path);
 		goto done;
 	}
-	if (!pj_lx_next(&l, &t, err) || t.type != T_INT || (first = t.ival) != 0 ||
-	    !pj_lx_next(&l, &t, err) || t.type != T_INT || (count = t.ival) < 1) {
+	if (!pj_lx_next(&l, &t, err) || t.type != T_INT ||
+	    (first = t.ival) != 0 || !pj_lx_next(&l, &t, err) ||
+	    t.type != T_INT || (count = t.ival) < 1) {
 		qp_fail(err, "'%s': its cross-reference table does not start "
 		    "at object 0", in->path);
 		goto done;
@@ -1203,7 +1207,8 @@ read_pages(qp_pdfjoin *j, input *in, qp_error *err)
 		if (t.type == T_ACLOSE)
 			break;
 		if (t.type != T_INT || !pj_lx_next(&l, &t, err) ||
-		    t.type != T_INT || !pj_lx_next(&l, &t, err) || !pj_is_kw(&t, "R")) {
+		    t.type != T_INT || !pj_lx_next(&l, &t, err) ||
+		    !pj_is_kw(&t, "R")) {
 			qp_fail(err, "'%s': its page tree's /Kids is not a list "
 			    "of references", in->path);
 			goto done;

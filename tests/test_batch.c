@@ -1442,15 +1442,17 @@ page_boxes(const char *pdf, int page)
  * A combined run's links and print boxes are written by pdfjoin while it
  * joins the parts; a file per row still goes through libqpdf (pdfbox.c).
  * Both must give each page the same boxes (pdfinfo -box) and the same
- * link over the code (libqpdf reads the annotations): 260 rows, so the
- * second part (250 pages a part) is compared too, with --bleed and
- * --marks, at -j 1 and -j 2 (the same bytes).
+ * link over the code (libqpdf reads the annotations): 1,010 rows, so the
+ * second part (1,000 pages a part, pdfrun.h) is compared too, with
+ * --bleed and --marks, at -j 1 and -j 2 (the same bytes). A row's page
+ * depends on its row alone, so its own file is made from a CSV of the
+ * sampled rows.
  */
 static void
 test_combined_finish(void **state)
 {
-	static const int pages[] = {1, 2, 250, 251, 260};
-	char *csv = write_plain("fin.csv", 260);
+	static const int pages[] = {1, 2, 1000, 1001, 1010};
+	char *csv = write_plain("fin.csv", 1010), *few = path_in("few.csv");
 	char *dir = path_in("fin"), *pat = path_in("fin/{{code}}.pdf");
 	char *p1 = path_in("fin1.pdf"), *p2 = path_in("fin2.pdf");
 	char *a1[] = {bin, "batch", "-q", "--bleed", "0.125in", "--marks",
@@ -1458,11 +1460,21 @@ test_combined_finish(void **state)
 	char *a2[] = {bin, "batch", "-q", "-j", "2", "--bleed", "0.125in",
 	    "--marks", "-d", csv, "--combine", p2, NULL};
 	char *a3[] = {bin, "batch", "-q", "-j", "2", "--bleed", "0.125in",
-	    "--marks", "-d", csv, "-o", pat, NULL};
+	    "--marks", "-d", few, "-o", pat, NULL};
 	size_t l1, l2;
 	char *b1, *b2;
+	qp_buf rows;
 
 	(void)state;
+	qp_buf_init(&rows);
+	qp_buf_adds(&rows, "code,name\n");
+	for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+		size_t r = (size_t)pages[i] - 1;
+		qp_buf_printf(&rows, "ST%04zu-R%zu,Station %zu restroom %zu\n",
+		    r, r % 3, r, r % 3);
+	}
+	spit(few, rows.data, rows.len);
+	qp_buf_free(&rows);
 	mkdir(dir, 0777);
 	assert_int_equal(run(a1, NULL), 0);
 	assert_int_equal(run(a2, NULL), 0);
@@ -1498,6 +1510,7 @@ test_combined_finish(void **state)
 	free(b1);
 	free(b2);
 	free(csv);
+	free(few);
 	free(dir);
 	free(pat);
 	free(p1);
