@@ -15,6 +15,10 @@
  * fails with "invalid tag name, attributes, or nesting". Both are Cairo
  * bugs (cairo-pdf-interchange.c, cairo-recording-surface.c); writing the
  * annotations ourselves avoids them and escapes the URI properly.
+ *
+ * This libqpdf pass finishes single files and print files; the parts of
+ * a combined run get the same annotations and boxes from pdfjoin while
+ * it joins them (qp_pdfjoin_finish, from the same qp_pdf_finish).
  */
 #ifndef QP_PDFBOX_H
 #define QP_PDFBOX_H

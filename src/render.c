@@ -681,6 +681,13 @@ cairo_ok(cairo_status_t st, const char *path, qp_error *err)
  * we write ourselves (pdfbox.h says why). Either way the file goes
  * through libqpdf into a second temporary file. A print file then goes
  * through print.c into a third. The last is renamed into place.
+ *
+ * libqpdf stays the tool here: a single poster (or a print file, drawn
+ * whole for Ghostscript) is one pass over a small file, and libqpdf
+ * writes it whatever Cairo put in it. A combined run's parts are not
+ * finished here (qp_pdf_doc_close_bare): pdfjoin adds the same links and
+ * boxes while it joins them (pdfrun.h), where this pass held each part
+ * in memory and took a fifth of the run's time.
  */
 static bool
 pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
