@@ -111,7 +111,8 @@ combined_worker(batch *b, int id, int fd)
 			break;
 		bt_test_pause(b, "worker", "combine", pos);
 		if (bt_row_prepare(b, &rec, pos - 1, &rw, &err))
-			page = bt_row_layout(&w, &rw, b->o->verify, &err);
+			page = bt_row_layout(&w, &rw, b->o->verify, false,
+			    &err);
 		send_layout(fd, &rw, page, page ? NULL : err.msg);
 		qp_page_free(page);
 		bt_row_free(&rw, b->nqr);
@@ -214,7 +215,8 @@ row_page(comb *c, const row *rw, size_t pos, qp_error *err)
 	long idx;
 
 	if (!c->workers)
-		return rw ? bt_row_layout(&c->w, rw, c->b->o->verify, err) :
+		return rw ? bt_row_layout(&c->w, rw, c->b->o->verify, false,
+		    err) :
 		    NULL;
 	if (!bt_crew_recv(&c->c, (int)(pos % (size_t)c->b->jobs), &c->msg)) {
 		c->lost = true;
@@ -240,7 +242,7 @@ row_page(comb *c, const row *rw, size_t pos, qp_error *err)
 		    c->b->data_name, rw->line);
 	else {
 		qp_layout_ctx_known(c->w.ctx, &k);
-		page = bt_row_layout(&c->w, rw, false, err);
+		page = bt_row_layout(&c->w, rw, false, true, err);
 		qp_layout_ctx_known(c->w.ctx, NULL);
 	}
 	free_known(&k, sizes);

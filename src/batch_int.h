@@ -169,7 +169,11 @@ bool bt_crew_send(int fd, const qp_buf *m);
 int bt_crew_heard(int fd, bool wait);
 /* batch_worker.c */
 const char * bt_row_code(const batch *b, const row *r);
-qp_page * bt_row_layout(worker *w, const row *r, bool verify, qp_error *err);
+/* A row's page (poster.h), verified if asked; checked: laid out again
+ * from what a worker found, its checks made and reported there
+ * (qp_poster_relayout). */
+qp_page * bt_row_layout(worker *w, const row *r, bool verify, bool checked,
+    qp_error *err);
 void bt_worker_clear(worker *w);
 void bt_row_error(const batch *b, const char *msg);
 void bt_progress(const batch *b, const char *phase, size_t done);

@@ -159,7 +159,8 @@ note_warnings(worker *w, const row *r, const qp_diag_list *dl)
 }
 
 qp_page *
-bt_row_layout(worker *w, const row *r, bool verify, qp_error *err)
+bt_row_layout(worker *w, const row *r, bool verify, bool checked,
+    qp_error *err)
 {
 	const batch *b = w->b;
 	qp_check_opts co = {.bleed = b->o->render.bleed,
@@ -170,9 +171,13 @@ bt_row_layout(worker *w, const row *r, bool verify, qp_error *err)
 	/* The poster step: layout and every check (poster.h); a row whose
 	 * poster would fail on the wall is a bad row. */
 	qp_diag_list_init(&dl);
-	if ((page = qp_poster_page(w->ctx, b->t, &r->vals, &co, &dl)) == NULL)
-		bt_row_fail(b, r->line, &dl, err);
+	if (checked)
+		page = qp_poster_relayout(w->ctx, b->t, &r->vals, &dl);
 	else
+		page = qp_poster_page(w->ctx, b->t, &r->vals, &co, &dl);
+	if (page == NULL)
+		bt_row_fail(b, r->line, &dl, err);
+	else if (!checked)
 		note_warnings(w, r, &dl);
 	qp_diag_list_clear(&dl);
 	if (page == NULL)
@@ -260,7 +265,7 @@ worker_main(batch *b, int id, int fd)
 			}
 			if (phase == 0) {
 				if (layout && (page = bt_row_layout(&w, &rw,
-				    b->o->verify, &err)) == NULL)
+				    b->o->verify, false, &err)) == NULL)
 					send_row(&w, &rw, "error", "", "",
 					    err.msg);
 				else {
@@ -271,7 +276,7 @@ worker_main(batch *b, int id, int fd)
 			} else if (already_done(b, &om, &rw, sha)) {
 				send_row(&w, &rw, "skip", "1", sha, "");
 			} else if ((page = bt_row_layout(&w, &rw,
-			    b->o->verify && !layout, &err)) == NULL) {
+			    b->o->verify && !layout, false, &err)) == NULL) {
 				send_row(&w, &rw, "error", "", "", err.msg);
 			} else {
 				bool ok = make_parent_dirs(rw.file, b->fixed_dir, &err) &&

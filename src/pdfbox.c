@@ -5,7 +5,16 @@
 #include "pdfbox.h"
 
 #include <qpdf/qpdf-c.h>
+#include <stdlib.h>
 #include <string.h>
+
+void
+qp_pdf_links_free(qp_pdf_link *links, size_t n)
+{
+	for (size_t i = 0; links && i < n; i++)
+		free(links[i].uri);
+	free(links);
+}
 
 /* The message of qpdf's pending error, into err. */
 static bool

@@ -15,6 +15,10 @@
  * fails with "invalid tag name, attributes, or nesting". Both are Cairo
  * bugs (cairo-pdf-interchange.c, cairo-recording-surface.c); writing the
  * annotations ourselves avoids them and escapes the URI properly.
+ *
+ * This libqpdf pass finishes single files and print files; the parts of
+ * a combined run get the same annotations and boxes from pdfjoin while
+ * it joins them (qp_pdfjoin_finish, from the same qp_pdf_finish).
  */
 #ifndef QP_PDFBOX_H
 #define QP_PDFBOX_H
@@ -33,9 +37,12 @@ typedef struct qp_pdf_finish {
 	bool boxes;         /* set TrimBox and BleedBox */
 	double trim_inset;  /* points from each MediaBox edge */
 	double bleed_inset; /* <= trim_inset */
-	const qp_pdf_link *links;
+	qp_pdf_link *links; /* only read here */
 	size_t nlinks;
 } qp_pdf_finish;
+
+/* Free links[0..n) and their URIs (the array too); NULL is fine. */
+void qp_pdf_links_free(qp_pdf_link *links, size_t n);
 
 /*
  * Copy the PDF at in_path to out_path with what f asks for: on every

@@ -29,6 +29,7 @@
 #ifndef QP_PDFJOIN_H
 #define QP_PDFJOIN_H
 
+#include "pdfbox.h"
 #include "util.h"
 
 typedef struct qp_pdfjoin qp_pdfjoin;
@@ -51,6 +52,28 @@ size_t qp_pdfjoin_npages(const qp_pdfjoin *j, size_t i);
  * with err filled to stop.
  */
 typedef int (*qp_pdfjoin_next_fn)(void *arg, size_t *input, qp_error *err);
+
+/*
+ * Finishing while joining. qrposter's print run is drawn by Cairo in
+ * parts (pdfrun.h) that have no link annotations and no print boxes
+ * (pdfbox.h says why not Cairo's); rather than have libqpdf rewrite
+ * every part first (a fifth of the run's time, and the whole part in
+ * memory), the joiner writes them as it copies each page: its /Annots
+ * (one /Link annotation with a /URI action per link, new objects after
+ * the input's own), /TrimBox and /BleedBox, from the page's /MediaBox,
+ * as qp_pdfbox_write would. fn gives input i's qp_pdf_finish (its page
+ * numbers the input's, 0-based, its links in page order); it is called
+ * once per input, in order, while writing, and *f stays valid until the
+ * next call. nlinks[i] is how many links it will give for input i (the
+ * new objects are numbered before anything is written). A page of an
+ * input that is finished must not already have /Annots, /TrimBox or
+ * /BleedBox. Without this call nothing is added.
+ */
+typedef bool (*qp_pdfjoin_finish_fn)(void *arg, size_t input,
+    const qp_pdf_finish **f, qp_error *err);
+
+void qp_pdfjoin_finish(qp_pdfjoin *j, const size_t *nlinks,
+    qp_pdfjoin_finish_fn fn, void *arg);
 
 /*
  * Write the joined file to out (the caller opens and commits it): every

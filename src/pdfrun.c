@@ -4,11 +4,27 @@
  */
 #include "pdfrun.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pdfjoin.h"
+
+/* What a finished part lacks (qp_pdf_doc_close_bare): its links are in
+ * the run's link file from off, so that memory stays that of one part. */
+typedef struct part_fin {
+	long long off;
+	size_t nlinks;
+	bool boxes;
+	double trim_inset, bleed_inset;
+} part_fin;
+
+/* A link in the link file: this, then the URI's len bytes. */
+typedef struct link_rec {
+	size_t page, len;
+	double x0, y0, x1, y1;
+} link_rec;
 
 struct qp_pdf_run {
 	char *path;
@@ -19,6 +35,10 @@ struct qp_pdf_run {
 	size_t nparts;    /* finished */
 	size_t npaths;    /* named (nparts, or one more being drawn) */
 	bool whole;       /* one document at path, not parts */
+	part_fin *fin;    /* per finished part */
+	FILE *lf;         /* the parts' links (an unlinked temporary) */
+	long long lf_end;
+	qp_pdf_finish cur; /* the part being joined's, read back */
 	/* while joining */
 	size_t next_part, left;
 	const qp_pdfjoin *j;
@@ -37,6 +57,86 @@ part_path(const qp_pdf_run *run, size_t k)
 	    run->path + dir, k + 1, (long)getpid());
 }
 
+/* Finish the part being drawn: committed as Cairo wrote it, its links
+ * and print boxes kept for pdfjoin to add while joining. */
+static bool
+part_close(qp_pdf_run *run, qp_error *err)
+{
+	qp_pdf_doc *d = run->doc;
+	qp_pdf_finish f;
+	part_fin *p;
+	bool ok = true;
+
+	run->doc = NULL;
+	if (!qp_pdf_doc_close_bare(d, &f, err))
+		return false;
+	run->fin = qp_xrealloc(run->fin, (run->nparts + 1) * sizeof *run->fin);
+	p = &run->fin[run->nparts++];
+	p->off = run->lf_end;
+	p->nlinks = f.nlinks;
+	p->boxes = f.boxes;
+	p->trim_inset = f.trim_inset;
+	p->bleed_inset = f.bleed_inset;
+	if (f.nlinks > 0 && run->lf == NULL && (run->lf = tmpfile()) == NULL)
+		ok = false;
+	for (size_t i = 0; ok && i < f.nlinks; i++) {
+		const qp_pdf_link *l = &f.links[i];
+		link_rec r = {l->page, strlen(l->uri), l->x0, l->y0, l->x1,
+		    l->y1};
+		ok = fwrite(&r, sizeof r, 1, run->lf) == 1 &&
+		    fwrite(l->uri, 1, r.len, run->lf) == r.len;
+		run->lf_end += (long long)(sizeof r + r.len);
+	}
+	qp_pdf_links_free(f.links, f.nlinks);
+	if (!ok)
+		return qp_fail(err, "cannot write a temporary file: %s",
+		    strerror(errno));
+	return true;
+}
+
+/* pdfjoin's question: what part i lacks, read back from the link file. */
+static bool
+part_finish(void *arg, size_t i, const qp_pdf_finish **f, qp_error *err)
+{
+	qp_pdf_run *run = arg;
+	const part_fin *p = &run->fin[i];
+	qp_pdf_finish *c = &run->cur;
+
+	qp_pdf_links_free(c->links, c->nlinks);
+	memset(c, 0, sizeof *c);
+	c->boxes = p->boxes;
+	c->trim_inset = p->trim_inset;
+	c->bleed_inset = p->bleed_inset;
+	*f = c;
+	if (p->nlinks == 0)
+		return true;
+	if (fflush(run->lf) != 0 || fseeko(run->lf, (off_t)p->off,
+	    SEEK_SET) != 0)
+		goto fail;
+	c->links = qp_xcalloc(p->nlinks, sizeof *c->links);
+	for (; c->nlinks < p->nlinks; c->nlinks++) {
+		qp_pdf_link *l = &c->links[c->nlinks];
+		link_rec r;
+		if (fread(&r, sizeof r, 1, run->lf) != 1 || r.len > 1u << 20)
+			goto fail;
+		l->uri = qp_xmalloc(r.len + 1);
+		if (fread(l->uri, 1, r.len, run->lf) != r.len) {
+			free(l->uri);
+			goto fail;
+		}
+		l->uri[r.len] = '\0';
+		l->page = r.page;
+		l->x0 = r.x0;
+		l->y0 = r.y0;
+		l->x1 = r.x1;
+		l->y1 = r.y1;
+	}
+	return true;
+fail:
+	return qp_fail(err, "cannot read back a temporary file: %s",
+	    strerror(errno ? errno : EIO));
+}
+
 /* A part to draw the next page on: the current one, or a new one when
  * it is full. */
 static bool
@@ -48,13 +148,9 @@ part_ready(qp_pdf_run *run, qp_error *err)
 			return false;
 		return true;
 	}
-	if (run->doc && run->in_part == QP_PDF_RUN_PART) {
-		qp_pdf_doc *d = run->doc;
-		run->doc = NULL;
-		if (!qp_pdf_doc_close(d, err))
-			return false;
-		run->nparts++;
-	}
+	if (run->doc && run->in_part == QP_PDF_RUN_PART &&
+	    !part_close(run, err))
+		return false;
 	if (run->doc == NULL) {
 		char *p = part_path(run, run->nparts);
 		run->parts = qp_xrealloc(run->parts, (run->npaths + 1) *
@@ -137,13 +233,8 @@ qp_pdf_run_close(qp_pdf_run *run, qp_error *err)
 		    run->path);
 		goto done;
 	}
-	if (run->doc) {
-		qp_pdf_doc *d = run->doc;
-		run->doc = NULL;
-		if (!qp_pdf_doc_close(d, err))
-			goto done;
-		run->nparts++;
-	}
+	if (run->doc && !part_close(run, err))
+		goto done;
 	if (run->nparts == 0) {
 		qp_fail(err, "'%s': no pages", run->path);
 		goto done;
@@ -151,6 +242,13 @@ qp_pdf_run_close(qp_pdf_run *run, qp_error *err)
 	if ((j = qp_pdfjoin_open((const char *const *)run->parts,
 	    run->nparts, err)) == NULL)
 		goto done;
+	{
+		size_t *nl = qp_xcalloc(run->nparts, sizeof *nl);
+		for (size_t i = 0; i < run->nparts; i++)
+			nl[i] = run->fin[i].nlinks;
+		qp_pdfjoin_finish(j, nl, part_finish, run);
+		free(nl);
+	}
 	if (!qp_outfile_open(&of, run->path, err))
 		goto done;
 	open = true;
@@ -181,6 +279,10 @@ qp_pdf_run_abort(qp_pdf_run *run)
 		(void)unlink(run->parts[i]);
 	for (size_t i = 0; i < run->npaths; i++)
 		free(run->parts[i]);
+	qp_pdf_links_free(run->cur.links, run->cur.nlinks);
+	if (run->lf)
+		fclose(run->lf);
+	free(run->fin);
 	free(run->path);
 	free(run->parts);
 	free(run);

@@ -3,19 +3,23 @@
  *
  * Cairo's PDF surface keeps something for every page until the document
  * is finished (measured: about 190 bytes a page for the QR images and
- * 250 for Cairo's link tags, so 67 MB at 100,000 pages), pdfbox's
- * libqpdf pass that adds the links and print boxes holds the whole
- * document (23 KB a page: 235 MB at 10,000 pages), and Cairo writes
- * every dictionary uncompressed. So the run is drawn as a series of
- * documents of QP_PDF_RUN_PART pages each (hidden files beside the
+ * 250 for Cairo's link tags, so 67 MB at 100,000 pages), and Cairo
+ * writes every dictionary uncompressed. So the run is drawn as a series
+ * of documents of QP_PDF_RUN_PART pages each (hidden files beside the
  * output), which pdfjoin then joins, streaming, into the one file, its
  * objects packed into compressed object streams: memory stays that of
  * one part, and the file is about half the size. The parts break at
  * fixed page counts, so the bytes depend on the pages alone, not on -j.
- * Each part embeds its own font subsets and shared text forms (about
- * 17 KB); 250 pages a part keeps the libqpdf pass near the memory of
- * the rest of the program (33 MB peak; 1,000 a part: 49 MB, 914 bytes
- * a page instead of 982).
+ *
+ * The parts are written as Cairo makes them, without links or print
+ * boxes: pdfjoin adds each page's /Annots, /TrimBox and /BleedBox while
+ * it copies the page (qp_pdfjoin_finish), from what render.c recorded
+ * (the links of finished parts wait in an unlinked temporary file, not
+ * in memory). That was a libqpdf pass over every part (pdfbox.c), which
+ * held the whole part (23 KB a page) and took a fifth of the run's time;
+ * it is why parts were 250 pages. Each part embeds its own font subsets
+ * and shared text forms (about 17 KB): at 1,000 pages a part a 5,000-row
+ * run is 825 bytes a page (893 at 250), in the same peak memory (27 MB).
  *
  * A print file (--print: PDF/X through Ghostscript) is drawn whole, as
  * before: parts would each carry an output intent and ICC profile, and
@@ -29,7 +33,7 @@
 #include "render.h"
 
 /* Pages (or sheets) per part. */
-#define QP_PDF_RUN_PART 250
+#define QP_PDF_RUN_PART 1000
 
 typedef struct qp_pdf_run qp_pdf_run;
 

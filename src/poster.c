@@ -91,6 +91,21 @@ qp_poster_page(qp_layout_ctx *ctx, const qp_template *t, const qp_values *v,
 }
 
 qp_page *
+qp_poster_relayout(qp_layout_ctx *ctx, const qp_template *t,
+    const qp_values *v, qp_diag_list *out)
+{
+	size_t from = out->n, nerr = out->nerrors;
+	qp_page *page = qp_layout_page_diag(ctx, t, v->v, out);
+
+	name_variables(t, v->v, out, from);
+	if (out->nerrors > nerr) {
+		qp_page_free(page);
+		return NULL;
+	}
+	return page;
+}
+
+qp_page *
 qp_poster_make(qp_layout_ctx *ctx, const qp_binding *b,
     const qp_record *rec, const qp_check_opts *o, qp_values *v,
     qp_diag_list *out)

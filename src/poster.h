@@ -40,4 +40,17 @@ qp_page *qp_poster_make(qp_layout_ctx *ctx, const qp_binding *b,
 qp_page *qp_poster_page(qp_layout_ctx *ctx, const qp_template *t,
     const qp_values *v, const qp_check_opts *o, qp_diag_list *out);
 
+/*
+ * Lay out once more a page that qp_poster_page has already made from the
+ * same values and checked, with no error, in another process: a combined
+ * run's workers lay out and check every row, and the one process that
+ * draws lays it out again from what they found (qp_layout_ctx_known,
+ * batch_combined.c). Layout is deterministic, so the checks would find
+ * what they found, and they have reported it; running them again was
+ * the drawing process's third largest cost. NULL (out says why) only if
+ * the layout fails.
+ */
+qp_page *qp_poster_relayout(qp_layout_ctx *ctx, const qp_template *t,
+    const qp_values *v, qp_diag_list *out);
+
 #endif

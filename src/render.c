@@ -168,9 +168,7 @@ add_link(cairo_t *cr, draw_ctx *dc, const char *uri, double x, double y,
 static void
 link_list_free(link_list *ll)
 {
-	for (size_t i = 0; i < ll->n; i++)
-		free(ll->v[i].uri);
-	free(ll->v);
+	qp_pdf_links_free(ll->v, ll->n);
 	ll->v = NULL;
 	ll->n = ll->cap = 0;
 }
@@ -683,6 +681,13 @@ cairo_ok(cairo_status_t st, const char *path, qp_error *err)
  * we write ourselves (pdfbox.h says why). Either way the file goes
  * through libqpdf into a second temporary file. A print file then goes
  * through print.c into a third. The last is renamed into place.
+ *
+ * libqpdf stays the tool here: a single poster (or a print file, drawn
+ * whole for Ghostscript) is one pass over a small file, and libqpdf
+ * writes it whatever Cairo put in it. A combined run's parts are not
+ * finished here (qp_pdf_doc_close_bare): pdfjoin adds the same links and
+ * boxes while it joins them (pdfrun.h), where this pass held each part
+ * in memory and took a fifth of the run's time.
  */
 static bool
 pdf_commit(qp_outfile *of, const qp_render_opts *o, bool boxes,
@@ -1298,6 +1303,45 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 		    doc->inks, err);
 	else
 		qp_outfile_abort(&doc->of);
+	link_list_free(&doc->links);
+	qp_inks_free(doc->inks);
+	free(doc);
+	return ok;
+}
+
+bool
+qp_pdf_doc_close_bare(qp_pdf_doc *doc, qp_pdf_finish *f, qp_error *err)
+{
+	cairo_status_t st = cairo_status(doc->cr);
+	double trim = sheet_offset(&doc->o);
+	bool ok;
+
+	memset(f, 0, sizeof *f);
+	if (doc->o.print) {
+		qp_pdf_doc_abort(doc);
+		return qp_fail(err, "a print file is finished whole");
+	}
+	cairo_destroy(doc->cr);
+	text_caches_free(&doc->tc);
+	cairo_surface_finish(doc->s);
+	img_caches_free(&doc->ic);
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(doc->s);
+	cairo_surface_destroy(doc->s);
+	ok = cairo_ok(st, doc->of.path, err);
+	if (ok)
+		ok = qp_outfile_commit(&doc->of, err);
+	else
+		qp_outfile_abort(&doc->of);
+	if (ok) {
+		/* What pdf_commit would have asked of pdfbox. */
+		f->boxes = doc->boxes && (doc->o.bleed > 0 || doc->o.marks);
+		f->trim_inset = trim;
+		f->bleed_inset = trim - doc->o.bleed;
+		f->links = doc->links.v;
+		f->nlinks = doc->links.n;
+		memset(&doc->links, 0, sizeof doc->links);
+	}
 	link_list_free(&doc->links);
 	qp_inks_free(doc->inks);
 	free(doc);

@@ -10,6 +10,7 @@
 #include <cairo.h>
 
 #include "layout.h"
+#include "pdfbox.h"
 #include "print.h"
 
 typedef enum qp_format {
@@ -75,6 +76,16 @@ qp_pdf_doc *qp_pdf_doc_open(const char *path, const qp_render_opts *o,
 bool qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err);
 /* Finish and rename into place; on failure nothing is left behind. */
 bool qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err);
+/*
+ * Finish without pdfbox's libqpdf pass, for a part of a combined run
+ * that pdfjoin finishes while it joins the parts (pdfjoin.h): the file
+ * is renamed into place as Cairo wrote it, and *f says what it lacks,
+ * the print boxes and the links pdf_commit would have added (f->links
+ * the caller's: qp_pdf_links_free). Not for print files. On failure
+ * nothing is left behind and f is empty.
+ */
+bool qp_pdf_doc_close_bare(qp_pdf_doc *doc, qp_pdf_finish *f,
+    qp_error *err);
 /* Give up: the temporary file is removed. */
 void qp_pdf_doc_abort(qp_pdf_doc *doc);
 

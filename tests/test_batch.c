@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1361,6 +1362,189 @@ test_stdin_verify_bleed(void **state)
 	free(pdf);
 }
 
+/* A link annotation as libqpdf reads it: /URI and /Rect. */
+typedef struct plink {
+	char uri[1024];
+	double r[4];
+} plink;
+
+/* The /Link annotations of page index pg (0-based): how many (-1 if the
+ * file cannot be read), up to max into l. */
+static int
+page_links(const char *pdf, int pg, plink *l, int max)
+{
+	qpdf_data q = qpdf_init();
+	qpdf_oh page, annots;
+	int n = -1;
+
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	if (qpdf_read(q, pdf, NULL) & QPDF_ERRORS ||
+	    qpdf_get_num_pages(q) <= pg)
+		goto done;
+	page = qpdf_get_page_n(q, (size_t)pg);
+	annots = qpdf_oh_get_key(q, page, "/Annots");
+	n = 0;
+	for (int i = 0; qpdf_oh_is_array(q, annots) &&
+	    i < qpdf_oh_get_array_n_items(q, annots); i++) {
+		qpdf_oh a = qpdf_oh_get_array_item(q, annots, i);
+		qpdf_oh sub = qpdf_oh_get_key(q, a, "/Subtype");
+		qpdf_oh uri = qpdf_oh_get_key(q, qpdf_oh_get_key(q, a, "/A"),
+		    "/URI");
+		qpdf_oh rect = qpdf_oh_get_key(q, a, "/Rect");
+
+		if (!qpdf_oh_is_name(q, sub) ||
+		    strcmp(qpdf_oh_get_name(q, sub), "/Link") != 0 ||
+		    !qpdf_oh_is_string(q, uri) || !qpdf_oh_is_array(q, rect) ||
+		    qpdf_oh_get_array_n_items(q, rect) != 4)
+			continue;
+		if (n < max) {
+			snprintf(l[n].uri, sizeof l[n].uri, "%s",
+			    qpdf_oh_get_utf8_value(q, uri));
+			for (int k = 0; k < 4; k++)
+				l[n].r[k] = qpdf_oh_get_numeric_value(q,
+				    qpdf_oh_get_array_item(q, rect, k));
+		}
+		n++;
+	}
+done:
+	if (qpdf_has_error(q))
+		(void)qpdf_get_error(q);
+	qpdf_cleanup(&q);
+	return n;
+}
+
+/* pdfinfo -box of one page, each line without its "Page N" prefix. */
+static char *
+page_boxes(const char *pdf, int page)
+{
+	char num[16], *out, *line, *save = NULL;
+	char *ia[] = {"pdfinfo", "-box", "-f", num, "-l", num, (char *)pdf,
+	    NULL};
+	qp_buf b;
+
+	snprintf(num, sizeof num, "%d", page);
+	out = capture(ia);
+	qp_buf_init(&b);
+	for (line = strtok_r(out, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "Page ", 5) == 0 && strstr(line, "Box:")) {
+			char *k = line + 5;
+			while (*k == ' ' || (*k >= '0' && *k <= '9'))
+				k++;
+			qp_buf_printf(&b, "%s\n", k);
+		}
+	free(out);
+	return qp_buf_steal(&b);
+}
+
+/*
+ * A combined run's links and print boxes are written by pdfjoin while it
+ * joins the parts; a file per row still goes through libqpdf (pdfbox.c).
+ * Both must give each page the same boxes (pdfinfo -box) and the same
+ * link over the code (libqpdf reads the annotations): 1,010 rows, so the
+ * second part (1,000 pages a part, pdfrun.h) is compared too, with
+ * --bleed and --marks, at -j 1 and -j 2 (the same bytes). A row's page
+ * depends on its row alone, so its own file is made from a CSV of the
+ * sampled rows.
+ */
+static void
+test_combined_finish(void **state)
+{
+	static const int pages[] = {1, 2, 1000, 1001, 1010};
+	char *csv = write_plain("fin.csv", 1010), *few = path_in("few.csv");
+	char *dir = path_in("fin"), *pat = path_in("fin/{{code}}.pdf");
+	char *p1 = path_in("fin1.pdf"), *p2 = path_in("fin2.pdf");
+	char *a1[] = {bin, "batch", "-q", "--bleed", "0.125in", "--marks",
+	    "-d", csv, "--combine", p1, NULL};
+	char *a2[] = {bin, "batch", "-q", "-j", "2", "--bleed", "0.125in",
+	    "--marks", "-d", csv, "--combine", p2, NULL};
+	char *a3[] = {bin, "batch", "-q", "-j", "2", "--bleed", "0.125in",
+	    "--marks", "-d", few, "-o", pat, NULL};
+	size_t l1, l2;
+	char *b1, *b2;
+	qp_buf rows;
+
+	(void)state;
+	qp_buf_init(&rows);
+	qp_buf_adds(&rows, "code,name\n");
+	for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+		size_t r = (size_t)pages[i] - 1;
+		qp_buf_printf(&rows, "ST%04zu-R%zu,Station %zu restroom %zu\n",
+		    r, r % 3, r, r % 3);
+	}
+	spit(few, rows.data, rows.len);
+	qp_buf_free(&rows);
+	mkdir(dir, 0777);
+	assert_int_equal(run(a1, NULL), 0);
+	assert_int_equal(run(a2, NULL), 0);
+	assert_int_equal(run(a3, NULL), 0);
+	b1 = slurp(p1, &l1);
+	b2 = slurp(p2, &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(b1, b2, l1);
+	for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+		char *one = qp_xasprintf("%s/ST%04d-R%d.pdf", dir, pages[i] - 1,
+		    (pages[i] - 1) % 3);
+		char *want = qp_xasprintf("ST%04d-R%d", pages[i] - 1,
+		    (pages[i] - 1) % 3);
+		char *uri = payload_for(want);
+		char *bx = page_boxes(p1, pages[i]), *bo = page_boxes(one, 1);
+		plink lc[4], lo[4];
+
+		assert_non_null(strstr(bx, "TrimBox:      36.00    36.00   "
+		    "648.00   828.00"));
+		assert_string_equal(bx, bo);
+		assert_int_equal(page_links(p1, pages[i] - 1, lc, 4), 1);
+		assert_int_equal(page_links(one, 0, lo, 4), 1);
+		assert_string_equal(lc[0].uri, uri);
+		assert_string_equal(lo[0].uri, uri);
+		for (int k = 0; k < 4; k++)
+			assert_true(fabs(lc[0].r[k] - lo[0].r[k]) < 1e-3);
+		free(bx);
+		free(bo);
+		free(uri);
+		free(want);
+		free(one);
+	}
+	free(b1);
+	free(b2);
+	free(csv);
+	free(few);
+	free(dir);
+	free(pat);
+	free(p1);
+	free(p2);
+}
+
+/* Imposed sheets: each poster's link on its sheet, in row order. */
+static void
+test_impose_links(void **state)
+{
+	char *csv = write_plain("impl.csv", 6);
+	char *pdf = path_in("impl.pdf");
+	char *argv[] = {bin, "batch", "-q", "--impose", "2x2", "--sheet",
+	    "tabloid", "-d", csv, "--combine", pdf, NULL};
+	plink l[8];
+	int row = 0;
+
+	(void)state;
+	assert_int_equal(run(argv, NULL), 0);
+	for (int sheet = 0; sheet < 2; sheet++) {
+		int n = page_links(pdf, sheet, l, 8);
+		assert_int_equal(n, sheet == 0 ? 4 : 2);
+		for (int k = 0; k < n; k++, row++) {
+			char *code = qp_xasprintf("ST%04d-R%d", row, row % 3);
+			char *uri = payload_for(code);
+			assert_string_equal(l[k].uri, uri);
+			free(uri);
+			free(code);
+		}
+	}
+	free(csv);
+	free(pdf);
+}
+
 static void
 test_impose(void **state)
 {
@@ -1517,6 +1701,8 @@ main(void)
 	ADD(test_verify_mismatch);
 	TMP(test_jobs_identical);
 	TMP(test_combined_jobs_identical);
+	TMP(test_combined_finish);
+	TMP(test_impose_links);
 	for (size_t i = 0; i < NELEM(bundled); i++)
 		th_suite_add(&s, test_combined_jobs_template, setup, teardown,
 		    (void *)bundled[i], "test_combined_jobs_template: %s",

@@ -172,7 +172,7 @@ for N in $SIZES; do
 	mem "$N rows, -j 1" "$N" "$@"
 	case " $BLEED_SIZES " in *" $N "*)
 		# Without links Cairo's PDF is the whole story: the link
-		# annotations are written by a libqpdf pass over the file.
+		# annotations are written by pdfjoin while it joins the parts.
 		set -- $(measure 1 "$QRPOSTER" batch -q --force -j 1 --no-links -d "$csv" --combine "$OUT/run.pdf")
 		mem "$N rows, -j 1 --no-links" "$N" "$@"
 		set -- $(measure 1 "$QRPOSTER" batch -q --force -j 1 --bleed 0.125in -d "$csv" --combine "$OUT/run.pdf")
