@@ -402,6 +402,7 @@ bt_row_free(row *r, size_t nqr)
 		for (size_t i = 0; i < nqr; i++)
 			free(r->payloads[i]);
 	free(r->payloads);
+	qp_diag_list_clear(&r->warn);
 	memset(r, 0, sizeof *r);
 }
 
@@ -427,6 +428,8 @@ bt_row_prepare(const batch *b, const qp_record *rec, size_t pos, row *r,
 		qp_diag_list_init(&dl);
 		if (!(ok = qp_binding_bind(b->bind, rec, &r->vals, &dl)))
 			bt_row_fail(b, rec->line, &dl, err);
+		else /* warnings only: noted with the poster's (batch_worker.c) */
+			qp_diag_list_move(&r->warn, &dl);
 		qp_diag_list_clear(&dl);
 		if (!ok)
 			return false;

@@ -94,7 +94,10 @@ combined_worker(batch *b, int id, int fd)
 	qp_record rec;
 	qp_error err;
 	size_t pos = 0;
+	qp_buf notes;
 
+	qp_buf_init(&notes);
+	w.notes = &notes; /* the parent notes them (bt_crew_note) */
 	if (b->o->verify)
 		w.ver = qp_verifier_new();
 	if ((d = bt_open_data(b, &err)) == NULL)
@@ -113,7 +116,8 @@ combined_worker(batch *b, int id, int fd)
 		if (bt_row_prepare(b, &rec, pos - 1, &rw, &err))
 			page = bt_row_layout(&w, &rw, b->o->verify, false,
 			    &err);
-		send_layout(fd, &rw, page, page ? NULL : err.msg);
+		send_layout(fd, &rw, page, page ? notes.data : err.msg);
+		qp_buf_reset(&notes);
 		qp_page_free(page);
 		bt_row_free(&rw, b->nqr);
 	}
@@ -237,6 +241,7 @@ row_page(comb *c, const row *rw, size_t pos, qp_error *err)
 		qp_fail(err, "%s", msg);
 		return NULL;
 	}
+	bt_crew_note(&c->c, msg);
 	if (!read_known(&c->msg, &k, &sizes))
 		qp_fail(err, "%s:%zu: a worker's message is malformed",
 		    c->b->data_name, rw->line);

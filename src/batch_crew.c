@@ -338,6 +338,43 @@ bt_crew_finish(crew *c, bt_crew_keep keep, void *arg, qp_buf *buf)
 				break;
 		}
 	}
+	for (size_t i = 0; i < c->nnoted; i++)
+		free(c->noted[i]);
+	free(c->noted);
+	c->noted = NULL;
+	c->nnoted = 0;
+}
+
+void
+bt_crew_note(crew *c, const char *notes)
+{
+	const char *p = notes, *sep, *nl;
+
+	/* Each worker sees only its own rows; the parent sees them all, so
+	 * a warning is noted once whichever worker met it first. */
+	for (; p && *p && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		size_t k;
+		char *key;
+
+		if ((sep = memchr(p, '\x1f', (size_t)(nl - p))) == NULL)
+			continue;
+		key = qp_xstrndup(p, (size_t)(sep - p));
+		for (k = 0; k < c->nnoted; k++)
+			if (strcmp(c->noted[k], key) == 0)
+				break;
+		if (k < c->nnoted) {
+			free(key);
+			continue;
+		}
+		c->noted = qp_xrealloc(c->noted, (c->nnoted + 1) *
+		    sizeof *c->noted);
+		c->noted[c->nnoted++] = key;
+		{
+			char *msg = qp_xstrndup(sep + 1, (size_t)(nl - sep - 1));
+			bt_note(c->b, "%s", msg);
+			free(msg);
+		}
+	}
 }
 
 /* The first worker, once reaped, that was killed by a signal or failed

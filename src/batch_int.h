@@ -72,6 +72,7 @@ typedef struct row {
 	char *file;
 	char **payloads;
 	char key[65];
+	qp_diag_list warn;    /* the binding's warnings (value-unused...) */
 } row;
 /* The columns a row gives (qp_manifest_cols' first ones); the manifest
  * adds the run's own two, shard and run_sha256, to every line. */
@@ -101,6 +102,10 @@ typedef struct worker {
 	/* Warnings already noted, "code block" (each is noted once). */
 	char **warned;
 	size_t nwarned;
+	/* In a worker process: the warnings of the row in hand, for the
+	 * parent to note ("code block\x1fmessage\n" each), since only the
+	 * parent sees every row; NULL: note them here (one process). */
+	qp_buf *notes;
 } worker;
 
 /* The parent's side of the worker processes (batch_crew.c). */
@@ -114,6 +119,8 @@ typedef struct crew {
 	int status[MAX_JOBS];  /* from waitpid, once reaped */
 	size_t owed[MAX_JOBS]; /* the row (shard position) each sends next */
 	int told;              /* stop requests passed on: 1 stop, 2 abandon */
+	char **noted;          /* warnings noted, "code block" (once each) */
+	size_t nnoted;
 } crew;
 /* A worker's life: never returns (returning ends the process). */
 typedef void (*bt_crew_main)(batch *b, int id, int fd);
@@ -161,6 +168,9 @@ bool bt_crew_recv(crew *c, int i, qp_buf *buf);
 void bt_crew_tell(crew *c, char what);
 void bt_crew_heed(crew *c);
 void bt_crew_finish(crew *c, bt_crew_keep keep, void *arg, qp_buf *buf);
+/* Note the warnings a worker sent with a row (worker.notes), each
+ * "code block" once for the whole run. */
+void bt_crew_note(crew *c, const char *notes);
 int bt_crew_casualty(const crew *c, char *msg, size_t n);
 void bt_crew_lost(crew *c, int left, const char *doing, const char *after,
     char **file, qp_error *err);

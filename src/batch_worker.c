@@ -105,10 +105,14 @@ send_row(worker *w, const row *r, const char *status, const char *page,
 	f[F_CODE] = r->values ? bt_row_code(w->b, r) : "";
 	f[F_SHA] = sha;
 	f[F_KEY] = r->key;
-	f[F_MSG] = msg;
+	/* An "ok" row carries its warnings for the parent to note. */
+	f[F_MSG] = strcmp(status, "ok") == 0 && w->notes && w->notes->len ?
+	    w->notes->data : msg;
 	f[F_LINE] = line;
 	f[F_INDEX] = index;
 	send_result(w->out, f);
+	if (w->notes)
+		qp_buf_reset(w->notes);
 }
 
 void
@@ -122,18 +126,17 @@ bt_worker_clear(worker *w)
 }
 
 /*
- * A row's warnings, each (code, block) noted once: they are mostly the
- * template's (a size.min below min_text_size), the same on every row.
- * Only the first worker notes them (rows 0, N, 2N... of the shard), so
- * N workers do not print N copies.
+ * A row's warnings (its values' and its poster's), each (code, block)
+ * noted once: most are the template's (a size.min below min_text_size),
+ * the same on every row. In a worker process they go to the parent with
+ * the row (w->notes), which notes each once for the whole run; this
+ * process's list only saves sending the same one again.
  */
 static void
 note_warnings(worker *w, const row *r, const qp_diag_list *dl)
 {
 	const batch *b = w->b;
 
-	if (r->pos % (size_t)b->jobs != 0)
-		return;
 	for (size_t i = 0; i < dl->n; i++) {
 		const qp_diag *d = &dl->v[i];
 		char *key;
@@ -153,8 +156,23 @@ note_warnings(worker *w, const row *r, const qp_diag_list *dl)
 		w->warned = qp_xrealloc(w->warned, (w->nwarned + 1) *
 		    sizeof *w->warned);
 		w->warned[w->nwarned++] = key;
-		bt_note(b, "%s:%zu: warning: %s (noted once)", b->data_name,
-		    r->line, d->msg);
+		if (w->notes) {
+			char *msg = qp_xasprintf("%s:%zu: warning: %s (noted "
+			    "once)", b->data_name, r->line, d->msg);
+
+			/* One line each: a message's own line breaks are
+			 * spaces here. */
+			for (char *c = msg; *c; c++)
+				if (*c == '\n' || *c == '\x1f')
+					*c = ' ';
+			qp_buf_adds(w->notes, key);
+			qp_buf_addc(w->notes, '\x1f');
+			qp_buf_adds(w->notes, msg);
+			qp_buf_addc(w->notes, '\n');
+			free(msg);
+		} else
+			bt_note(b, "%s:%zu: warning: %s (noted once)",
+			    b->data_name, r->line, d->msg);
 	}
 }
 
@@ -177,8 +195,10 @@ bt_row_layout(worker *w, const row *r, bool verify, bool checked,
 		page = qp_poster_page(w->ctx, b->t, &r->vals, &co, &dl);
 	if (page == NULL)
 		bt_row_fail(b, r->line, &dl, err);
-	else if (!checked)
+	else if (!checked) {
+		note_warnings(w, r, &r->warn);
 		note_warnings(w, r, &dl);
+	}
 	qp_diag_list_clear(&dl);
 	if (page == NULL)
 		return NULL;
@@ -231,7 +251,10 @@ worker_main(batch *b, int id, int fd)
 	old_manifest om;
 	bool layout = b->o->check && !b->o->keep_going, stop = false;
 	size_t pos = 0;
+	qp_buf notes;
 
+	qp_buf_init(&notes);
+	w.notes = &notes;
 	w.ctx = qp_layout_ctx_new();
 	if (b->o->verify)
 		w.ver = qp_verifier_new();
@@ -552,6 +575,7 @@ bt_run_files(batch *b, qp_error *err)
 			bt_progress(b, "checking", pos + 1);
 			continue;
 		}
+		bt_crew_note(&r.c, f[F_MSG]);
 		qp_parse_int(f[F_LINE], 0, LONG_MAX, &line);
 		names[nclash].h = name_hash(f[F_FILE]);
 		names[nclash++].line = (size_t)line;
@@ -612,6 +636,8 @@ bt_run_files(batch *b, qp_error *err)
 		if (!bt_crew_recv(&r.c, (int)(pos % jobs), &buf))
 			break;
 		split_result(buf.data, buf.len, f);
+		if (strcmp(f[F_STATUS], "ok") == 0)
+			bt_crew_note(&r.c, f[F_MSG]);
 		record_result(b, &r.m, f);
 		bt_progress(b, "rendering", pos + 1);
 	}
