@@ -311,7 +311,9 @@ fuzz: fuzz-build
 	  n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 	  if [ -d tests/fuzz/regress/$$n ] && [ -n "$$(ls tests/fuzz/regress/$$n)" ]; then \
 	    echo "== $$n: regression inputs"; \
-	    QRPOSTER_DATADIR=$(CURDIR) $$f tests/fuzz/regress/$$n/* || exit 1; fi; \
+	    QRPOSTER_DATADIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0 \
+	    $$f tests/fuzz/regress/$$n/* || exit 1; fi; \
 	  echo "== $$n: $(FUZZ_SECONDS)s"; \
 	  QRPOSTER_DATADIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0 \
