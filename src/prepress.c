@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pdftok.h"
 #include "render.h"
 
 /* Pages of a file Ghostscript renders at a time (8 MB each, Letter). */
@@ -209,55 +210,6 @@ typedef struct fscan {
 	size_t nrgb;
 	char first[128];    /* the first RGB use, for the message */
 } fscan;
-
-static bool
-is_space(unsigned char c)
-{
-	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' ||
-	    c == ' ';
-}
-
-static bool
-is_delim(unsigned char c)
-{
-	return c != 0 && strchr("()<>[]{}/%", c) != NULL;
-}
-
-static size_t
-token_end(const unsigned char *s, size_t n, size_t i)
-{
-	if (s[i] == '%') {
-		while (i < n && s[i] != '\n' && s[i] != '\r')
-			i++;
-		return i;
-	}
-	if (s[i] == '(') {
-		int depth = 0;
-		for (; i < n; i++) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '(')
-				depth++;
-			else if (s[i] == ')' && --depth == 0)
-				return i + 1;
-		}
-		return n;
-	}
-	if ((s[i] == '<' || s[i] == '>') && i + 1 < n && s[i + 1] == s[i])
-		return i + 2;
-	if (s[i] == '<') {
-		while (i < n && s[i] != '>')
-			i++;
-		return i < n ? i + 1 : n;
-	}
-	if (strchr("[]{}>)", s[i]))
-		return i + 1;
-	if (s[i] == '/')
-		i++;
-	while (i < n && !is_space(s[i]) && !is_delim(s[i]))
-		i++;
-	return i;
-}
 
 /* Count one use of RGB: what it is ("the image") and its name or NULL. */
 static void
@@ -500,16 +452,16 @@ inline_image(fscan *sc, const unsigned char *s, size_t n, size_t i,
 	while (i < n) {
 		size_t e;
 
-		if (is_space(s[i])) {
+		if (qp_pdftok_space(s[i])) {
 			i++;
 			continue;
 		}
-		e = token_end(s, n, i);
+		e = qp_pdftok_end(s, n, i);
 		if (e - i == 2 && memcmp(s + i, "ID", 2) == 0) {
 			size_t k = e + 1;
-			while (k + 2 <= n && !(is_space(s[k - 1]) &&
+			while (k + 2 <= n && !(qp_pdftok_space(s[k - 1]) &&
 			    s[k] == 'E' && s[k + 1] == 'I' &&
-			    (k + 2 == n || is_space(s[k + 2]))))
+			    (k + 2 == n || qp_pdftok_space(s[k + 2]))))
 				k++;
 			return k + 2 <= n ? k + 2 : n;
 		}
@@ -540,11 +492,11 @@ scan_content(fscan *sc, const unsigned char *s, size_t n, qpdf_oh res,
 		operand *o;
 		double v;
 
-		if (is_space(s[i])) {
+		if (qp_pdftok_space(s[i])) {
 			i++;
 			continue;
 		}
-		e = token_end(s, n, i);
+		e = qp_pdftok_end(s, n, i);
 		len = e - i;
 		if (s[i] == '%') {
 			i = e;
@@ -555,7 +507,7 @@ scan_content(fscan *sc, const unsigned char *s, size_t n, qpdf_oh res,
 			nops--;
 		}
 		o = &ops[nops];
-		if (!is_delim(s[i]) && len < 32 &&
+		if (!qp_pdftok_delim(s[i]) && len < 32 &&
 		    qp_parse_number((const char *)s + i, len, &v)) {
 			o->kind = OP_NUM;
 			o->v = v;
@@ -565,7 +517,7 @@ scan_content(fscan *sc, const unsigned char *s, size_t n, qpdf_oh res,
 			snprintf(o->name, sizeof o->name, "%.*s",
 			    (int)(len < 63 ? len : 63), (const char *)s + i);
 			nops++;
-		} else if (is_delim(s[i])) {
+		} else if (qp_pdftok_delim(s[i])) {
 			o->kind = OP_OTHER;
 			nops++;
 		} else {

@@ -8,6 +8,7 @@
  * converts colour, measured with 10.0 even on empty pages); (3) libqpdf
  * joins the runs and checks that the PDF/X marks are there.
  */
+#include "pdftok.h"
 #include "print.h"
 
 #include <errno.h>
@@ -305,61 +306,9 @@ typedef struct rewrite {
 } rewrite;
 
 static bool
-is_space(unsigned char c)
-{
-	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' ||
-	    c == ' ';
-}
-
-static bool
-is_delim(unsigned char c)
-{
-	return strchr("()<>[]{}/%", c) != NULL && c != 0;
-}
-
-static bool
 is_number(const unsigned char *s, size_t n, double *v)
 {
 	return n > 0 && n < 32 && qp_parse_number((const char *)s, n, v);
-}
-
-/* End of the token starting at s[i] (i < n is not white space). */
-static size_t
-token_end(const unsigned char *s, size_t n, size_t i)
-{
-	if (s[i] == '%') {
-		while (i < n && s[i] != '\n' && s[i] != '\r')
-			i++;
-		return i;
-	}
-	if (s[i] == '(') {
-		int depth = 0;
-		for (; i < n; i++) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '(')
-				depth++;
-			else if (s[i] == ')' && --depth == 0)
-				return i + 1;
-		}
-		return n;
-	}
-	if (s[i] == '<' && i + 1 < n && s[i + 1] == '<')
-		return i + 2;
-	if (s[i] == '>' && i + 1 < n && s[i + 1] == '>')
-		return i + 2;
-	if (s[i] == '<') {
-		while (i < n && s[i] != '>')
-			i++;
-		return i < n ? i + 1 : n;
-	}
-	if (strchr("[]{}", s[i]))
-		return i + 1;
-	if (s[i] == '/' || is_delim(s[i]))
-		i++; /* a name, or a stray delimiter taken alone */
-	while (i < n && !is_space(s[i]) && !is_delim(s[i]))
-		i++;
-	return i;
 }
 
 static void
@@ -402,20 +351,20 @@ rewrite_content(const unsigned char *s, size_t n, rewrite *rw, qp_buf *out)
 	while (i < n) {
 		size_t e;
 
-		if (is_space(s[i])) {
+		if (qp_pdftok_space(s[i])) {
 			i++;
 			continue;
 		}
-		e = token_end(s, n, i);
+		e = qp_pdftok_end(s, n, i);
 		if (s[i] == '%') {
 			i = e;
 			continue;
 		}
 		{
 			double v;
-			bool num = !is_delim(s[i]) && is_number(s + i, e - i,
+			bool num = !qp_pdftok_delim(s[i]) && is_number(s + i, e - i,
 			    &v);
-			bool op = !num && !is_delim(s[i]);
+			bool op = !num && !qp_pdftok_delim(s[i]);
 
 			if (num) {
 				if (nnum == 3) {
@@ -444,9 +393,9 @@ rewrite_content(const unsigned char *s, size_t n, rewrite *rw, qp_buf *out)
 				if (e - i == 2 && memcmp(s + i, "ID", 2) == 0) {
 					/* Inline image data: up to EI alone. */
 					size_t k = e + 1;
-					while (k + 2 <= n && !(is_space(s[k - 1]) &&
+					while (k + 2 <= n && !(qp_pdftok_space(s[k - 1]) &&
 					    s[k] == 'E' && s[k + 1] == 'I' &&
-					    (k + 2 == n || is_space(s[k + 2]))))
+					    (k + 2 == n || qp_pdftok_space(s[k + 2]))))
 						k++;
 					e = k + 2 <= n ? k + 2 : n;
 				}
