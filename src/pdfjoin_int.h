@@ -131,17 +131,25 @@ typedef struct copy {
 	bool page_node;        /* saw /Type /Page at the top */
 } copy;
 
-/* ---- pdfjoin_read.c ---- */
+/* ---- pdfjoin_lex.c ---- */
 
 /* The lexer over f (a file, or an object stream in memory). */
 void pj_lx_init(lexer *l, FILE *f, const char *path);
 void pj_lx_free(lexer *l);
 bool pj_lx_seek(lexer *l, long long off);
 int pj_lx_getc(lexer *l);
+void pj_lx_ungetc(lexer *l, int c);
+/* PDF white space. */
+bool pj_lx_space(int c);
 bool pj_lx_next(lexer *l, tok *t, qp_error *err);
+/* Push t back for the next pj_lx_next (its contents move to the lexer;
+ * t gets an empty buffer). */
+void pj_lx_push(lexer *l, tok *t);
 /* False, with err naming the file and the byte. */
 bool pj_lx_fail(lexer *l, qp_error *err, const char *what);
 bool pj_is_kw(const tok *t, const char *kw);
+
+/* ---- pdfjoin_read.c ---- */
 
 /* Where object n of in is (its table read through f). */
 bool pj_locate(input *in, FILE *f, long long n, loc *lc, qp_error *err);
