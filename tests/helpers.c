@@ -467,6 +467,32 @@ th_png_decode_qr(const char *png)
 	return out;
 }
 
+int
+th_fixture_setup(void **state)
+{
+	th_fixture *fx = calloc(1, sizeof *fx);
+
+	if (fx == NULL)
+		return -1;
+	fx->row = *state;
+	if ((fx->dir = th_tmpdir_new()) == NULL) {
+		free(fx);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+int
+th_fixture_teardown(void **state)
+{
+	th_fixture *fx = *state;
+
+	th_tmpdir_remove(fx->dir);
+	free(fx);
+	return 0;
+}
+
 char **
 th_pdf_page_decode_qr(const char *pdf, int page, int dpi)
 {

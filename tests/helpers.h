@@ -104,6 +104,18 @@ void th_strv_free(char **v);
  * be read.
  */
 char **th_png_decode_qr(const char *png);
+/*
+ * A table row's test with a directory of its own: cmocka passes the row
+ * as the state to th_fixture_setup, which makes the directory and puts
+ * a th_fixture in its place; th_fixture_teardown removes both.
+ */
+typedef struct th_fixture {
+	const void *row;
+	char *dir;
+} th_fixture;
+int th_fixture_setup(void **state);
+int th_fixture_teardown(void **state);
+
 /* Rasterise page 1 of pdf with `pdftoppm -r dpi -png`, then decode. */
 char **th_pdf_decode_qr(const char *pdf, int dpi);
 /* The same for page `page` (from 1). */

@@ -37,34 +37,7 @@
 #include "verify.h"
 
 /* A test's table row (or NULL) and its fresh directory. */
-typedef struct fixture {
-	const void *row;
-	char *dir;
-} fixture;
-
-static int
-setup(void **state)
-{
-	fixture *fx = calloc(1, sizeof *fx);
-
-	if (fx == NULL || (fx->dir = th_tmpdir_new()) == NULL) {
-		free(fx);
-		return -1;
-	}
-	fx->row = *state;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture *fx = *state;
-
-	th_tmpdir_remove(fx->dir);
-	free(fx);
-	return 0;
-}
+typedef th_fixture fixture;
 
 /* A w x h PNG: the left half red, the right half blue; with alpha, a
  * transparent frame of `clear` pixels and soft edges inside it. */
@@ -935,38 +908,38 @@ main(void)
 
 	for (size_t i = 0; i < N(fit_cases); i++)
 		tests[n++] = (struct CMUnitTest){fit_cases[i].name, test_fit,
-		    setup, teardown, (void *)&fit_cases[i]};
+		    th_fixture_setup, th_fixture_teardown, (void *)&fit_cases[i]};
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_svg_vectors, setup, teardown);
+	    test_svg_vectors, th_fixture_setup, th_fixture_teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_embedded_once, setup, teardown);
+	    test_embedded_once, th_fixture_setup, th_fixture_teardown);
 	for (size_t i = 0; i < N(ppi_cases); i++)
 		tests[n++] = (struct CMUnitTest){ppi_cases[i].name, test_ppi,
-		    setup, teardown, (void *)&ppi_cases[i]};
+		    th_fixture_setup, th_fixture_teardown, (void *)&ppi_cases[i]};
 	for (size_t i = 0; i < N(file_cases); i++)
 		tests[n++] = (struct CMUnitTest){file_cases[i].name,
-		    test_bad_file, setup, teardown, (void *)&file_cases[i]};
+		    test_bad_file, th_fixture_setup, th_fixture_teardown, (void *)&file_cases[i]};
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_relative_path, setup, teardown);
+	    test_relative_path, th_fixture_setup, th_fixture_teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_jpeg, setup, teardown);
+	    test_jpeg, th_fixture_setup, th_fixture_teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_opacity, setup, teardown);
+	    test_opacity, th_fixture_setup, th_fixture_teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_print_alpha, setup, teardown);
+	    test_print_alpha, th_fixture_setup, th_fixture_teardown);
 	for (size_t i = 0; i < N(logo_cases); i++)
 		tests[n++] = (struct CMUnitTest){logo_cases[i].name,
-		    test_logo_photo, setup, teardown, (void *)&logo_cases[i]};
+		    test_logo_photo, th_fixture_setup, th_fixture_teardown, (void *)&logo_cases[i]};
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_logo_cleared, setup, teardown);
+	    test_logo_cleared, th_fixture_setup, th_fixture_teardown);
 	for (size_t i = 0; i < N(logo_errs); i++)
 		tests[n++] = (struct CMUnitTest){logo_errs[i].name,
-		    test_logo_error, setup, teardown, (void *)&logo_errs[i]};
+		    test_logo_error, th_fixture_setup, th_fixture_teardown, (void *)&logo_errs[i]};
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_logo_level_kept, setup, teardown);
+	    test_logo_level_kept, th_fixture_setup, th_fixture_teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_logo_refused, setup, teardown);
+	    test_logo_refused, th_fixture_setup, th_fixture_teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_logo_everywhere, setup, teardown);
+	    test_logo_everywhere, th_fixture_setup, th_fixture_teardown);
 	return _cmocka_run_group_tests("image", tests, n, NULL, NULL);
 }

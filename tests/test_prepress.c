@@ -31,36 +31,7 @@
 #include "helpers.h"
 #include "util.h"
 
-typedef struct fixture {
-	const void *row;
-	char *dir;
-} fixture;
-
-static int
-setup(void **state)
-{
-	fixture *fx = calloc(1, sizeof *fx);
-
-	if (fx == NULL)
-		return -1;
-	fx->row = *state;
-	if ((fx->dir = th_tmpdir_new()) == NULL) {
-		free(fx);
-		return -1;
-	}
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture *fx = *state;
-
-	th_tmpdir_remove(fx->dir);
-	free(fx);
-	return 0;
-}
+typedef th_fixture fixture;
 
 /* Whether out holds a finding with code c ("... [name]"). */
 static bool
@@ -501,7 +472,7 @@ test_usage(void **state)
 	th_run_free(&r);
 }
 
-#define ROW(fn, c) {(c).name, fn, setup, teardown, (void *)&(c)}
+#define ROW(fn, c) {(c).name, fn, th_fixture_setup, th_fixture_teardown, (void *)&(c)}
 #define NPRESS (sizeof press_cases / sizeof press_cases[0])
 #define NPDF (sizeof pdf_cases / sizeof pdf_cases[0])
 #define NUSAGE (sizeof usage_cases / sizeof usage_cases[0])
@@ -515,12 +486,12 @@ main(void)
 	for (size_t i = 0; i < NPRESS; i++)
 		tests[n++] = (struct CMUnitTest)ROW(test_press, press_cases[i]);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-	    test_ink_on_plates, setup, teardown);
+	    test_ink_on_plates, th_fixture_setup, th_fixture_teardown);
 	for (size_t i = 0; i < NPDF; i++)
 		tests[n++] = (struct CMUnitTest)ROW(test_pdf_rgb, pdf_cases[i]);
 	for (size_t i = 0; i < NBUNDLED; i++)
-		tests[n++] = (struct CMUnitTest){bundled[i], test_bundled, setup,
-		    teardown, (void *)bundled[i]};
+		tests[n++] = (struct CMUnitTest){bundled[i], test_bundled, th_fixture_setup,
+		    th_fixture_teardown, (void *)bundled[i]};
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_bundled_all);
 	for (size_t i = 0; i < NUSAGE; i++)
 		tests[n++] = (struct CMUnitTest)ROW(test_usage, usage_cases[i]);

@@ -41,36 +41,7 @@
 #define STATIONS "templates/samples/stations.csv"
 #define MAX_ARGV 24
 
-typedef struct fixture {
-	const void *row;
-	char *dir;
-} fixture;
-
-static int
-setup(void **state)
-{
-	fixture *fx = calloc(1, sizeof *fx);
-
-	if (fx == NULL)
-		return -1;
-	fx->row = *state;
-	if ((fx->dir = th_tmpdir_new()) == NULL) {
-		free(fx);
-		return -1;
-	}
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture *fx = *state;
-
-	th_tmpdir_remove(fx->dir);
-	free(fx);
-	return 0;
-}
+typedef th_fixture fixture;
 
 /* argv with every "@" prefix replaced by the test's directory. */
 static void
@@ -973,8 +944,8 @@ test_cmyk_parse(void **state)
 	assert_float_equal(col.a, 1, 1e-9);
 }
 
-#define ROW(fn, c) {(c).name, fn, setup, teardown, (void *)&(c)}
-#define PLAIN(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define ROW(fn, c) {(c).name, fn, th_fixture_setup, th_fixture_teardown, (void *)&(c)}
+#define PLAIN(fn) cmocka_unit_test_setup_teardown(fn, th_fixture_setup, th_fixture_teardown)
 #define NVALID (sizeof valid_cases / sizeof valid_cases[0])
 #define NECC (sizeof ecc_cases / sizeof ecc_cases[0])
 #define NPERR (sizeof print_errs / sizeof print_errs[0])
@@ -1003,7 +974,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)PLAIN(test_print_inks);
 	for (size_t i = 0; i < 2; i++)
 		tests[n++] = (struct CMUnitTest){bundled[i][0],
-		    test_print_bundled_qr, setup, teardown,
+		    test_print_bundled_qr, th_fixture_setup, th_fixture_teardown,
 		    (void *)bundled[i][1]};
 	tests[n++] = (struct CMUnitTest)PLAIN(test_print_text_fonts_qr);
 	tests[n++] = (struct CMUnitTest)PLAIN(test_print_boxes);
