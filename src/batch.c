@@ -512,6 +512,15 @@ qp_batch_run(const qp_batch_opts *o, const qp_batch_hooks *h,
 		return qp_fail(err, "imposing needs a combined PDF");
 	b.pause_at = getenv("QRPOSTER_TEST_PAUSE");
 	b.pause_fifo = getenv("QRPOSTER_TEST_FIFO");
+	/* The test suite's too: parts of a combined run this many rows
+	 * long, so that a run of a few rows has parts drawn by every worker
+	 * (tests/test_stop.c). */
+	{
+		const char *pr = getenv("QRPOSTER_TEST_PART_ROWS");
+		long v;
+		if (pr && qp_parse_int(pr, 1, 1000000, &v))
+			b.test_part_rows = (size_t)v;
+	}
 	if (!setup(&b, err))
 		goto done;
 	if (bt_stopping(&b)) {

@@ -193,15 +193,290 @@ free_known(qp_layout_known *k, double *sizes)
 	memset(k, 0, sizeof *k);
 }
 
+/* ---- workers that draw parts of their own ------------------------------ */
+
+/*
+ * With -j N (N > 1) for a combined run of posters (not imposed, not a
+ * print file), each worker lays out, checks and draws whole parts: the
+ * run breaks into parts at fixed rows (pdfrun.h: qp_pdf_run_part_rows,
+ * from the row count alone), part k is worker k % N's, and each part is
+ * a document of its own, committed under the name the run gives it. Per
+ * row, in CSV order, the worker sends the row's result; with the last
+ * row of a part, what the part lacks (its links and print boxes, for
+ * pdfjoin to add). The parent writes the manifest and joins the parts.
+ * A part is the same bytes whoever draws it, so the file is the same for
+ * any N, -j 1 included (which breaks its parts at the same rows).
+ *
+ * A finished part is a temporary until the parent joins it, and someone
+ * must remove it if the run stops: the worker lists it among its own
+ * temporaries (removed if it is told to abandon or its parent dies) and
+ * removes its parts when it leaves on a stop; the parent lists each part
+ * it takes among its own (removed if a stop ends it at once). Only when
+ * the parent has read every row does it tell the workers ('k') that it
+ * has all their parts: so a worker that has sent its last row waits for
+ * the parent's word, and leaves its parts only on that one.
+ */
+static const qp_pdf_run *parts_run; /* what the workers draw parts of */
+static size_t part_rows;            /* rows per part */
+
+/* The part a row's result carries: its number, then the qp_pdf_finish. */
+static void
+put_part(qp_buf *m, size_t k, const qp_pdf_finish *f)
+{
+	uint64_t n = k, nl = f->nlinks;
+	uint8_t boxes = f->boxes;
+
+	put(m, &n, sizeof n);
+	put(m, &boxes, 1);
+	put(m, &f->trim_inset, sizeof(double));
+	put(m, &f->bleed_inset, sizeof(double));
+	put(m, &nl, sizeof nl);
+	for (size_t i = 0; i < f->nlinks; i++) {
+		const qp_pdf_link *l = &f->links[i];
+		uint64_t page = l->page, len = strlen(l->uri);
+		double r[4] = {l->x0, l->y0, l->x1, l->y1};
+
+		put(m, &page, sizeof page);
+		put(m, r, sizeof r);
+		put(m, &len, sizeof len);
+		put(m, l->uri, (size_t)len);
+	}
+}
+
+/* The result of a row for parts: "ok", "error" (the row's) or "fatal"
+ * (the worker's: it could not write), the index, the message, and 1 and
+ * the part it finished, or 0. */
+static bool
+send_part_row(int fd, size_t index, const char *status, const char *msg,
+    const size_t *k, const qp_pdf_finish *f)
+{
+	qp_buf m;
+	char num[32];
+	uint8_t has = k != NULL;
+	bool ok;
+
+	qp_buf_init(&m);
+	snprintf(num, sizeof num, "%zu", index);
+	qp_buf_adds(&m, status);
+	qp_buf_addc(&m, '\0');
+	qp_buf_adds(&m, num);
+	qp_buf_addc(&m, '\0');
+	qp_buf_adds(&m, msg ? msg : "");
+	qp_buf_addc(&m, '\0');
+	put(&m, &has, 1);
+	if (k)
+		put_part(&m, *k, f);
+	ok = bt_crew_send(fd, &m);
+	qp_buf_free(&m);
+	return ok;
+}
+
+static void
+parts_worker(batch *b, int id, int fd)
+{
+	worker w = {.b = b, .ctx = qp_layout_ctx_new(), .out = fd};
+	qp_data *d;
+	qp_record rec;
+	qp_error err;
+	qp_pdf_doc *doc = NULL;
+	size_t pos = 0;
+	qp_buf notes;
+	bool heard = false, gone = false;
+
+	qp_buf_init(&notes);
+	w.notes = &notes; /* the parent notes them (bt_crew_note) */
+	if (b->o->verify)
+		w.ver = qp_verifier_new();
+	if ((d = bt_open_data(b, &err)) == NULL)
+		_exit(1);
+	while (!gone && qp_data_next(d, &rec, &err) == 1) {
+		row rw;
+		qp_page *page = NULL;
+		qp_pdf_finish f;
+		qp_error derr;
+		const char *status = "ok", *msg;
+		size_t p, k;
+		bool done_part = false;
+
+		if (!bt_row_in_run(b, &rec))
+			continue;
+		p = pos++;
+		k = p / part_rows;
+		if (k % (size_t)b->jobs != (size_t)id)
+			continue;
+		if (bt_crew_heard(fd, false) == 's') {
+			heard = true;
+			break;
+		}
+		bt_test_pause(b, "worker", "combine", pos);
+		if (bt_row_prepare(b, &rec, p, &rw, &err))
+			page = bt_row_layout(&w, &rw, b->o->verify, false,
+			    &err);
+		msg = page ? notes.data : err.msg;
+		if (page == NULL)
+			status = "error";
+		else {
+			if (doc == NULL) {
+				char *name = qp_pdf_run_part_name(parts_run, k);
+				doc = qp_pdf_doc_open(name, &b->o->render, &derr);
+				free(name);
+			}
+			if (doc == NULL || !qp_pdf_doc_add(doc, page, &derr)) {
+				status = "fatal";
+				msg = derr.msg;
+			}
+		}
+		if (strcmp(status, "fatal") != 0 && doc &&
+		    ((p + 1) % part_rows == 0 || p + 1 == b->total)) {
+			qp_pdf_doc *dd = doc;
+			doc = NULL;
+			if (qp_pdf_doc_close_bare(dd, &f, &derr)) {
+				char *name = qp_pdf_run_part_name(parts_run, k);
+				(void)qp_outfile_list(name);
+				free(name);
+				done_part = true;
+			} else {
+				status = "fatal";
+				msg = derr.msg;
+			}
+		}
+		gone = !send_part_row(fd, rec.index, status, msg,
+		    done_part ? &k : NULL, &f);
+		if (done_part)
+			qp_pdf_links_free(f.links, f.nlinks);
+		qp_buf_reset(&notes);
+		qp_page_free(page);
+		bt_row_free(&rw, b->nqr);
+		if (strcmp(status, "fatal") == 0)
+			break;
+	}
+	qp_pdf_doc_abort(doc);
+	bt_close_data(d);
+	qp_verifier_free(w.ver);
+	qp_layout_ctx_free(w.ctx);
+	/* The parts are ours to remove until the parent says it has taken
+	 * them ('k', once it has read every row): on a stop ('s', now or
+	 * before a row) the run writes nothing, and if the parent has gone
+	 * nobody else would. */
+	if (heard || bt_crew_word(fd) != 'k')
+		qp_outfile_unlink_all();
+	_exit(0);
+}
+
+/* Read the part a worker's message carries (after its three texts), if
+ * any, and take it into doc. False with err set if the message is
+ * malformed or the part cannot be taken. */
+static bool
+take_part(const qp_buf *m, qp_pdf_run *doc, const char *where,
+    qp_error *err)
+{
+	const char *p = m->data, *end = m->data + m->len;
+	qp_pdf_finish f = {0};
+	uint64_t k, nl;
+	uint8_t has, boxes;
+	bool ok = false;
+
+	for (int i = 0; i < NCF; i++)
+		p += strnlen(p, (size_t)(end - p)) + 1;
+#define TAKE(dst, n) do { if ((size_t)(end - p) < (n)) goto bad; \
+	memcpy((dst), p, (n)); p += (n); } while (0)
+	if (p > end)
+		goto bad;
+	TAKE(&has, 1);
+	if (!has)
+		return p == end || qp_fail(err, "%s: a worker's message is "
+		    "malformed", where);
+	TAKE(&k, sizeof k);
+	TAKE(&boxes, 1);
+	TAKE(&f.trim_inset, sizeof(double));
+	TAKE(&f.bleed_inset, sizeof(double));
+	TAKE(&nl, sizeof nl);
+	f.boxes = boxes != 0;
+	if (nl > (size_t)(end - p))
+		goto bad;
+	f.links = qp_xcalloc((size_t)nl + 1, sizeof *f.links);
+	for (; f.nlinks < nl; f.nlinks++) {
+		qp_pdf_link *l = &f.links[f.nlinks];
+		uint64_t page, len;
+		double r[4];
+
+		TAKE(&page, sizeof page);
+		TAKE(r, sizeof r);
+		TAKE(&len, sizeof len);
+		if (len > (size_t)(end - p))
+			goto bad;
+		l->uri = qp_xstrndup(p, (size_t)len);
+		p += len;
+		l->page = (size_t)page;
+		l->x0 = r[0];
+		l->y0 = r[1];
+		l->x1 = r[2];
+		l->y1 = r[3];
+	}
+#undef TAKE
+	if (p != end)
+		goto bad;
+	ok = qp_pdf_run_add_part(doc, (size_t)k, &f, err);
+	qp_pdf_links_free(f.links, f.nlinks);
+	return ok;
+bad:
+	qp_pdf_links_free(f.links, f.nlinks);
+	return qp_fail(err, "%s: a worker's message is malformed", where);
+}
+
 /* The drawing process's side of a combined run. */
 typedef struct comb {
 	batch *b;
 	worker w;      /* this process's layout context */
 	crew c;
 	bool workers;  /* rows are laid out by worker processes */
+	bool parts;    /* rows are drawn by worker processes, in parts */
 	bool lost;     /* a worker left before its row */
 	qp_buf msg;
 } comb;
+
+/*
+ * With parts: the result of the row at pos (record rec) from the worker
+ * whose part it is, and the part it finished if it did: 1 a page (drawn
+ * there), 0 the row's error in err, -1 the worker left (c->lost), -2 the
+ * run cannot go on (err says why).
+ */
+static int
+part_result(comb *c, qp_pdf_run *doc, const qp_record *rec, size_t pos,
+    qp_error *err)
+{
+	int w = (int)(pos / part_rows % (size_t)c->b->jobs);
+	const char *status, *index, *msg;
+	char where[PATH_MAX + 32];
+	long idx;
+
+	if (!bt_crew_recv(&c->c, w, &c->msg)) {
+		c->lost = true;
+		return -1;
+	}
+	status = c->msg.data;
+	index = status + strlen(status) + 1;
+	msg = index + strlen(index) + 1;
+	snprintf(where, sizeof where, "%s:%zu", c->b->data_name, rec->line);
+	if ((size_t)(msg - c->msg.data) > c->msg.len ||
+	    !qp_parse_int(index, 0, LONG_MAX, &idx) ||
+	    (size_t)idx != rec->index) {
+		qp_fail(err, "%s: a worker's result is for another row", where);
+		return -2;
+	}
+	if (!take_part(&c->msg, doc, where, err))
+		return -2;
+	if (strcmp(status, "fatal") == 0) {
+		qp_fail(err, "%s", msg);
+		return -2;
+	}
+	if (strcmp(status, "ok") != 0) {
+		qp_fail(err, "%s", msg);
+		return 0;
+	}
+	bt_crew_note(&c->c, msg);
+	return 1;
+}
 
 /*
  * The page of the row at pos (rw NULL: the row could not be prepared
@@ -316,7 +591,7 @@ bt_run_combined(batch *b, qp_error *err)
 	comb c = {.b = b, .w = {.b = b, .out = -1}};
 	qp_pdf_run *doc = NULL;
 	qp_page **held = qp_xcalloc(per, sizeof *held);
-	size_t nheld = 0, pos = 0, nerr = 0, sheets = 0;
+	size_t nheld = 0, pos = 0, nerr = 0, sheets = 0, rows = 0;
 	qp_data *d = NULL;
 	manifest m = {0};
 	qp_record rec;
@@ -352,18 +627,32 @@ bt_run_combined(batch *b, qp_error *err)
 		goto done;
 	}
 	qp_buf_init(&c.msg);
-	/* Workers first: nothing may touch Pango before a fork. */
-	c.workers = b->jobs > 1;
-	if (c.workers && !bt_crew_start(&c.c, b, b->jobs, combined_worker,
-	    err))
-		goto done;
-	c.w.ctx = qp_layout_ctx_new();
-	if (o->verify && !c.workers)
-		c.w.ver = qp_verifier_new();
-	if ((d = bt_open_data(b, err)) == NULL)
-		goto done;
 	if ((doc = qp_pdf_run_open(b->combine_path, &o->render, err)) ==
 	    NULL)
+		goto done;
+	/* Posters (not sheets, not a print file) break into parts at fixed
+	 * rows; with -j N each worker draws its own parts. Otherwise the
+	 * workers lay out and this process draws. */
+	rows = im || o->render.print ? 0 : b->test_part_rows ?
+	    b->test_part_rows : qp_pdf_run_part_rows(b->total);
+	c.parts = b->jobs > 1 && rows > 0;
+	c.workers = b->jobs > 1 && !c.parts;
+	/* Workers first: nothing may touch Pango before a fork. */
+	if (c.parts) {
+		parts_run = doc;
+		part_rows = rows;
+		qp_pdf_run_parts_elsewhere(doc, (b->total + rows - 1) / rows);
+		if (!bt_crew_start(&c.c, b, b->jobs, parts_worker, err))
+			goto done;
+		bt_crew_span(&c.c, rows);
+	} else if (c.workers && !bt_crew_start(&c.c, b, b->jobs,
+	    combined_worker, err))
+		goto done;
+	if (!c.parts)
+		c.w.ctx = qp_layout_ctx_new();
+	if (o->verify && !c.workers && !c.parts)
+		c.w.ver = qp_verifier_new();
+	if ((d = bt_open_data(b, err)) == NULL)
 		goto done;
 	if (!bt_manifest_open(&m, b, err))
 		goto done;
@@ -383,6 +672,38 @@ bt_run_combined(batch *b, qp_error *err)
 			continue;
 		pos++;
 		bt_test_pause(b, "main", "combine", pos);
+		if (c.parts) {
+			/* The row's page is drawn by its worker. */
+			bool prepared = bt_row_prepare(b, &rec, pos - 1, &rw,
+			    err);
+			qp_error rerr;
+			int got = part_result(&c, doc, &rec, pos - 1, &rerr);
+
+			if (got == -2) {
+				*err = rerr;
+				bt_row_free(&rw, b->nqr);
+				goto done;
+			}
+			if (c.lost) {
+				bt_row_free(&rw, b->nqr);
+				break;
+			}
+			if (got == 0 || !prepared) {
+				if (got == 0)
+					*err = rerr;
+				nerr++;
+				bt_row_error(b, err->msg);
+				status = qp_xasprintf("error: %s", err->msg);
+			} else if (nerr == 0 || o->keep_going)
+				b->st->written++;
+			goto manifest_row;
+		}
+		/* Parts break at fixed rows: those a worker would draw. */
+		if (rows && pos > 1 && (pos - 1) % rows == 0 &&
+		    !qp_pdf_run_break(doc, err)) {
+			bt_row_free(&rw, b->nqr);
+			goto done;
+		}
 		page = row_page(&c, bt_row_prepare(b, &rec, pos - 1, &rw, err) ?
 		    &rw : NULL, pos - 1, err);
 		if (c.lost) {
@@ -429,6 +750,7 @@ bt_run_combined(batch *b, qp_error *err)
 			b->st->written++;
 		}
 		qp_page_free(page);
+manifest_row:
 		/* The page (or sheet) this row lands on. */
 		snprintf(pagenum, sizeof pagenum, "%zu", im ?
 		    (b->st->written + per - 1) / per : b->st->written);
@@ -448,12 +770,19 @@ bt_run_combined(batch *b, qp_error *err)
 		bt_row_free(&rw, b->nqr);
 		bt_progress(b, "rendering", pos);
 	}
-	if (c.workers) {
+	if (c.workers || c.parts) {
+		/* Every row read: the parts are all taken, and this process's
+		 * to remove (it lists them as its temporaries). Otherwise each
+		 * worker removes its own as it leaves. */
+		if (c.parts && r == 0 && !c.lost && !b->st->interrupted)
+			bt_crew_tell(&c.c, 'k');
 		bt_crew_finish(&c.c, NULL, NULL, &c.msg);
 		if (bt_crew_casualty(&c.c, NULL, 0) >= 0 ||
 		    (c.lost && !bt_stopping(b))) {
-			bt_crew_lost(&c.c, (int)((pos - 1) % (size_t)b->jobs),
-			    "laying out", "nothing was written", NULL, err);
+			size_t at = pos ? pos - 1 : 0;
+			bt_crew_lost(&c.c, (int)((c.parts ? at / rows : at) %
+			    (size_t)b->jobs), c.parts ? "drawing" : "laying out",
+			    "nothing was written", NULL, err);
 			goto done;
 		}
 		if (c.lost)
@@ -503,10 +832,11 @@ bt_run_combined(batch *b, qp_error *err)
 	{
 		qp_pdf_run *dd = doc;
 		doc = NULL;
-		if (!qp_pdf_run_close(dd, err))
+		if (!qp_pdf_run_close(dd, sha, err))
 			goto done;
 	}
-	if (!qp_file_sha256(b->combine_path, sha, err) ||
+	/* The joiner hashes what it writes; a print file is hashed here. */
+	if ((sha[0] == '\0' && !qp_file_sha256(b->combine_path, sha, err)) ||
 	    !bt_manifest_close(&m, sha, err))
 		goto done;
 	b->st->pages = sheets;
@@ -519,10 +849,11 @@ done:
 		qp_page_free(held[i]);
 	free(held);
 	bt_manifest_abort(&m);
+	/* The workers leave before their parts are removed. */
+	if (c.workers || c.parts)
+		bt_crew_finish(&c.c, NULL, NULL, &c.msg);
 	qp_pdf_run_abort(doc);
 	bt_close_data(d);
-	if (c.workers)
-		bt_crew_finish(&c.c, NULL, NULL, &c.msg);
 	qp_buf_free(&c.msg);
 	qp_verifier_free(c.w.ver);
 	qp_layout_ctx_free(c.w.ctx);

@@ -126,8 +126,14 @@ bt_crew_send(int fd, const qp_buf *m)
 	/* Whatever this message said, the files made so far are now
 	 * accounted for (or the parent is gone, and nobody counts). */
 	atomic_store(&reported, qp_outfile_commits());
-	if (abandon_due)
+	if (abandon_due) {
+		/* A finished file still listed as a temporary (a part of a
+		 * combined PDF) is the parent's to remove once reported;
+		 * with the parent gone, nobody else will. */
+		if (!ok)
+			qp_outfile_unlink_all();
 		_exit(0);
+	}
 	return ok;
 }
 
@@ -152,6 +158,21 @@ bt_crew_heard(int fd, bool wait)
 	}
 }
 
+int
+bt_crew_word(int fd)
+{
+	char c;
+
+	for (;;) {
+		ssize_t r = recv(fd, &c, 1, 0);
+		if (r == 1)
+			return (unsigned char)c;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return -1;
+	}
+}
+
 /* ---- in the parent ------------------------------------------------------- */
 
 /* Start n workers, each running fn(b, its id, its socket). False with
@@ -165,6 +186,7 @@ bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn, qp_error *err)
 
 	memset(c, 0, sizeof *c);
 	c->b = b;
+	c->span = 1;
 	for (int i = 0; i < MAX_JOBS; i++)
 		c->fd[i] = -1;
 	fflush(NULL);
@@ -202,6 +224,14 @@ bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn, qp_error *err)
 	}
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	return ok;
+}
+
+void
+bt_crew_span(crew *c, size_t span)
+{
+	c->span = span;
+	for (int i = 0; i < c->n; i++)
+		c->owed[i] = (size_t)i * span;
 }
 
 /* Say what (a byte) to every worker still there. */
@@ -305,7 +335,10 @@ bt_crew_recv(crew *c, int i, qp_buf *buf)
 	}
 	buf->len = len;
 	buf->data[len] = '\0';
-	c->owed[i] += (size_t)c->n; /* one message per row of its share */
+	/* One message per row of its share: blocks of span rows, every
+	 * n-th block (bt_crew_span). */
+	if (++c->owed[i] % c->span == 0)
+		c->owed[i] += (size_t)(c->n - 1) * c->span;
 	return true;
 }
 

@@ -60,6 +60,7 @@ typedef struct batch {
 	int jobs;
 	/* The test suite's pause points (bt_test_pause), or NULL. */
 	const char *pause_at, *pause_fifo;
+	size_t test_part_rows; /* its part length, or 0 (batch.c) */
 } batch;
 
 /* One row, ready to lay out. */
@@ -118,6 +119,7 @@ typedef struct crew {
 	bool reaped[MAX_JOBS];
 	int status[MAX_JOBS];  /* from waitpid, once reaped */
 	size_t owed[MAX_JOBS]; /* the row (shard position) each sends next */
+	size_t span;           /* rows per share (bt_crew_span) */
 	int told;              /* stop requests passed on: 1 stop, 2 abandon */
 	char **noted;          /* warnings noted, "code block" (once each) */
 	size_t nnoted;
@@ -164,6 +166,9 @@ const char * bt_old_field(const old_manifest *om, const qp_record *r, int i);
 /* batch_crew.c: in the parent */
 bool bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn,
     qp_error *err);
+/* Worker i's rows are the blocks i, i + n, i + 2n, ... of span rows
+ * each (default 1: rows i, i + n, ...); said right after the start. */
+void bt_crew_span(crew *c, size_t span);
 bool bt_crew_recv(crew *c, int i, qp_buf *buf);
 void bt_crew_tell(crew *c, char what);
 void bt_crew_heed(crew *c);
@@ -177,6 +182,8 @@ void bt_crew_lost(crew *c, int left, const char *doing, const char *after,
 /* batch_crew.c: in a worker */
 bool bt_crew_send(int fd, const qp_buf *m);
 int bt_crew_heard(int fd, bool wait);
+/* Wait for the parent's word: the byte, or -1 if it has gone. */
+int bt_crew_word(int fd);
 /* batch_worker.c */
 const char * bt_row_code(const batch *b, const row *r);
 /* A row's page (poster.h), verified if asked; checked: laid out again

@@ -493,35 +493,6 @@ record_kept(run *r)
 }
 
 /*
- * A worker killed outright (SIGKILL, the OOM killer) cannot remove its
- * temporary file: remove what it left beside the file of its row in
- * hand. qp_outfile names a temporary ".NAME.XXXXXX" (NAME cut to 64
- * bytes) in the file's directory.
- */
-static void
-remove_left_temporaries(const char *file)
-{
-	const char *slash = strrchr(file, '/');
-	char *dir = slash ? qp_xstrndup(file, (size_t)(slash - file)) :
-	    qp_xstrdup(".");
-	char *prefix = qp_xasprintf(".%.64s.", slash ? slash + 1 : file);
-	size_t pl = strlen(prefix);
-	GDir *gd = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (gd && (name = g_dir_read_name(gd)) != NULL)
-		if (strncmp(name, prefix, pl) == 0 && strlen(name) == pl + 6) {
-			char *p = qp_xasprintf("%s/%s", dir, name);
-			(void)unlink(p);
-			free(p);
-		}
-	if (gd)
-		g_dir_close(gd);
-	free(prefix);
-	free(dir);
-}
-
-/*
  * A worker left that should not have: say which, how, and what it had in
  * hand; clean up after it. False with err set.
  */
@@ -535,7 +506,7 @@ worker_lost(run *r, int left, bool making, qp_error *err)
 	    "command again to make the rest" : "nothing was written",
 	    making ? &file : NULL, err);
 	if (file)
-		remove_left_temporaries(file);
+		qp_outfile_remove_left(file);
 	free(file);
 	return false;
 }

@@ -28,12 +28,15 @@ typedef struct link_rec {
 
 struct qp_pdf_run {
 	char *path;
+	long pid;         /* the run's process, in its parts' names */
 	qp_render_opts o;
 	qp_pdf_doc *doc;  /* the part being drawn */
 	size_t in_part;   /* its pages */
 	char **parts;     /* the parts' names, in order */
+	int *slots;       /* each finished part's in the temporaries' list */
 	size_t nparts;    /* finished */
 	size_t npaths;    /* named (nparts, or one more being drawn) */
+	size_t nelse;     /* parts drawn elsewhere may be named 0..nelse-1 */
 	bool whole;       /* one document at path, not parts */
 	part_fin *fin;    /* per finished part */
 	FILE *lf;         /* the parts' links (an unlinked temporary) */
@@ -54,7 +57,57 @@ part_path(const qp_pdf_run *run, size_t k)
 	/* The process id keeps two runs writing one file (a mistake) from
 	 * taking each other's parts. */
 	return qp_xasprintf("%.*s.%s.part-%zu-%ld.pdf", (int)dir, run->path,
-	    run->path + dir, k + 1, (long)getpid());
+	    run->path + dir, k + 1, run->pid);
+}
+
+char *
+qp_pdf_run_part_name(const qp_pdf_run *run, size_t k)
+{
+	return part_path(run, k);
+}
+
+size_t
+qp_pdf_run_part_rows(size_t total)
+{
+	size_t r = (total + QP_PDF_RUN_SPREAD - 1) / QP_PDF_RUN_SPREAD;
+
+	return r < QP_PDF_RUN_MIN_ROWS ? QP_PDF_RUN_MIN_ROWS :
+	    r > QP_PDF_RUN_PART ? QP_PDF_RUN_PART : r;
+}
+
+/* A finished part, committed at its name, with what it lacks: listed
+ * among this process's temporaries (a stop that ends the process at once
+ * removes it), its links in the link file. */
+static bool
+part_take(qp_pdf_run *run, const qp_pdf_finish *f, qp_error *err)
+{
+	part_fin *p;
+	bool ok = true;
+
+	run->fin = qp_xrealloc(run->fin, (run->nparts + 1) * sizeof *run->fin);
+	run->slots = qp_xrealloc(run->slots, (run->nparts + 1) *
+	    sizeof *run->slots);
+	run->slots[run->nparts] = qp_outfile_list(run->parts[run->nparts]);
+	p = &run->fin[run->nparts++];
+	p->off = run->lf_end;
+	p->nlinks = f->nlinks;
+	p->boxes = f->boxes;
+	p->trim_inset = f->trim_inset;
+	p->bleed_inset = f->bleed_inset;
+	if (f->nlinks > 0 && run->lf == NULL && (run->lf = tmpfile()) == NULL)
+		ok = false;
+	for (size_t i = 0; ok && i < f->nlinks; i++) {
+		const qp_pdf_link *l = &f->links[i];
+		link_rec r = {l->page, strlen(l->uri), l->x0, l->y0, l->x1,
+		    l->y1};
+		ok = fwrite(&r, sizeof r, 1, run->lf) == 1 &&
+		    fwrite(l->uri, 1, r.len, run->lf) == r.len;
+		run->lf_end += (long long)(sizeof r + r.len);
+	}
+	if (!ok)
+		return qp_fail(err, "cannot write a temporary file: %s",
+		    strerror(errno));
+	return true;
 }
 
 /* Finish the part being drawn: committed as Cairo wrote it, its links
@@ -64,34 +117,36 @@ part_close(qp_pdf_run *run, qp_error *err)
 {
 	qp_pdf_doc *d = run->doc;
 	qp_pdf_finish f;
-	part_fin *p;
-	bool ok = true;
+	bool ok;
 
 	run->doc = NULL;
 	if (!qp_pdf_doc_close_bare(d, &f, err))
 		return false;
-	run->fin = qp_xrealloc(run->fin, (run->nparts + 1) * sizeof *run->fin);
-	p = &run->fin[run->nparts++];
-	p->off = run->lf_end;
-	p->nlinks = f.nlinks;
-	p->boxes = f.boxes;
-	p->trim_inset = f.trim_inset;
-	p->bleed_inset = f.bleed_inset;
-	if (f.nlinks > 0 && run->lf == NULL && (run->lf = tmpfile()) == NULL)
-		ok = false;
-	for (size_t i = 0; ok && i < f.nlinks; i++) {
-		const qp_pdf_link *l = &f.links[i];
-		link_rec r = {l->page, strlen(l->uri), l->x0, l->y0, l->x1,
-		    l->y1};
-		ok = fwrite(&r, sizeof r, 1, run->lf) == 1 &&
-		    fwrite(l->uri, 1, r.len, run->lf) == r.len;
-		run->lf_end += (long long)(sizeof r + r.len);
-	}
+	ok = part_take(run, &f, err);
 	qp_pdf_links_free(f.links, f.nlinks);
-	if (!ok)
-		return qp_fail(err, "cannot write a temporary file: %s",
-		    strerror(errno));
-	return true;
+	return ok;
+}
+
+bool
+qp_pdf_run_break(qp_pdf_run *run, qp_error *err)
+{
+	return run->whole || run->doc == NULL || part_close(run, err);
+}
+
+void
+qp_pdf_run_parts_elsewhere(qp_pdf_run *run, size_t n)
+{
+	run->nelse = n;
+}
+
+bool
+qp_pdf_run_add_part(qp_pdf_run *run, size_t k, const qp_pdf_finish *f,
+    qp_error *err)
+{
+	run->parts = qp_xrealloc(run->parts, (run->npaths + 1) *
+	    sizeof *run->parts);
+	run->parts[run->npaths++] = part_path(run, k);
+	return part_take(run, f, err);
 }
 
 /* pdfjoin's question: what part i lacks, read back from the link file. */
@@ -169,6 +224,7 @@ qp_pdf_run_open(const char *path, const qp_render_opts *o, qp_error *err)
 	qp_pdf_run *run = qp_xcalloc(1, sizeof *run);
 
 	run->path = qp_xstrdup(path);
+	run->pid = (long)getpid();
 	run->o = *o;
 	/* A print file (PDF/X through Ghostscript) is one document as
 	 * Ghostscript writes it: each part would carry its own output
@@ -219,12 +275,13 @@ next_page(void *arg, size_t *input, qp_error *err)
 }
 
 bool
-qp_pdf_run_close(qp_pdf_run *run, qp_error *err)
+qp_pdf_run_close(qp_pdf_run *run, char sha[65], qp_error *err)
 {
 	qp_pdfjoin *j = NULL;
 	qp_outfile of;
-	char sha[65];
 	bool ok = false, open = false;
+
+	sha[0] = '\0';
 
 	if (run->whole) {
 		qp_pdf_doc *d = run->doc;
@@ -259,6 +316,8 @@ qp_pdf_run_close(qp_pdf_run *run, qp_error *err)
 		goto done;
 	open = false;
 	ok = qp_outfile_commit(&of, err);
+	if (ok)
+		run->nelse = 0; /* every part was taken */
 done:
 	if (open)
 		qp_outfile_abort(&of);
@@ -275,14 +334,26 @@ qp_pdf_run_abort(qp_pdf_run *run)
 	/* The part being drawn leaves nothing (its temporary goes); the
 	 * finished ones are files. */
 	qp_pdf_doc_abort(run->doc);
-	for (size_t i = 0; i < run->nparts; i++)
+	for (size_t i = 0; i < run->nparts; i++) {
 		(void)unlink(run->parts[i]);
+		qp_outfile_unlist(run->slots[i]);
+	}
+	/* Parts drawn by other processes: those not handed over yet (a
+	 * worker stopped or killed after finishing one), and what a worker
+	 * killed while drawing one left. The processes have left. */
+	for (size_t k = 0; k < run->nelse; k++) {
+		char *p = part_path(run, k);
+		(void)unlink(p);
+		qp_outfile_remove_left(p);
+		free(p);
+	}
 	for (size_t i = 0; i < run->npaths; i++)
 		free(run->parts[i]);
 	qp_pdf_links_free(run->cur.links, run->cur.nlinks);
 	if (run->lf)
 		fclose(run->lf);
 	free(run->fin);
+	free(run->slots);
 	free(run->path);
 	free(run->parts);
 	free(run);

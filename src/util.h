@@ -196,6 +196,21 @@ void qp_outfile_forget_all(void);
  * it with the count its bookkeeping (a manifest line) last accounted for.
  */
 unsigned long qp_outfile_commits(void);
+/*
+ * List path, a finished file that is still a temporary of this process
+ * (a part of a combined PDF, pdfrun.h), with the temporaries
+ * qp_outfile_unlink_all removes; returns its slot for qp_outfile_unlist
+ * (when the file is gone or another process owns it), 0 if the list is
+ * full (the file is then just not listed). Thread-safe.
+ */
+int qp_outfile_list(const char *path);
+void qp_outfile_unlist(int slot);
+/*
+ * A process killed outright (SIGKILL, the OOM killer) cannot remove its
+ * temporary file: remove what one left for path, the ".NAME.XXXXXX"
+ * files qp_outfile_open makes beside it.
+ */
+void qp_outfile_remove_left(const char *path);
 
 /*
  * Mark path (an input: a template, a CSV) so that qp_outfile_open refuses

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,14 +40,19 @@ qp_check_output_dir(const char *path, qp_error *err)
 }
 
 /*
- * Temporary files in flight, for a signal handler to remove. A slot is
- * claimed under the lock, its path written, then marked used; the handler
- * reads only used slots and calls only unlink().
+ * Temporary files in flight, for a signal handler to remove: those of
+ * open qp_outfiles, and finished files that are still temporaries
+ * (qp_outfile_list: the parts of a combined PDF, up to a thousand of
+ * them on a long run, hence the size). A slot is claimed under the lock,
+ * its path (malloc'd) set, then marked used; it is marked unused before
+ * its path is freed. The handler reads only used slots and calls only
+ * unlink(); it interrupts the thread that changes the list (a batch is
+ * one thread), so it never sees a path being freed.
  */
-#define NTEMPS 64
+#define NTEMPS 1024
 static struct {
 	volatile sig_atomic_t used;
-	char path[PATH_MAX];
+	char *path;
 } temps[NTEMPS];
 static pthread_mutex_t temps_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -54,29 +60,43 @@ static int
 temp_register(const char *path)
 {
 	int slot = 0;
+	char *p = strdup(path);
 
-	if (strlen(path) >= PATH_MAX)
+	if (p == NULL)
 		return 0;
 	pthread_mutex_lock(&temps_lock);
 	for (int i = 0; i < NTEMPS; i++)
 		if (!temps[i].used) {
-			strcpy(temps[i].path, path);
+			temps[i].path = p;
 			temps[i].used = 1;
 			slot = i + 1;
 			break;
 		}
 	pthread_mutex_unlock(&temps_lock);
+	if (slot == 0)
+		free(p);
 	return slot; /* 0: the registry is full; the file is just not listed */
+}
+
+static void
+temp_unregister_slot(int slot)
+{
+	char *p;
+
+	if (slot <= 0 || slot > NTEMPS)
+		return;
+	pthread_mutex_lock(&temps_lock);
+	temps[slot - 1].used = 0;
+	p = temps[slot - 1].path;
+	temps[slot - 1].path = NULL;
+	pthread_mutex_unlock(&temps_lock);
+	free(p);
 }
 
 static void
 temp_unregister(qp_outfile *o)
 {
-	if (o->slot <= 0 || o->slot > NTEMPS)
-		return;
-	pthread_mutex_lock(&temps_lock);
-	temps[o->slot - 1].used = 0;
-	pthread_mutex_unlock(&temps_lock);
+	temp_unregister_slot(o->slot);
 	o->slot = 0;
 }
 
@@ -123,8 +143,35 @@ qp_outfile_unlink_all(void)
 void
 qp_outfile_forget_all(void)
 {
-	for (int i = 0; i < NTEMPS; i++)
+	/* The paths are the parent's copies, in this process's memory
+	 * too: freed here, as nothing else will. */
+	for (int i = 0; i < NTEMPS; i++) {
 		temps[i].used = 0;
+		free(temps[i].path);
+		temps[i].path = NULL;
+	}
+}
+
+int
+qp_outfile_list(const char *path)
+{
+	sigset_t saved;
+	int slot;
+
+	stop_signals_hold(&saved);
+	slot = temp_register(path);
+	stop_signals_release(&saved);
+	return slot;
+}
+
+void
+qp_outfile_unlist(int slot)
+{
+	sigset_t saved;
+
+	stop_signals_hold(&saved);
+	temp_unregister_slot(slot);
+	stop_signals_release(&saved);
 }
 
 unsigned long
@@ -345,4 +392,29 @@ qp_source_date_epoch(void)
 		return v;
 	/* 2026-01-01T00:00:00Z: a fixed, honest-looking date. */
 	return 1767225600LL;
+}
+
+void
+qp_outfile_remove_left(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? qp_xstrndup(path, (size_t)(slash - path)) :
+	    qp_xstrdup(".");
+	/* As qp_outfile_open names them: the name cut to 64 bytes. */
+	char *prefix = qp_xasprintf(".%.64s.", slash ? slash + 1 : path);
+	size_t pl = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, pl) == 0 &&
+		    strlen(e->d_name) == pl + 6) {
+			char *p = qp_xasprintf("%s/%s", dir, e->d_name);
+			(void)unlink(p);
+			free(p);
+		}
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
 }
