@@ -14,11 +14,11 @@
  * template, counts rows and merges results (Pango starts a font-loading
  * thread, and forking a process that has threads is asking for trouble).
  *
- * The combined PDF is drawn by one process: Cairo embeds each font once
- * per document, and a document cannot be split across processes and
- * merged back without embedding the fonts once per part and making the
- * bytes depend on the number of parts. Its rows are laid out and checked
- * by the workers, though (batch_combined.c says how).
+ * The combined PDF is drawn in parts that break at fixed rows (pdfrun.h),
+ * so the workers can each draw parts of their own without the bytes
+ * depending on the number of workers; imposed sheets and print files are
+ * drawn by the parent from what the workers laid out (batch_combined.c
+ * says why and how).
  *
  * Stopping: see batch_crew.c (who hears a signal, how it is passed on)
  * and stop.h (the request itself).

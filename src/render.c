@@ -1021,6 +1021,9 @@ qp_pdf_doc_close_bare(qp_pdf_doc *doc, qp_pdf_finish *f, qp_error *err)
 		st = cairo_surface_status(doc->s);
 	cairo_surface_destroy(doc->s);
 	ok = cairo_ok(st, doc->of.path, err);
+	/* A bare document is a part of a combined PDF (pdfrun.h): a
+	 * temporary, joined and removed before the run ends. */
+	doc->of.no_sync = true;
 	if (ok)
 		ok = qp_outfile_commit(&doc->of, err);
 	else

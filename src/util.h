@@ -173,6 +173,10 @@ typedef struct qp_outfile {
 	bool write_failed;
 	int saved_errno;
 	int slot; /* 1 + its place in the temporary-file registry, or 0 */
+	/* Set after opening, for a file a crash makes worthless anyway (a
+	 * part of a combined PDF): committed without waiting for the disk
+	 * (fsync), which costs milliseconds a file. */
+	bool no_sync;
 } qp_outfile;
 
 bool qp_outfile_open(qp_outfile *o, const char *path, qp_error *err);

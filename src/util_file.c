@@ -312,7 +312,8 @@ qp_outfile_commit(qp_outfile *o, qp_error *err)
 	if (o->write_failed) {
 		ok = false;
 		e = o->saved_errno;
-	} else if (fflush(o->fp) != 0 || fsync(fileno(o->fp)) != 0) {
+	} else if (fflush(o->fp) != 0 ||
+	    (!o->no_sync && fsync(fileno(o->fp)) != 0)) {
 		ok = false;
 		e = errno;
 	}

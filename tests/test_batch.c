@@ -564,6 +564,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
+	/* A test that set the part length leaves it, even if it failed. */
+	unsetenv("QRPOSTER_TEST_PART_ROWS");
 	rm_rf(tmp);
 	return 0;
 }
@@ -838,6 +840,10 @@ test_combined_jobs_identical(void **state)
 	qp_buf b;
 
 	(void)state;
+	/* Parts of two rows (the test suite's length; a run this short is
+	 * otherwise one part): each worker draws parts of its own, one of
+	 * them holding the bad row. */
+	setenv("QRPOSTER_TEST_PART_ROWS", "2", 1);
 	qp_buf_init(&b);
 	qp_buf_adds(&b, "code,name\n");
 	for (int i = 0; i < 9; i++)
@@ -954,8 +960,9 @@ test_combined_jobs_identical(void **state)
 	free(man);
 }
 
-/* Every bundled template, as a combined PDF: -j 2 (rows laid out by
- * workers, drawn by one process) makes the same bytes as -j 1. */
+/* Every bundled template, as a combined PDF: -j 2 (each worker drawing
+ * parts of its own; parts of two rows here) makes the same bytes as
+ * -j 1. */
 static const char *const bundled[] = {"agency-letter", "bilingual-letter",
     "car-card", "logo-qr-letter", "multilingual-tabloid", "notice-ca",
     "notice-mi", "restroom-letter", "station-tabloid"};
@@ -980,6 +987,7 @@ test_combined_jobs_template(void **state)
 		qp_buf_printf(&b, "T%d,Station number %d\n", i, i);
 	spit(csv, b.data, b.len);
 	qp_buf_free(&b);
+	setenv("QRPOSTER_TEST_PART_ROWS", "2", 1);
 	assert_int_equal(run(a1, &errs), 0);
 	free(errs);
 	assert_int_equal(run(a2, &errs), 0);
@@ -995,6 +1003,47 @@ test_combined_jobs_template(void **state)
 	free(csv);
 	free(p1);
 	free(p2);
+}
+
+/*
+ * A run long enough for parts of its own length (450 rows: 4 parts of
+ * 113): -j 2 and -j 3 (workers drawing parts of their own, one of them
+ * two) make the bytes of -j 1, and every row is a page.
+ */
+static void
+test_combined_parts_jobs(void **state)
+{
+	char *csv = write_plain("parts.csv", 450), *ref = NULL;
+	char *pdf = path_in("parts.pdf");
+	char *ia[] = {"pdfinfo", pdf, NULL};
+	size_t rl = 0;
+
+	(void)state;
+	for (int j = 1; j <= 3; j++) {
+		char jobs[16], *got, *info;
+		char *argv[] = {bin, "batch", "-q", "--force", "-j", jobs, "-d",
+		    csv, "--combine", pdf, NULL};
+		size_t l;
+
+		snprintf(jobs, sizeof jobs, "%d", j);
+		assert_int_equal(run(argv, NULL), 0);
+		info = capture(ia);
+		assert_non_null(strstr(info, "Pages:           450\n"));
+		free(info);
+		got = slurp(pdf, &l);
+		assert_non_null(got);
+		if (ref == NULL) {
+			ref = got;
+			rl = l;
+			continue;
+		}
+		if (l != rl || memcmp(got, ref, l) != 0)
+			fail_msg("-j %d: not the bytes of -j 1", j);
+		free(got);
+	}
+	free(ref);
+	free(csv);
+	free(pdf);
 }
 
 /* Kill a run once its first file exists; what is left is complete, and
@@ -1768,6 +1817,7 @@ main(void)
 		th_suite_add(&s, test_combined_jobs_template, setup, teardown,
 		    (void *)bundled[i], "test_combined_jobs_template: %s",
 		    bundled[i]);
+	TMP(test_combined_parts_jobs);
 	TMP(test_interrupt_resume);
 	TMP(test_resume_skips_and_force);
 	TMP(test_keep_going);
