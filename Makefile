@@ -249,6 +249,7 @@ memcheck: deps qrposter $(BUILD)/tests/test_units $(BUILD)/tests/test_regress
 	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) render -t car-card -s code=A-1 -s name=Acela --dpi 50 -o $(MEMCHECK_OUT)/c.png
 	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) qr -o $(MEMCHECK_OUT)/q.svg https://example.org/
 	QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) batch -q -j 1 -d templates/samples/stations.csv --combine $(MEMCHECK_OUT)/run.pdf
+	QRPOSTER_DATADIR=$(CURDIR) QRPOSTER_TEST_PART_ROWS=16 $(VALGRIND) ./$(QRPOSTER_BIN) batch -q -j 2 -d templates/samples/stations.csv --combine $(MEMCHECK_OUT)/run2.pdf
 	printf 'code,name\nA1,esc\033x\n' > $(MEMCHECK_OUT)/bad.csv; \
 	  QRPOSTER_DATADIR=$(CURDIR) $(VALGRIND) ./$(QRPOSTER_BIN) batch -q -d $(MEMCHECK_OUT)/bad.csv -o '$(MEMCHECK_OUT)/{{code}}.pdf'; \
 	  test $$? -eq 1
