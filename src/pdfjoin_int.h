@@ -73,6 +73,11 @@ typedef struct input {
 	long long stm_n, stm_first;
 	long long *stm_nums, *stm_offs;
 	FILE *stm_fp;        /* stm_data as a stream, for the lexer */
+	/* A block of the classic table's lines, read at once: objects are
+	 * copied in number order, and a seek per line (glibc's fseeko
+	 * always makes a system call) was two thirds of the joiner's. */
+	char *xblk;
+	long long xblk_first, xblk_n; /* its first line and line count */
 } input;
 
 struct qp_pdfjoin {
@@ -91,6 +96,7 @@ struct qp_pdfjoin {
 	size_t stm_n;
 	long long stm_num, next_stm, nstm;
 	FILE *xs;                   /* the object streams' offsets */
+	struct libdeflate_compressor *zc; /* for object streams */
 	/* finishing pages (qp_pdfjoin_finish) */
 	qp_pdfjoin_finish_fn fin_fn;
 	void *fin_arg;

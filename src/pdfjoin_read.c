@@ -17,9 +17,13 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 /* ---- the cross-reference table ---------------------------------------- */
+
+/* Lines of the table read at once (20 bytes each). */
+#define XBLK 256
 
 /* Entry n of in's table: *off, and whether it is in use. */
 static bool
@@ -33,10 +37,22 @@ xref_entry(input *in, FILE *f, long long n, long long *off, bool *used,
 		*used = false;
 		return true;
 	}
-	if (fseeko(f, (off_t)(in->xref + 20 * n), SEEK_SET) != 0 ||
-	    fread(e, 1, 20, f) != 20)
-		return qp_fail(err, "'%s': cannot read its cross-reference "
-		    "table: %s", in->path, strerror(errno));
+	if (in->xblk == NULL || n < in->xblk_first ||
+	    n >= in->xblk_first + in->xblk_n) {
+		/* The block of XBLK lines from n (or to the table's end). */
+		long long want = in->size - n < XBLK ? in->size - n : XBLK;
+		if (in->xblk == NULL)
+			in->xblk = qp_xmalloc(20 * XBLK);
+		in->xblk_n = 0;
+		if (fseeko(f, (off_t)(in->xref + 20 * n), SEEK_SET) != 0 ||
+		    fread(in->xblk, 20, (size_t)want, f) != (size_t)want)
+			return qp_fail(err, "'%s': cannot read its "
+			    "cross-reference table: %s", in->path,
+			    strerror(errno ? errno : EIO));
+		in->xblk_first = n;
+		in->xblk_n = want;
+	}
+	memcpy(e, in->xblk + 20 * (n - in->xblk_first), 20);
 	e[20] = '\0';
 	for (int i = 0; i < 10; i++) {
 		if (e[i] < '0' || e[i] > '9')
@@ -1075,11 +1091,13 @@ qp_pdfjoin_free(qp_pdfjoin *j)
 		free(j->in[i].stm_data);
 		free(j->in[i].stm_nums);
 		free(j->in[i].stm_offs);
+		free(j->in[i].xblk);
 		free(j->in[i].path);
 	}
 	free(j->in);
 	qp_buf_free(&j->obj);
 	qp_buf_free(&j->stm_head);
 	qp_buf_free(&j->stm_body);
+	libdeflate_free_compressor(j->zc);
 	free(j);
 }
