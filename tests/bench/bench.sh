@@ -135,11 +135,19 @@ line "ref.c, QR as merged path" "$N" "$rp_s" "$rp_c" "$(size_of "$OUT/ref-path.p
 # Two reference processes, each half the rows into its own file.
 set -- $(measure "$REPEAT" sh -c "'$REF' mask '$csv' '$OUT/ref-a.pdf' 0 2 & '$REF' mask '$csv' '$OUT/ref-b.pdf' 1 2; wait")
 line "ref.c mask, 2 processes" "$N" "$1" "$2" "$(size_of "$OUT/ref-a.pdf" "$OUT/ref-b.pdf")" "$3" "$best" "$cbest"
+r2_s=$1
 for j in 1 2; do
 	t=1.5; [ "$j" = 2 ] && t=2.5
 	set -- $(measure "$REPEAT" "$QRPOSTER" batch -q --force -j $j -d "$csv" --combine "$OUT/run-j$j.pdf")
 	line "qrposter --combine, -j $j" "$N" "$1" "$2" "$(size_of "$OUT/run-j$j.pdf")" "$3" "$best" "$cbest" "$t"
+	eval "j${j}_s=\$1"
 done
+# What a second process gives on this machine: the reference's own gain
+# from one (the rows halved, nothing shared, no joining), applied to -j 1:
+# what -j 2 would reach if it scaled as well as that.
+awk -v n="$N" -v b="$best" -v r2="$r2_s" -v j1="$j1_s" -v j2="$j2_s" 'BEGIN {
+	g = (n / r2) / (n / b); lim = (n / j1) / b * g
+	printf "  two processes on this machine: the reference gains %.2fx from a second; -j 1 so scaled: %.2fx; -j 2 reaches %.0f%% of that\n", g, lim, 100 * (n / j2) / b / lim }'
 set -- $(measure "$REPEAT" "$QRPOSTER" batch -q --force --no-links -j 1 -d "$csv" --combine "$OUT/run-nolinks.pdf")
 line "qrposter --combine --no-links, -j 1" "$N" "$1" "$2" "$(size_of "$OUT/run-nolinks.pdf")" "$3" "$best" "$cbest"
 if cmp -s "$OUT/run-j1.pdf" "$OUT/run-j2.pdf"; then
