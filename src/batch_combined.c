@@ -334,6 +334,7 @@ parts_worker(batch *b, int id, int fd)
 				free(name);
 			}
 			if (doc == NULL || !qp_pdf_doc_add(doc, page, &derr)) {
+				qp_error_prefix(&derr, "%s", b->combine_path);
 				status = "fatal";
 				msg = derr.msg;
 			}
@@ -348,6 +349,7 @@ parts_worker(batch *b, int id, int fd)
 				free(name);
 				done_part = true;
 			} else {
+				qp_error_prefix(&derr, "%s", b->combine_path);
 				status = "fatal";
 				msg = derr.msg;
 			}

@@ -60,6 +60,15 @@ part_path(const qp_pdf_run *run, size_t k)
 	    run->path + dir, k + 1, run->pid);
 }
 
+/* A part's error names the file the user asked for first. */
+static bool
+part_fail(const qp_pdf_run *run, qp_error *err)
+{
+	if (!run->whole)
+		qp_error_prefix(err, "%s", run->path);
+	return false;
+}
+
 char *
 qp_pdf_run_part_name(const qp_pdf_run *run, size_t k)
 {
@@ -130,7 +139,8 @@ part_close(qp_pdf_run *run, qp_error *err)
 bool
 qp_pdf_run_break(qp_pdf_run *run, qp_error *err)
 {
-	return run->whole || run->doc == NULL || part_close(run, err);
+	return run->whole || run->doc == NULL || part_close(run, err) ||
+	    part_fail(run, err);
 }
 
 void
@@ -242,9 +252,9 @@ bool
 qp_pdf_run_add(qp_pdf_run *run, const qp_page *page, qp_error *err)
 {
 	if (!part_ready(run, err))
-		return false;
+		return part_fail(run, err);
 	run->in_part++;
-	return qp_pdf_doc_add(run->doc, page, err);
+	return qp_pdf_doc_add(run->doc, page, err) || part_fail(run, err);
 }
 
 bool
@@ -252,9 +262,10 @@ qp_pdf_run_add_sheet(qp_pdf_run *run, const qp_impose *im,
     const qp_page *const *pages, size_t n, qp_error *err)
 {
 	if (!part_ready(run, err))
-		return false;
+		return part_fail(run, err);
 	run->in_part++;
-	return qp_pdf_doc_add_sheet(run->doc, im, pages, n, err);
+	return qp_pdf_doc_add_sheet(run->doc, im, pages, n, err) ||
+	    part_fail(run, err);
 }
 
 /* The parts' pages in order. */
@@ -290,8 +301,10 @@ qp_pdf_run_close(qp_pdf_run *run, char sha[65], qp_error *err)
 		    run->path);
 		goto done;
 	}
-	if (run->doc && !part_close(run, err))
+	if (run->doc && !part_close(run, err)) {
+		part_fail(run, err);
 		goto done;
+	}
 	if (run->nparts == 0) {
 		qp_fail(err, "'%s': no pages", run->path);
 		goto done;

@@ -665,11 +665,17 @@ pdf_metadata(cairo_surface_t *s, const qp_page *page)
 }
 
 static bool
-cairo_ok(cairo_status_t st, const char *path, qp_error *err)
+cairo_ok(cairo_status_t st, const qp_outfile *of, qp_error *err)
 {
 	if (st == CAIRO_STATUS_SUCCESS)
 		return true;
-	return qp_fail(err, "cannot write '%s': %s", path,
+	/* Cairo says only "error while writing to output stream": the
+	 * system's reason is the one a user can act on (a full disk). */
+	if (st == CAIRO_STATUS_WRITE_ERROR && of->write_failed)
+		return qp_fail(err, "cannot write '%s': %s%s", of->path,
+		    strerror(of->saved_errno ? of->saved_errno : EIO),
+		    qp_write_error_hint(of->saved_errno));
+	return qp_fail(err, "cannot write '%s': %s", of->path,
 	    cairo_status_to_string(st));
 }
 
@@ -871,7 +877,7 @@ render_vector(const qp_page *page, qp_outfile *of, qp_format fmt,
 	img_caches_free(&ic);
 	if (dc.failed)
 		return false;
-	return cairo_ok(st, of->path, err);
+	return cairo_ok(st, of, err);
 }
 
 
@@ -973,7 +979,7 @@ qp_pdf_doc_add(qp_pdf_doc *doc, const qp_page *page, qp_error *err)
 	}
 	cairo_show_page(doc->cr);
 	doc->pages++;
-	return cairo_ok(cairo_status(doc->cr), doc->of.path, err);
+	return cairo_ok(cairo_status(doc->cr), &doc->of, err);
 }
 
 bool
@@ -989,7 +995,7 @@ qp_pdf_doc_close(qp_pdf_doc *doc, qp_error *err)
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(doc->s);
 	cairo_surface_destroy(doc->s);
-	ok = cairo_ok(st, doc->of.path, err);
+	ok = cairo_ok(st, &doc->of, err);
 	if (ok)
 		ok = pdf_commit(&doc->of, &doc->o, doc->boxes, &doc->links,
 		    doc->inks, err);
@@ -1020,7 +1026,7 @@ qp_pdf_doc_close_bare(qp_pdf_doc *doc, qp_pdf_finish *f, qp_error *err)
 	if (st == CAIRO_STATUS_SUCCESS)
 		st = cairo_surface_status(doc->s);
 	cairo_surface_destroy(doc->s);
-	ok = cairo_ok(st, doc->of.path, err);
+	ok = cairo_ok(st, &doc->of, err);
 	/* A bare document is a part of a combined PDF (pdfrun.h): a
 	 * temporary, joined and removed before the run ends. */
 	doc->of.no_sync = true;
@@ -1160,5 +1166,5 @@ qp_pdf_doc_add_sheet(qp_pdf_doc *doc, const qp_impose *im,
 	}
 	cairo_show_page(cr);
 	doc->pages++;
-	return cairo_ok(cairo_status(cr), doc->of.path, err);
+	return cairo_ok(cairo_status(cr), &doc->of, err);
 }

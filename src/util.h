@@ -215,6 +215,9 @@ void qp_outfile_unlist(int slot);
  * files qp_outfile_open makes beside it.
  */
 void qp_outfile_remove_left(const char *path);
+/* What follows strerror(e) in a message about a failed write: a hint
+ * when the disk or the file size limit is full, else "". */
+const char *qp_write_error_hint(int e);
 
 /*
  * Mark path (an input: a template, a CSV) so that qp_outfile_open refuses

@@ -338,9 +338,7 @@ qp_outfile_commit(qp_outfile *o, qp_error *err)
 	stop_signals_release(&saved);
 	if (!ok)
 		qp_fail(err, "cannot write '%s': %s%s", o->path,
-		    strerror(e ? e : EIO), e == ENOSPC || e == EFBIG ||
-		    e == EDQUOT ? " (the disk or the file size limit is full; "
-		    "nothing was written)" : "");
+		    strerror(e ? e : EIO), qp_write_error_hint(e));
 	free(o->tmp_path);
 	free(o->path);
 	o->tmp_path = o->path = NULL;
@@ -418,4 +416,11 @@ qp_outfile_remove_left(const char *path)
 		closedir(d);
 	free(prefix);
 	free(dir);
+}
+
+const char *
+qp_write_error_hint(int e)
+{
+	return e == ENOSPC || e == EFBIG || e == EDQUOT ? " (the disk or the "
+	    "file size limit is full; nothing was written)" : "";
 }

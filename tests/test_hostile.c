@@ -492,6 +492,50 @@ test_full_disk(void **state)
 	th_tmpdir_remove(dir);
 }
 
+/*
+ * The same for a combined run, drawn in parts by this process (-j 1) or by
+ * its workers (-j 2, parts of 8 rows, so both draw): the message names
+ * the file asked for and the reason, and neither it, its parts nor its
+ * manifest are left.
+ */
+static const char *const full_disk_jobs[] = {"1", "2"};
+
+static void
+test_full_disk_combined(void **state)
+{
+	const char *jobs = *state;
+	char *dir = th_tmpdir_new();
+	char *out = th_path(dir, "out");
+	char *file = th_path(out, "run.pdf"), *csv = th_path(dir, "in.csv");
+	const char *argv[] = {"sh", "-c", "ulimit -f 64; exec \"$0\" batch -q "
+	    "-j \"$3\" -d \"$2\" --combine \"$1\"", th_bin(), file, csv, jobs,
+	    NULL};
+	GString *rows = g_string_new("code,name\n");
+	char want[PATH_MAX + 16];
+	th_run r;
+
+	assert_int_equal(mkdir(out, 0777), 0);
+	for (int i = 0; i < 40; i++)
+		g_string_append_printf(rows, "S%02d,Station %d\n", i, i);
+	assert_true(th_write_file(csv, rows->str, rows->len));
+	g_string_free(rows, TRUE);
+	setenv("QRPOSTER_TEST_PART_ROWS", "8", 1);
+	th_run_argv(&r, argv, NULL);
+	unsetenv("QRPOSTER_TEST_PART_ROWS");
+	assert_int_equal(r.status, 1);
+	snprintf(want, sizeof want, "%s: cannot write '", file);
+	if (strstr(r.err, want) == NULL || strstr(r.err, "File too large (the "
+	    "disk or the file size limit is full; nothing was written)") ==
+	    NULL)
+		fail_msg("-j %s: %s", jobs, r.err);
+	assert_true(th_dir_only(out, NULL, NULL, 0));
+	th_run_free(&r);
+	free(csv);
+	free(file);
+	free(out);
+	th_tmpdir_remove(dir);
+}
+
 /* ---- signals ----------------------------------------------------------- */
 
 static pid_t
@@ -674,6 +718,10 @@ main(void)
 	ADD(&s, test_symlink_data_folder);
 	ADD(&s, test_output_is_template);
 	ADD(&s, test_full_disk);
+	for (size_t i = 0; i < NELEM(full_disk_jobs); i++)
+		th_suite_add(&s, test_full_disk_combined, NULL, NULL,
+		    (void *)full_disk_jobs[i], "test_full_disk_combined: -j %s",
+		    full_disk_jobs[i]);
 	ADD(&s, test_signal_batch);
 	ADD(&s, test_signal_render_png);
 	return th_suite_run(&s, "hostile", NULL, NULL);
