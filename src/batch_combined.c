@@ -230,6 +230,7 @@ free_known(qp_layout_known *k, double *sizes)
  */
 static const qp_pdf_run *parts_run; /* what the workers draw parts of */
 static size_t part_rows;            /* rows per part */
+static size_t part_workers;         /* no more than there are parts */
 
 /* The part a row's result carries: its number, then the qp_pdf_finish. */
 static void
@@ -314,7 +315,7 @@ parts_worker(batch *b, int id, int fd)
 			continue;
 		p = pos++;
 		k = p / part_rows;
-		if (k % (size_t)b->jobs != (size_t)id)
+		if (k % part_workers != (size_t)id)
 			continue;
 		if (bt_crew_heard(fd, false) == 's') {
 			heard = true;
@@ -459,7 +460,7 @@ static int
 part_result(comb *c, qp_pdf_run *doc, const qp_record *rec, size_t pos,
     qp_error *err)
 {
-	int w = (int)(pos / part_rows % (size_t)c->b->jobs);
+	int w = (int)(pos / part_rows % part_workers);
 	const char *status, *index, *msg;
 	char where[PATH_MAX + 32];
 	long idx;
@@ -653,10 +654,14 @@ bt_run_combined(batch *b, qp_error *err)
 	c.workers = b->jobs > 1 && !c.parts;
 	/* Workers first: nothing may touch Pango before a fork. */
 	if (c.parts) {
+		size_t nparts = (b->total + rows - 1) / rows;
 		parts_run = doc;
 		part_rows = rows;
-		qp_pdf_run_parts_elsewhere(doc, (b->total + rows - 1) / rows);
-		if (!bt_crew_start(&c.c, b, b->jobs, parts_worker, err))
+		part_workers = nparts < (size_t)b->jobs ? nparts : (size_t)b->jobs;
+		if (part_workers == 0)
+			part_workers = 1;
+		qp_pdf_run_parts_elsewhere(doc, nparts);
+		if (!bt_crew_start(&c.c, b, (int)part_workers, parts_worker, err))
 			goto done;
 		bt_crew_span(&c.c, rows);
 	} else if (c.workers && !bt_crew_start(&c.c, b, b->jobs,
@@ -794,8 +799,8 @@ manifest_row:
 		if (bt_crew_casualty(&c.c, NULL, 0) >= 0 ||
 		    (c.lost && !bt_stopping(b))) {
 			size_t at = pos ? pos - 1 : 0;
-			bt_crew_lost(&c.c, (int)((c.parts ? at / rows : at) %
-			    (size_t)b->jobs), c.parts ? "drawing" : "laying out",
+			bt_crew_lost(&c.c, (int)(c.parts ? at / rows % part_workers :
+			    at % (size_t)b->jobs), c.parts ? "drawing" : "laying out",
 			    "nothing was written", NULL, err);
 			goto done;
 		}
