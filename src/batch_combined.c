@@ -97,30 +97,55 @@ send_layout(int fd, const row *rw, const qp_page *page, const char *msg)
 	qp_buf_free(&m);
 }
 
+/* A worker process's start, whichever its work: its layout context, the
+ * warnings it keeps for the parent to note (bt_crew_note), its verifier,
+ * its own reader of the CSV (it leaves at once without one). */
+static qp_data *
+worker_begin(batch *b, int fd, worker *w, qp_buf *notes)
+{
+	qp_data *d;
+	qp_error err;
+
+	memset(w, 0, sizeof *w);
+	w->b = b;
+	w->ctx = qp_layout_ctx_new();
+	w->out = fd;
+	qp_buf_init(notes);
+	w->notes = notes;
+	if (b->o->verify)
+		w->ver = qp_verifier_new();
+	if ((d = bt_open_data(b, &err)) == NULL)
+		_exit(1);
+	return d;
+}
+
+static void
+worker_end(worker *w, qp_data *d, qp_buf *notes)
+{
+	bt_close_data(d);
+	qp_verifier_free(w->ver);
+	qp_layout_ctx_free(w->ctx);
+	qp_buf_free(notes);
+}
+
 /* A worker's life: lay out and check its rows, send what drawing needs. */
 static void
 combined_worker(batch *b, int id, int fd)
 {
-	worker w = {.b = b, .ctx = qp_layout_ctx_new(), .out = fd};
-	qp_data *d;
+	worker w;
+	qp_buf notes;
+	qp_data *d = worker_begin(b, fd, &w, &notes);
 	qp_record rec;
 	qp_error err;
 	size_t pos = 0;
-	qp_buf notes;
 
-	qp_buf_init(&notes);
-	w.notes = &notes; /* the parent notes them (bt_crew_note) */
-	if (b->o->verify)
-		w.ver = qp_verifier_new();
-	if ((d = bt_open_data(b, &err)) == NULL)
-		_exit(1);
 	while (qp_data_next(d, &rec, &err) == 1) {
 		row rw;
 		qp_page *page = NULL;
 
 		if (!bt_row_in_run(b, &rec))
 			continue;
-		if (pos++ % (size_t)b->jobs != (size_t)id)
+		if (bt_crew_owner(pos++, 1, b->jobs) != id)
 			continue;
 		if (bt_crew_heard(fd, false) == 's')
 			break;
@@ -133,9 +158,7 @@ combined_worker(batch *b, int id, int fd)
 		qp_page_free(page);
 		bt_row_free(&rw, b->nqr);
 	}
-	bt_close_data(d);
-	qp_verifier_free(w.ver);
-	qp_layout_ctx_free(w.ctx);
+	worker_end(&w, d, &notes);
 	_exit(0);
 }
 
@@ -287,25 +310,19 @@ send_part_row(int fd, size_t index, const char *status, const char *msg,
 static void
 parts_worker(batch *b, int id, int fd)
 {
-	worker w = {.b = b, .ctx = qp_layout_ctx_new(), .out = fd};
-	qp_data *d;
+	worker w;
+	qp_buf notes;
+	qp_data *d = worker_begin(b, fd, &w, &notes);
 	qp_record rec;
 	qp_error err;
 	qp_pdf_doc *doc = NULL;
 	size_t pos = 0;
-	qp_buf notes;
 	bool heard = false, gone = false;
 
-	qp_buf_init(&notes);
-	w.notes = &notes; /* the parent notes them (bt_crew_note) */
-	if (b->o->verify)
-		w.ver = qp_verifier_new();
-	if ((d = bt_open_data(b, &err)) == NULL)
-		_exit(1);
 	while (!gone && qp_data_next(d, &rec, &err) == 1) {
 		row rw;
 		qp_page *page = NULL;
-		qp_pdf_finish f;
+		qp_pdf_finish f = {0};
 		qp_error derr;
 		const char *status = "ok", *msg;
 		size_t p, k;
@@ -315,7 +332,7 @@ parts_worker(batch *b, int id, int fd)
 			continue;
 		p = pos++;
 		k = p / part_rows;
-		if (k % part_workers != (size_t)id)
+		if (bt_crew_owner(p, part_rows, (int)part_workers) != id)
 			continue;
 		if (bt_crew_heard(fd, false) == 's') {
 			heard = true;
@@ -366,9 +383,7 @@ parts_worker(batch *b, int id, int fd)
 			break;
 	}
 	qp_pdf_doc_abort(doc);
-	bt_close_data(d);
-	qp_verifier_free(w.ver);
-	qp_layout_ctx_free(w.ctx);
+	worker_end(&w, d, &notes);
 	/* The parts are ours to remove until the parent says it has taken
 	 * them ('k', once it has read every row): on a stop ('s', now or
 	 * before a row) the run writes nothing, and if the parent has gone
@@ -460,7 +475,7 @@ static int
 part_result(comb *c, qp_pdf_run *doc, const qp_record *rec, size_t pos,
     qp_error *err)
 {
-	int w = (int)(pos / part_rows % part_workers);
+	int w = bt_crew_whose(&c->c, pos);
 	const char *status, *index, *msg;
 	char where[PATH_MAX + 32];
 	long idx;
@@ -512,7 +527,7 @@ row_page(comb *c, const row *rw, size_t pos, qp_error *err)
 		return rw ? bt_row_layout(&c->w, rw, c->b->o->verify, false,
 		    err) :
 		    NULL;
-	if (!bt_crew_recv(&c->c, (int)(pos % (size_t)c->b->jobs), &c->msg)) {
+	if (!bt_crew_recv(&c->c, bt_crew_whose(&c->c, pos), &c->msg)) {
 		c->lost = true;
 		return NULL;
 	}
@@ -799,8 +814,8 @@ manifest_row:
 		if (bt_crew_casualty(&c.c, NULL, 0) >= 0 ||
 		    (c.lost && !bt_stopping(b))) {
 			size_t at = pos ? pos - 1 : 0;
-			bt_crew_lost(&c.c, (int)(c.parts ? at / rows % part_workers :
-			    at % (size_t)b->jobs), c.parts ? "drawing" : "laying out",
+			bt_crew_lost(&c.c, bt_crew_whose(&c.c, at),
+			    c.parts ? "drawing" : "laying out",
 			    "nothing was written", NULL, err);
 			goto done;
 		}

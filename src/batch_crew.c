@@ -226,6 +226,18 @@ bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn, qp_error *err)
 	return ok;
 }
 
+int
+bt_crew_owner(size_t pos, size_t span, int n)
+{
+	return (int)(pos / span % (size_t)n);
+}
+
+int
+bt_crew_whose(const crew *c, size_t pos)
+{
+	return bt_crew_owner(pos, c->span, c->n);
+}
+
 void
 bt_crew_span(crew *c, size_t span)
 {
@@ -335,8 +347,8 @@ bt_crew_recv(crew *c, int i, qp_buf *buf)
 	}
 	buf->len = len;
 	buf->data[len] = '\0';
-	/* One message per row of its share: blocks of span rows, every
-	 * n-th block (bt_crew_span). */
+	/* One message per row of its share (bt_crew_owner): the next row of
+	 * its block, or the first of its next block. */
 	if (++c->owed[i] % c->span == 0)
 		c->owed[i] += (size_t)(c->n - 1) * c->span;
 	return true;

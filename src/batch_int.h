@@ -166,8 +166,13 @@ const char * bt_old_field(const old_manifest *om, const qp_record *r, int i);
 /* batch_crew.c: in the parent */
 bool bt_crew_start(crew *c, batch *b, int n, bt_crew_main fn,
     qp_error *err);
-/* Worker i's rows are the blocks i, i + n, i + 2n, ... of span rows
- * each (default 1: rows i, i + n, ...); said right after the start. */
+/* The share rule: of n workers, the one whose row pos is (shard
+ * positions) when each takes blocks of span rows in turn (span 1: rows
+ * in turn). Workers ask it of their rows, the parent (bt_crew_whose) of
+ * the row it reads next. */
+int bt_crew_owner(size_t pos, size_t span, int n);
+int bt_crew_whose(const crew *c, size_t pos);
+/* The crew's span (default 1), said right after the start. */
 void bt_crew_span(crew *c, size_t span);
 bool bt_crew_recv(crew *c, int i, qp_buf *buf);
 void bt_crew_tell(crew *c, char what);

@@ -273,7 +273,7 @@ worker_main(batch *b, int id, int fd)
 
 			if (!bt_row_in_run(b, &rec))
 				continue;
-			if (pos++ % (size_t)b->jobs != (size_t)id)
+			if (bt_crew_owner(pos++, 1, b->jobs) != id)
 				continue;
 			if (bt_crew_heard(fd, false) == 's') {
 				stop = true;
@@ -518,7 +518,6 @@ bt_run_files(batch *b, qp_error *err)
 	run r;
 	clash *names = NULL;
 	size_t nerr = 0, nclash = 0, pos;
-	size_t jobs = (size_t)b->jobs;
 	qp_buf buf;
 	bool ok = false;
 	const char *f[NF];
@@ -534,7 +533,7 @@ bt_run_files(batch *b, qp_error *err)
 		long line;
 
 		bt_test_pause(b, "main", "check", pos + 1);
-		if (!bt_crew_recv(&r.c, (int)(pos % jobs), &buf))
+		if (!bt_crew_recv(&r.c, bt_crew_whose(&r.c, pos), &buf))
 			break;
 		split_result(buf.data, buf.len, f);
 		if (strcmp(f[F_STATUS], "error") == 0) {
@@ -558,7 +557,7 @@ bt_run_files(batch *b, qp_error *err)
 			b->st->interrupted = true;
 			ok = true;
 		} else
-			worker_lost(&r, (int)(pos % jobs), false, err);
+			worker_lost(&r, bt_crew_whose(&r.c, pos), false, err);
 		goto done;
 	}
 	qsort(names, nclash, sizeof *names, clash_cmp);
@@ -604,7 +603,7 @@ bt_run_files(batch *b, qp_error *err)
 	bt_crew_tell(&r.c, 'g');
 	for (pos = 0; pos < b->total && !bt_stopping(b); pos++) {
 		bt_test_pause(b, "main", "render", pos + 1);
-		if (!bt_crew_recv(&r.c, (int)(pos % jobs), &buf))
+		if (!bt_crew_recv(&r.c, bt_crew_whose(&r.c, pos), &buf))
 			break;
 		split_result(buf.data, buf.len, f);
 		if (strcmp(f[F_STATUS], "ok") == 0)
@@ -618,7 +617,7 @@ bt_run_files(batch *b, qp_error *err)
 	if (bt_crew_casualty(&r.c, NULL, 0) >= 0 ||
 	    (pos < b->total && !bt_stopping(b))) {
 		qp_error e2;
-		worker_lost(&r, (int)(pos % jobs), true, err);
+		worker_lost(&r, bt_crew_whose(&r.c, pos), true, err);
 		if (bt_manifest_close(&r.m, NULL, &e2))
 			snprintf(b->st->manifest, sizeof b->st->manifest, "%s",
 			    b->manifest_path);
